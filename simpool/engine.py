@@ -1,0 +1,152 @@
+"""Wires a :class:`~simpool.scenario.Scenario` into a ``simpy.Environment`` and runs it.
+
+Randomness: every source has its own ``numpy`` generator seeded from
+``SeedSequence(seed, spawn_key=(replication, source, index))``. Replication *k* therefore
+sees the same traffic, query times and pitfalls whatever the pool settings are (common
+random numbers across sweep points), and the same seed gives the same numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import simpy
+
+from .exceptions import ScenarioError
+from .model.app import App
+from .model.database import Database
+from .model.distributions import make_sampler, uniform_stream
+from .model.events import call_later
+from .model.fleet import Fleet
+from .model.workload import ArrivalProcess, arrival_chunks
+from .recorder import Recorder
+from .result import ReplicationResult, Result
+from .scenario import Scenario, TraceArrivals
+
+SOURCES = {"arrivals": 0, "service": 1, "handshake": 2, "waiters": 3, "pitfalls": 4, "think": 5}
+"""One stream per source of randomness; the number is part of the seed's spawn key."""
+
+MIN_DRAIN = 60.0
+"""Requests in flight at ``duration`` get at least this long to finish."""
+
+
+class Streams:
+    """Independent random generators for one replication."""
+
+    def __init__(self, seed: int, replication: int):
+        self.seed = seed
+        self.replication = replication
+
+    def rng(self, source: str, index: int = 0) -> np.random.Generator:
+        sequence = np.random.SeedSequence(self.seed, spawn_key=(self.replication, SOURCES[source], index))
+        return np.random.default_rng(sequence)
+
+
+def simulate(scenario: Scenario, seed: int | None = None, replications: int = 1, *,
+             record_requests: bool = False) -> Result:
+    """Run ``replications`` independent replications of ``scenario``.
+
+    Args:
+        scenario: a validated scenario (see :func:`simpool.load_scenario`).
+        seed: overrides ``scenario.seed``.
+        replications: independent runs; the summary reports their mean and 95% CI.
+        record_requests: keep a :class:`~simpool.result.RequestRecord` per request.
+
+    Raises:
+        ScenarioError: for settings that are valid alone but not together.
+    """
+    if not isinstance(scenario, Scenario):
+        raise ScenarioError(f"expected a Scenario (use load_scenario), got {type(scenario).__name__}")
+    if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
+        raise ScenarioError(f"must be an integer >= 1 (not {replications!r})", field="replications")
+    seed = scenario.seed if seed is None else seed
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ScenarioError(f"must be an integer >= 0 (not {seed!r})", field="seed")
+    check_consistency(scenario)
+    runs = tuple(run_replication(scenario, seed, k, record_requests=record_requests) for k in range(replications))
+    return Result(scenario=scenario, seed=seed, replications=runs)
+
+
+def check_consistency(scenario: Scenario) -> None:
+    """Cross-field checks the section models cannot make alone."""
+    instances = scenario.fleet.instances
+    for i, arrivals in enumerate(scenario.workload.arrivals):
+        if not isinstance(arrivals, TraceArrivals):
+            continue
+        for t, hint, _, _ in arrivals.rows:
+            index = hint if isinstance(hint, int) else _instance_index(hint)
+            if index is None or not 0 <= index < instances:
+                raise ScenarioError(
+                    f"trace row at t_ms={t * 1e3:g} names instance {hint!r}, but the fleet has "
+                    f"{instances} (0..{instances - 1} or app-0..app-{instances - 1})",
+                    field=f"workload.arrivals.{i}.file")
+
+
+def _instance_index(hint: Any) -> int | None:
+    text = str(hint)
+    if text.startswith("app-") and text[4:].isdigit():
+        return int(text[4:])
+    return None
+
+
+def run_replication(scenario: Scenario, seed: int, index: int, *, record_requests: bool = False) -> ReplicationResult:
+    """One replication on a fresh environment."""
+    simulation = Simulation(scenario, seed, index, record_requests=record_requests)
+    simulation.run()
+    return simulation.result()
+
+
+class Simulation:
+    """One replication, built and ready to run: the environment, database, fleet,
+    workload and recorder, wired together. Tests may step ``env`` themselves."""
+
+    def __init__(self, scenario: Scenario, seed: int, index: int = 0, *, record_requests: bool = False):
+        self.scenario = scenario
+        self.index = index
+        streams = Streams(seed, index)
+        self.env = env = simpy.Environment()
+        self.database = Database(env, scenario.database, scenario.network,
+                                 make_sampler(scenario.database.handshake, streams.rng("handshake")))
+        self.recorder = recorder = Recorder(env, scenario.warmup, record_requests=record_requests)
+        request = scenario.workload.request
+        pitfalls = scenario.pitfalls
+        self.app = App(
+            env, self.database, recorder,
+            queries=request.queries, transaction=request.transaction, timeout=request.timeout,
+            think=make_sampler(request.think, streams.rng("think")),
+            query=make_sampler(scenario.database.query, streams.rng("service")),
+            leak_fraction=pitfalls.leaked_rows, no_deadline=pitfalls.no_deadline,
+            coin=uniform_stream(streams.rng("pitfalls")),
+        )
+        self.fleet = Fleet(env, scenario.fleet, self.app, self.database,
+                           lambda i: uniform_stream(streams.rng("waiters", i)),
+                           pool_per_request=pitfalls.pool_per_request)
+        for i, spec in enumerate(scenario.workload.arrivals):
+            chunks = arrival_chunks(spec, streams.rng("arrivals", i), scenario.duration)
+            ArrivalProcess(env, chunks, self._dispatch)
+        recorder.start_sampling(self.fleet, self.database, scenario.step, scenario.duration)
+        if scenario.warmup > 0:
+            call_later(env, scenario.warmup, self._warmup_over)
+        else:
+            recorder.mark_warmup(self.fleet, self.database)
+        self.drain_until = scenario.duration + max(MIN_DRAIN, 2 * request.timeout)
+        """After ``duration`` no request arrives; in-flight ones may finish until then."""
+
+    def _dispatch(self, arrival: Any) -> None:
+        self.recorder.request_arrived(arrival[0])
+        self.fleet.dispatch(arrival)
+
+    def _warmup_over(self, _call: Any) -> None:
+        self.recorder.mark_warmup(self.fleet, self.database)
+
+    def run(self) -> None:
+        """Run to ``duration``, then let in-flight requests finish (up to ``drain_until``)."""
+        env = self.env
+        env.run(until=self.scenario.duration)
+        fleet = self.fleet
+        while fleet.in_flight and env.peek() <= self.drain_until:
+            env.step()
+
+    def result(self) -> ReplicationResult:
+        return self.recorder.result(self.index, self.fleet, self.database)

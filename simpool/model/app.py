@@ -1,0 +1,288 @@
+"""The app: a Go HTTP handler running queries through its instance's ``*sql.DB``.
+
+A request runs ``queries`` queries, each acquiring and releasing a connection as
+``QueryContext`` + ``rows.Close`` do (Rule 10), or all of them in one ``*sql.Tx`` holding
+one connection. Acquisition goes through Go's ``retry`` (Rule 7.1): two attempts that
+may reuse idle conns, then one that must dial, only while the error is ``ErrBadConn``.
+The context deadline bounds the wait, the dial, the queries and the think time; a
+deadline mid-query destroys the connection, as pgx, lib/pq and the MySQL driver do
+(Rule 4.3).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..scenario import PoolSpec
+from .errors import ERR_BAD_CONN, ERR_DEADLINE, DriverError
+from .events import INF, call_later
+from .pool import ALWAYS_NEW, CACHED_OR_NEW, COUNTER_FIELDS, DB, OpenGauge
+from .profiles import PROFILES
+
+MAX_BAD_CONN_RETRIES = 2
+"""Go: ``maxBadConnRetries`` (sql.go:1572): two cachedOrNewConn attempts, then one alwaysNewConn."""
+
+
+class Instance:
+    """One app instance (a pod) with its own pool, or a pool per request (the pitfall)."""
+
+    def __init__(self, env: Any, name: str, index: int, database: Any, pool: PoolSpec,
+                 uniform: Any, *, pool_per_request: bool = False, fleet_gauge: OpenGauge | None = None):
+        self.env = env
+        self.name = name
+        self.index = index
+        self.database = database
+        self.pool_spec = pool
+        self.profile = PROFILES[pool.go_version]
+        self._uniform = uniform
+        self.pool_per_request = pool_per_request
+        self.in_flight = 0
+        self.accepting = True
+        self.retiring = False
+        self.pools: list[DB] = []
+        """Live pools: the instance's one pool, or one per in-flight request."""
+        self._retired_counters = dict.fromkeys(COUNTER_FIELDS, 0)
+        self.open_gauge = OpenGauge()
+        """This instance's open conns over all its pools, with their exact peak."""
+        self._gauges = (self.open_gauge,) if fleet_gauge is None else (self.open_gauge, fleet_gauge)
+        self.db = None if pool_per_request else self.new_pool()
+
+    def __repr__(self) -> str:
+        return f"Instance(name={self.name!r}, in_flight={self.in_flight}, pools={len(self.pools)})"
+
+    def new_pool(self) -> DB:
+        """``sql.Open`` plus the configured setters (Rule 1: nothing is dialed yet)."""
+        spec = self.pool_spec
+        db = DB(self.env, self.database, profile=self.profile, waiter_order=spec.waiter_order,
+                uniform=self._uniform, name=self.name, gauges=self._gauges)
+        db.configure(spec.max_open, spec.max_idle, spec.conn_max_lifetime, spec.conn_max_idle_time)
+        self.pools.append(db)
+        return db
+
+    def request_done(self) -> None:
+        self.in_flight -= 1
+        if self.retiring and self.in_flight == 0 and self.db is not None:
+            self.db.close()
+
+    def retire(self) -> None:
+        """Stop taking requests; close the pool once in-flight requests are done (graceful
+        shutdown, then ``db.Close``)."""
+        self.accepting = False
+        self.retiring = True
+        if self.in_flight == 0 and self.db is not None:
+            self.db.close()
+
+    def prune_pools(self) -> None:
+        """Fold closed pools with nothing open into the totals (pool-per-request mode)."""
+        live = []
+        for db in self.pools:
+            if db.closed and db.num_open == 0:
+                for field in COUNTER_FIELDS:
+                    self._retired_counters[field] += getattr(db, field)
+            else:
+                live.append(db)
+        self.pools = live
+
+    def gauges(self) -> tuple[int, int, int, int]:
+        """(open, in use, idle, waiting) now, over this instance's live pools."""
+        if self.pool_per_request:
+            self.prune_pools()
+        open_ = idle = waiting = 0
+        for db in self.pools:
+            open_ += db.num_open
+            idle += len(db.free_conn)
+            waiting += len(db.conn_requests)
+        return open_, open_ - idle, idle, waiting
+
+    def counters(self) -> dict[str, float]:
+        """Cumulative ``DBStats`` counters plus dials, over every pool this instance had."""
+        totals = dict(self._retired_counters)
+        for db in self.pools:
+            for field in COUNTER_FIELDS:
+                totals[field] += getattr(db, field)
+        totals["peak_open"] = self.open_gauge.peak
+        return totals
+
+
+class Request:
+    """One request's journey; it is the pool's caller (``conn_ready``) and the database's
+    query token (``query_done``)."""
+
+    __slots__ = (
+        "app", "instance", "db", "id", "arrival", "deadline", "demands", "query_index",
+        "conn", "attempt", "asked_at", "wait", "leak",
+    )
+
+    def __init__(self, app: Any, instance: Instance, request_id: int, arrival: float,
+                 deadline: float, demands: list[float], leak: bool):
+        self.app = app
+        self.instance = instance
+        self.db: DB | None = None
+        self.id = request_id
+        self.arrival = arrival
+        self.deadline = deadline
+        self.demands = demands
+        self.query_index = 0
+        self.conn: Any = None
+        self.attempt = 0
+        self.asked_at = 0.0
+        self.wait = 0.0
+        """Seconds spent getting connections (pool wait, dials and retries)."""
+        self.leak = leak
+
+    def __repr__(self) -> str:
+        return f"Request(id={self.id}, instance={self.instance.name!r}, arrival={self.arrival:g})"
+
+    def start(self) -> None:
+        instance = self.instance
+        self.db = instance.new_pool() if instance.pool_per_request else instance.db
+        self._acquire()
+
+    # --------------------------------------------------------------- getting a conn (Rule 7)
+
+    def _acquire(self) -> None:
+        self.attempt = 0
+        self.asked_at = self.app.env._now
+        self.db.conn(self, CACHED_OR_NEW, self.deadline)
+
+    def conn_ready(self, dc: Any, err: DriverError | None) -> None:
+        """The pool's answer to one attempt of ``DB.retry``."""
+        if err is None:
+            self.wait += self.app.env._now - self.asked_at
+            self.conn = dc
+            self._run_query()
+        elif err is ERR_BAD_CONN:
+            self._retry_bad_conn()
+        else:
+            self.wait += self.app.env._now - self.asked_at
+            self._finish(err)
+
+    def _retry_bad_conn(self) -> None:
+        """Rule 7.1: retry while ``ErrBadConn``: attempts 1-2 cachedOrNewConn, 3 alwaysNewConn."""
+        self.attempt += 1
+        if self.attempt < MAX_BAD_CONN_RETRIES:
+            self.db.conn(self, CACHED_OR_NEW, self.deadline)
+        elif self.attempt == MAX_BAD_CONN_RETRIES:
+            self.db.conn(self, ALWAYS_NEW, self.deadline)
+        else:
+            self.wait += self.app.env._now - self.asked_at
+            self._finish(ERR_BAD_CONN)
+
+    # --------------------------------------------------------------- queries
+
+    def _run_query(self) -> None:
+        self.app.database.execute(self.conn.session, self.demands[self.query_index], self.deadline,
+                                  Request.query_done, self)
+
+    def query_done(self, err: DriverError | None) -> None:
+        dc = self.conn
+        transaction = self.app.transaction
+        if err is not None:
+            self.conn = None
+            if err is ERR_BAD_CONN and not transaction:
+                # The driver refused before sending anything: part of DB.retry (Rule 7.2).
+                self.db.put_conn(dc, bad=True)
+                self.asked_at = self.app.env._now
+                self._retry_bad_conn()
+                return
+            # Cancelled mid-query (the driver destroys the socket) or a dead conn inside a Tx.
+            dc.broken = True
+            self.db.put_conn(dc, bad=err is ERR_BAD_CONN)
+            self._finish(err)
+            return
+        self.query_index += 1
+        more = self.query_index < len(self.demands)
+        if transaction:
+            if more:
+                self._think(holding=True)
+                return
+            self.conn = None
+            self.db.put_conn(dc)  # Commit releases the conn
+            self._finish(None)
+            return
+        self.conn = None
+        if self.leak and not more:
+            self._leak(dc)
+        else:
+            self.db.put_conn(dc)  # rows.Close
+        if more:
+            self._think(holding=False)
+        else:
+            self._finish(None)
+
+    def _leak(self, dc: Any) -> None:
+        """Rule 10: ``*sql.Rows`` never closed. With a cancellable ctx, ``awaitDone`` closes
+        them when it ends; the driver has destroyed the socket by then (``IsValid`` false),
+        so the conn is discarded. Under ``context.Background()`` it is held forever."""
+        if self.deadline < INF:
+            call_later(self.app.env, self.deadline - self.app.env._now, _end_leak, (self.db, dc))
+
+    def _think(self, holding: bool) -> None:
+        think = self.app.think()
+        env = self.app.env
+        if think <= 0 and env._now < self.deadline:
+            self._after_think(holding)
+            return
+        call_later(env, min(think, max(0.0, self.deadline - env._now)), self._think_done, holding)
+
+    def _think_done(self, call: Any) -> None:
+        self._after_think(call.value)
+
+    def _after_think(self, holding: bool) -> None:
+        if self.app.env._now >= self.deadline:
+            if holding:  # Tx.awaitDone: rollback; pgx discards the conn (Rule 4.4)
+                dc, self.conn = self.conn, None
+                self.db.put_conn(dc, bad=True)
+            self._finish(ERR_DEADLINE)
+            return
+        if holding:
+            self._run_query()
+        else:
+            self._acquire()
+
+    def _finish(self, err: DriverError | None) -> None:
+        instance = self.instance
+        if instance.pool_per_request:
+            self.db.close()  # defer db.Close()
+        self.app.recorder.request_done(self, err)
+        instance.request_done()
+
+
+def _end_leak(call: Any) -> None:
+    db, dc = call.value
+    dc.broken = True
+    db.put_conn(dc)
+
+
+class App:
+    """What every instance's handler shares: the request shape, pitfalls and streams."""
+
+    def __init__(self, env: Any, database: Any, recorder: Any, *, queries: int, transaction: bool,
+                 timeout: float, think: Any, query: Any, leak_fraction: float, no_deadline: bool,
+                 coin: Any):
+        self.env = env
+        self.database = database
+        self.recorder = recorder
+        self.queries = queries
+        self.transaction = transaction
+        self.timeout = timeout
+        self.think = think
+        self.query = query
+        self.leak_fraction = leak_fraction
+        self.no_deadline = no_deadline
+        self._coin = coin
+        self._next_id = 0
+
+    def handle(self, instance: Instance, arrival: float, service: float | None, timeout: float | None) -> None:
+        """A request arrives at ``instance``: draw its queries and pitfalls now, in arrival
+        order, so that pool settings cannot reshuffle them (common random numbers)."""
+        self._next_id += 1
+        if service is None:
+            demands = [self.query() for _ in range(self.queries)]
+        else:
+            demands = [service] * self.queries
+        leak = self.leak_fraction > 0 and self._coin() < self.leak_fraction
+        limit = self.timeout if timeout is None else timeout
+        deadline = arrival + limit if limit > 0 and not self.no_deadline else INF
+        instance.in_flight += 1
+        Request(self, instance, self._next_id, arrival, deadline, demands, leak).start()

@@ -1,0 +1,305 @@
+"""The kitchen: a database server with a connection cap, handshake cost and finite cores.
+
+Slot arithmetic follows Part B of the reference:
+
+- **PostgreSQL**: a backend takes a PGPROC (one of ``max_connections``) at the start of its
+  handshake and holds it while it authenticates (§12.3). No free PGPROC → ``sorry, too
+  many clients already`` after the pre-auth part of the handshake. After authentication an
+  ordinary role is refused if fewer than ``superuser_reserved + reserved`` slots are free
+  (``remaining connection slots are reserved …``), having paid the whole handshake. So an
+  application can hold ``max − superuser_reserved − reserved`` sessions (97 by default).
+- **MySQL**: the connection count is checked at accept; ``max_connections`` sessions for
+  the application (the +1 is for CONNECTION_ADMIN), then ``Error 1040``.
+
+Queries run on ``cores`` (0 = unlimited); the rest wait in a FIFO queue inside the server.
+With the Universal Scalability Law on, a query starting when N queries are inside runs
+``1 + σ(N−1) + κN(N−1)`` times slower. A query whose client gave up keeps running to
+completion (the server notices the closed socket only when it writes), and its session
+holds its slot until then (Rule 4.3).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, Callable
+
+from ..scenario import DatabaseSpec, NetworkSpec
+from .errors import (
+    ERR_BAD_CONN,
+    ERR_DEADLINE,
+    MYSQL_TOO_MANY,
+    PG_RESERVED_ROLE,
+    PG_RESERVED_SUPERUSER,
+    PG_TOO_MANY_CLIENTS,
+)
+from .events import INF, call_later
+
+DialCallback = Callable[[Any, "Session | None", Any], None]
+QueryCallback = Callable[[Any, Any], None]
+
+
+class Session:
+    """One server-side session (a PostgreSQL backend, a MySQL thread).
+
+    ``dead`` means the client can no longer use it (the server killed it, or a middlebox
+    dropped the flow); ``holds_slot`` whether it still counts against ``max_connections``.
+    """
+
+    __slots__ = ("id", "dead", "holds_slot", "busy", "client_gone", "last_active", "dropped")
+
+    def __init__(self, session_id: int, now: float):
+        self.id = session_id
+        self.dead = False
+        self.holds_slot = True
+        self.busy = False
+        self.client_gone = False
+        self.last_active = now
+        self.dropped = False
+
+    def __repr__(self) -> str:
+        return f"Session(id={self.id}, dead={self.dead}, holds_slot={self.holds_slot}, busy={self.busy})"
+
+
+class _Query:
+    __slots__ = ("session", "demand", "deadline", "callback", "token", "state", "timer")
+
+    def __init__(self, session: Session, demand: float, deadline: float, callback: QueryCallback, token: Any):
+        self.session = session
+        self.demand = demand
+        self.deadline = deadline
+        self.callback = callback
+        self.token = token
+        self.state = "queued"
+        self.timer: Any = None
+
+
+class Database:
+    """The database server shared by the whole fleet.
+
+    Args:
+        env: the simulation environment.
+        spec: the ``database`` section of the scenario.
+        network: the ``network`` section (middlebox idle drops).
+        handshake: sampler of handshake times (the handshake stream).
+    """
+
+    def __init__(self, env: Any, spec: DatabaseSpec, network: NetworkSpec, handshake: Callable[[], float]):
+        self.env = env
+        self.spec = spec
+        self.postgres = spec.flavor == "postgres"
+        self.max_connections = spec.max_connections
+        self.superuser_reserved = spec.superuser_reserved_connections
+        self.reserved_total = spec.superuser_reserved_connections + spec.reserved_connections
+        self.usable_connections = spec.usable_connections
+        self.refused_fraction = spec.refused_handshake
+        self.cores = spec.cores
+        self.sigma = spec.contention.sigma
+        self.kappa = spec.contention.kappa
+        self._handshake = handshake
+        self.connections = spec.other_clients
+        """Slots taken now: other clients, handshakes in progress, sessions (orphans included)."""
+        self.peak_connections = self.connections
+        self.refused_connections = 0
+        self.running = 0
+        """Queries on a core."""
+        self.inside = 0
+        """Queries running or queued (the N of the contention model)."""
+        self._queue: deque[_Query] = deque()
+        self._next_session_id = 0
+        self._idle_timeout = spec.idle_timeout or 0.0
+        keepalive_saves = 0 < network.keepalive < network.idle_drop
+        self._idle_drop = 0.0 if keepalive_saves else network.idle_drop
+        self._orphan_timeout = network.orphan_timeout
+        self._watch = min((t for t in (self._idle_timeout, self._idle_drop) if t > 0), default=0.0)
+
+    def __repr__(self) -> str:
+        return (f"Database(flavor={self.spec.flavor!r}, connections={self.connections}/"
+                f"{self.max_connections}, running={self.running}, queued={len(self._queue)})")
+
+    # ------------------------------------------------------------------ connecting
+
+    def dial(self, deadline: float, callback: DialCallback, token: Any) -> None:
+        """Start a handshake; later ``callback(token, session, None)`` or
+        ``callback(token, None, error)``. The caller's deadline (if any) cuts it short.
+        Never calls back synchronously."""
+        env = self.env
+        now = env._now
+        handshake = self._handshake()
+        if self.connections >= self.max_connections:
+            # No PGPROC / over the MySQL count: refused before authentication.
+            self.refused_connections += 1
+            error = PG_TOO_MANY_CLIENTS if self.postgres else MYSQL_TOO_MANY
+            cost = handshake * self.refused_fraction
+            if now + cost > deadline:
+                call_later(env, deadline - now, self._dial_failed, (callback, token, ERR_DEADLINE))
+            else:
+                call_later(env, cost, self._dial_failed, (callback, token, error))
+            return
+        self._take_slot()
+        self._next_session_id += 1
+        session = Session(self._next_session_id, now)
+        if now + handshake > deadline:
+            call_later(env, deadline - now, self._dial_abandoned, (session, callback, token))
+        else:
+            call_later(env, handshake, self._handshake_done, (session, callback, token))
+
+    def _take_slot(self) -> None:
+        self.connections += 1
+        if self.connections > self.peak_connections:
+            self.peak_connections = self.connections
+
+    def _release_slot(self, session: Session) -> None:
+        if session.holds_slot:
+            session.holds_slot = False
+            self.connections -= 1
+
+    @staticmethod
+    def _dial_failed(call: Any) -> None:
+        callback, token, error = call.value
+        callback(token, None, error)
+
+    def _dial_abandoned(self, call: Any) -> None:
+        """The client's context ended mid-handshake: it closes the socket; the backend
+        exits and frees its slot."""
+        session, callback, token = call.value
+        self._release_slot(session)
+        callback(token, None, ERR_DEADLINE)
+
+    def _handshake_done(self, call: Any) -> None:
+        session, callback, token = call.value
+        if self.postgres and self.reserved_total:
+            free = self.max_connections - self.connections
+            if free < self.reserved_total:
+                # Checked after authentication (postinit.c), so the whole handshake was paid.
+                self.refused_connections += 1
+                self._release_slot(session)
+                error = PG_RESERVED_SUPERUSER if free < self.superuser_reserved else PG_RESERVED_ROLE
+                callback(token, None, error)
+                return
+        session.last_active = self.env._now
+        if self._watch:
+            call_later(self.env, self._watch, self._watch_idle, session)
+        callback(token, session, None)
+
+    def disconnect(self, session: Session) -> None:
+        """The client closed its socket. A busy backend finishes its query first; a flow a
+        middlebox dropped never reaches the server, which keeps the slot until its own TCP
+        keepalive gives up."""
+        session.dead = True
+        if session.busy:
+            session.client_gone = True
+        elif not session.dropped:
+            self._release_slot(session)
+
+    # ------------------------------------------------------------------ idle sessions
+
+    def _watch_idle(self, call: Any) -> None:
+        """One lazy timer per session: server idle kill (``idle_timeout``) and middlebox
+        drop (``network.idle_drop``), whichever comes first."""
+        session = call.value
+        if session.dead or not session.holds_slot:
+            return
+        now = self.env._now
+        if session.busy:
+            call_later(self.env, self._watch, self._watch_idle, session)
+            return
+        idle_for = now - session.last_active
+        if self._idle_drop and idle_for >= self._idle_drop and not session.dropped:
+            session.dropped = True
+            session.dead = True
+            orphan_end = session.last_active + self._orphan_timeout
+            if self._idle_timeout:
+                orphan_end = min(orphan_end, session.last_active + self._idle_timeout)
+            call_later(self.env, max(0.0, orphan_end - now), self._orphan_expired, session)
+            return
+        if self._idle_timeout and idle_for >= self._idle_timeout:
+            session.dead = True
+            self._release_slot(session)
+            return
+        call_later(self.env, session.last_active + self._watch - now, self._watch_idle, session)
+
+    def _orphan_expired(self, call: Any) -> None:
+        self._release_slot(call.value)
+
+    # ------------------------------------------------------------------ queries
+
+    def execute(self, session: Session, demand: float, deadline: float, callback: QueryCallback, token: Any) -> None:
+        """Run one query of ``demand`` seconds; later ``callback(token, None)`` when it
+        completes or ``callback(token, error)``: ``ErrBadConn`` on a dead session (nothing
+        was sent, so Go may retry), ``DeadlineExceeded`` if the deadline comes first."""
+        env = self.env
+        if session.dead:
+            call_later(env, 0.0, self._query_refused, (callback, token))
+            return
+        query = _Query(session, demand, deadline, callback, token)
+        session.busy = True
+        self.inside += 1
+        if self.cores == 0 or self.running < self.cores:
+            self._start(query)
+        else:
+            self._queue.append(query)
+            if deadline < INF:
+                query.timer = call_later(env, deadline - env._now, self._queued_deadline, query)
+
+    @staticmethod
+    def _query_refused(call: Any) -> None:
+        callback, token = call.value
+        callback(token, ERR_BAD_CONN)
+
+    def _start(self, query: _Query) -> None:
+        env = self.env
+        self.running += 1
+        query.state = "running"
+        n = self.inside
+        duration = query.demand
+        if n > 1 and (self.sigma or self.kappa):
+            duration *= 1.0 + self.sigma * (n - 1) + self.kappa * n * (n - 1)
+        if env._now + duration > query.deadline:
+            query.timer = call_later(env, query.deadline - env._now, self._running_deadline, query)
+        call_later(env, duration, self._finish, query)
+
+    def _finish(self, call: Any) -> None:
+        query = call.value
+        session = query.session
+        self.running -= 1
+        self.inside -= 1
+        session.busy = False
+        session.last_active = self.env._now
+        if session.client_gone:
+            self._release_slot(session)
+        self._start_queued()
+        if query.state == "running":
+            query.state = "done"
+            query.callback(query.token, None)
+
+    def _start_queued(self) -> None:
+        queue = self._queue
+        while queue and (self.cores == 0 or self.running < self.cores):
+            query = queue.popleft()
+            if query.state != "queued":
+                continue
+            if query.timer is not None:
+                query.timer.cancel()
+                query.timer = None
+            self._start(query)
+
+    def _running_deadline(self, call: Any) -> None:
+        """The client cancels mid-query; the server keeps running it (see module doc)."""
+        query = call.value
+        if query.state == "running":
+            query.state = "cancelled"
+            query.callback(query.token, ERR_DEADLINE)
+
+    def _queued_deadline(self, call: Any) -> None:
+        query = call.value
+        if query.state != "queued":
+            return
+        query.state = "cancelled"
+        self.inside -= 1
+        query.session.busy = False
+        query.callback(query.token, ERR_DEADLINE)
+
+    @property
+    def queued(self) -> int:
+        """Queries waiting for a core."""
+        return self.inside - self.running

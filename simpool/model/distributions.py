@@ -1,0 +1,83 @@
+"""Samplers built from the scenario's distribution specs, each on its own random stream.
+
+Values are drawn from numpy in chunks and handed out one at a time: the sequence is the
+same as drawing one by one from the same stream, but costs a list index per value.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+from ..scenario import ConstantDist, EmpiricalDist, ExponentialDist, LognormalDist, UniformDist
+
+CHUNK = 4096
+
+
+class Sampler:
+    """Callable returning the next value of a distribution (seconds)."""
+
+    __slots__ = ("_draw", "_buffer", "_pos", "mean", "name")
+
+    def __init__(self, draw: Callable[[int], np.ndarray], mean: float, name: str):
+        self._draw = draw
+        self._buffer: list[float] = []
+        self._pos = 0
+        self.mean = mean
+        """The distribution's mean, for theory checks."""
+        self.name = name
+
+    def __call__(self) -> float:
+        pos = self._pos
+        buffer = self._buffer
+        if pos == len(buffer):
+            buffer = self._buffer = self._draw(CHUNK).tolist()
+            pos = 0
+        self._pos = pos + 1
+        return buffer[pos]
+
+    def __repr__(self) -> str:
+        return f"Sampler({self.name}, mean={self.mean:g})"
+
+
+class ConstantSampler:
+    """A constant: no random numbers used."""
+
+    __slots__ = ("value", "mean")
+
+    def __init__(self, value: float):
+        self.value = value
+        self.mean = value
+
+    def __call__(self) -> float:
+        return self.value
+
+    def __repr__(self) -> str:
+        return f"ConstantSampler({self.value:g})"
+
+
+def make_sampler(spec: object, rng: np.random.Generator) -> Sampler | ConstantSampler:
+    """The sampler for a distribution spec, drawing from ``rng``."""
+    if isinstance(spec, ConstantDist):
+        return ConstantSampler(spec.value)
+    if isinstance(spec, ExponentialDist):
+        mean = spec.mean
+        return Sampler(lambda n: rng.exponential(mean, n), mean, f"exponential(mean={mean:g})")
+    if isinstance(spec, LognormalDist):
+        mu, sigma = math.log(spec.median), spec.sigma
+        return Sampler(lambda n: rng.lognormal(mu, sigma, n), spec.mean,
+                       f"lognormal(median={spec.median:g}, p99={spec.p99:g})")
+    if isinstance(spec, UniformDist):
+        low, high = spec.low, spec.high
+        return Sampler(lambda n: rng.uniform(low, high, n), spec.mean, f"uniform({low:g}, {high:g})")
+    if isinstance(spec, EmpiricalDist):
+        values = np.asarray(spec.samples, dtype=float)
+        return Sampler(lambda n: rng.choice(values, n), float(values.mean()), f"empirical({spec.file})")
+    raise TypeError(f"unknown distribution spec {spec!r}")
+
+
+def uniform_stream(rng: np.random.Generator) -> Sampler:
+    """Floats in [0, 1), for picks (waiters) and coin flips (pitfalls)."""
+    return Sampler(rng.random, 0.5, "uniform01")

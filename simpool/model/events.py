@@ -1,0 +1,47 @@
+"""Scheduling a plain callback on a ``simpy.Environment``.
+
+SimPy's ``Environment.step`` only needs an event's ``callbacks`` list and ``_ok`` flag.
+A :class:`Call` is that and nothing more: scheduling one costs a heap push, with no
+``Timeout``/``Process`` machinery, so the per-request path stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from simpy.events import NORMAL
+
+INF = float("inf")
+"""A deadline that never comes."""
+
+
+class Call:
+    """A callback scheduled at a time: ``callback(call)`` runs when the clock gets there.
+
+    ``value`` carries the payload. :meth:`cancel` leaves the entry in SimPy's heap (lazy
+    deletion) but makes it do nothing when popped.
+    """
+
+    # NOTE: __slots__ and no base class, for performance: one of these per request.
+    __slots__ = ("callbacks", "_ok", "value")
+
+    def __init__(self, callbacks: list[Callable[[Call], Any]], value: Any = None):
+        self.callbacks = callbacks
+        self._ok = True
+        self.value = value
+
+    def cancel(self) -> None:
+        """Make the pending call a no-op (it stays in the schedule until its time)."""
+        if self.callbacks:
+            self.callbacks = []
+
+    def __repr__(self) -> str:
+        names = [getattr(c, "__qualname__", repr(c)) for c in self.callbacks or ()]
+        return f"Call({names}, value={self.value!r})"
+
+
+def call_later(env: Any, delay: float, callback: Callable[[Call], Any], value: Any = None) -> Call:
+    """Schedule ``callback(call)`` ``delay`` seconds from now and return the :class:`Call`."""
+    call = Call([callback], value)
+    env.schedule(call, NORMAL, delay)
+    return call

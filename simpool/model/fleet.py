@@ -1,0 +1,127 @@
+"""The fleet: app instances over time, each with its own pool, sharing one database.
+
+Requests go round-robin over the instances that are serving (a trace may name one).
+Optional autoscaling adds instances when the arrival rate per instance exceeds its target
+(each new one serves after a start-up delay, with a cold, empty pool) and removes them when
+it falls; a rolling deploy replaces instances in batches, old and new overlapping.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+from ..scenario import FleetSpec
+from .app import App, Instance
+from .pool import OpenGauge
+from .events import call_later
+
+
+class Fleet:
+    """Every instance that ever ran, and the round-robin over those serving."""
+
+    def __init__(self, env: Any, spec: FleetSpec, app: App, database: Any,
+                 make_uniform: Callable[[int], Any], *, pool_per_request: bool = False):
+        self.env = env
+        self.spec = spec
+        self.app = app
+        self.database = database
+        self._make_uniform = make_uniform
+        self._pool_per_request = pool_per_request
+        self.instances: list[Instance] = []
+        """Every instance, in creation order (names app-0, app-1, …)."""
+        self.serving: list[Instance] = []
+        self.starting = 0
+        self._next = 0
+        self.arrivals = 0
+        self.open_gauge = OpenGauge()
+        """Open conns over the whole fleet, with their exact peak."""
+        for _ in range(spec.instances):
+            self._serve(self._create())
+        if spec.autoscale is not None:
+            call_later(env, spec.autoscale.interval, self._autoscale, 0)
+        if spec.deploy is not None:
+            call_later(env, spec.deploy.at, self._deploy_step, None)
+
+    def __repr__(self) -> str:
+        return f"Fleet(serving={len(self.serving)}, starting={self.starting}, total={len(self.instances)})"
+
+    @property
+    def in_flight(self) -> int:
+        return sum(i.in_flight for i in self.instances)
+
+    def _create(self) -> Instance:
+        index = len(self.instances)
+        instance = Instance(self.env, f"app-{index}", index, self.database, self.spec.pool,
+                            self._make_uniform(index), pool_per_request=self._pool_per_request,
+                            fleet_gauge=self.open_gauge)
+        self.instances.append(instance)
+        return instance
+
+    def _serve(self, instance: Instance) -> None:
+        self.serving.append(instance)
+
+    def dispatch(self, arrival: tuple[float, Any, float | None, float | None]) -> None:
+        """Route one arrival (from the workload) to an instance and handle it."""
+        t, hint, service, timeout = arrival
+        self.arrivals += 1
+        if hint is not None:
+            instance = self._by_hint(hint)
+        else:
+            serving = self.serving
+            if self._next >= len(serving):
+                self._next = 0
+            instance = serving[self._next]
+            self._next += 1
+        self.app.handle(instance, self.env._now, service, timeout)
+
+    def _by_hint(self, hint: Any) -> Instance:
+        """A trace's ``instance``: an index or a name (``app-2``); checked before the run."""
+        if isinstance(hint, int):
+            return self.instances[hint]
+        return self.instances[int(str(hint).removeprefix("app-"))]
+
+    # ------------------------------------------------------------------ autoscaling
+
+    def _autoscale(self, call: Any) -> None:
+        spec = self.spec.autoscale
+        seen_before = call.value
+        rate = (self.arrivals - seen_before) / spec.interval
+        desired = min(spec.max, max(spec.min, math.ceil(rate / spec.target)))
+        current = len(self.serving) + self.starting
+        if desired > current:
+            for _ in range(desired - current):
+                self.starting += 1
+                call_later(self.env, spec.delay, self._started, self._create())
+        elif desired < len(self.serving) and len(self.serving) > 1:
+            # Scale in one instance per look (a stabilisation window, as HPA has).
+            self._retire(self.serving[-1])
+        call_later(self.env, spec.interval, self._autoscale, self.arrivals)
+
+    def _started(self, call: Any) -> None:
+        self.starting -= 1
+        self._serve(call.value)
+
+    def _retire(self, instance: Instance) -> None:
+        self.serving.remove(instance)
+        instance.retire()
+
+    # ------------------------------------------------------------------ rolling deploy
+
+    def _deploy_step(self, call: Any) -> None:
+        """Start a batch of new instances beside the old; retire the old batch after the
+        overlap; repeat until every instance serving at the start has been replaced."""
+        deploy = self.spec.deploy
+        old = call.value if call.value is not None else list(self.serving)
+        batch, rest = old[:deploy.batch], old[deploy.batch:]
+        for _ in batch:
+            self._serve(self._create())
+        call_later(self.env, deploy.overlap, self._deploy_retire, (batch, rest))
+
+    def _deploy_retire(self, call: Any) -> None:
+        batch, rest = call.value
+        for instance in batch:
+            if instance in self.serving:
+                self._retire(instance)
+        if rest:
+            call_later(self.env, 0.0, self._deploy_step, rest)

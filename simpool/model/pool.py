@@ -1,0 +1,464 @@
+"""Go: ``sql.DB`` — the host stand. One connection pool, rule by rule from the reference
+(``shared/reference/go-database-sql-pool.md``, line numbers from go1.26 ``sql.go``).
+
+Go's methods run under ``db.mu``; here each method runs to completion inside one
+simulation callback, which gives the same atomicity. A waiter that Go would wake by a
+channel send is called back synchronously, after the pool's state is consistent (the
+sender in Go also finishes its critical section first). Closing a connection is instant.
+
+Callers implement ``conn_ready(dc, err)``; the connector (the database) implements
+``dial(deadline, callback, token)`` and ``disconnect(session)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .cleaner import ConnectionCleaner
+from .conn import DriverConn
+from .errors import ERR_BAD_CONN, ERR_DB_CLOSED, ERR_DEADLINE, DriverError
+from .events import INF, call_later
+from .opener import ConnectionOpener
+from .profiles import PROFILES, GoProfile
+from .waiters import ConnRequest
+
+CACHED_OR_NEW = 0
+"""Go: ``cachedOrNewConn`` — an idle conn may be reused."""
+ALWAYS_NEW = 1
+"""Go: ``alwaysNewConn`` — the last retry attempt skips the idle list."""
+
+DEFAULT_MAX_IDLE_CONNS = 2
+"""Go: ``defaultMaxIdleConns`` (sql.go:960)."""
+
+
+@dataclass(frozen=True)
+class DBStats:
+    """Go: ``DBStats`` (Rule 9), plus simpool's dial accounting.
+
+    ``wait_duration`` and ``handshake_s`` are seconds; everything else counts.
+    """
+
+    max_open_connections: int
+    open_connections: int
+    in_use: int
+    idle: int
+    wait_count: int
+    wait_duration: float
+    max_idle_closed: int
+    max_idle_time_closed: int
+    max_lifetime_closed: int
+    dials: int
+    failed_dials: int
+    handshake_s: float
+    peak_open: int
+
+
+class OpenGauge:
+    """A running total of ``numOpen`` over several pools (an instance, the fleet) and its
+    peak, kept exactly: pools report every change to it."""
+
+    __slots__ = ("open", "peak")
+
+    def __init__(self) -> None:
+        self.open = 0
+        self.peak = 0
+
+    def add(self, delta: int) -> None:
+        self.open += delta
+        if self.open > self.peak:
+            self.peak = self.open
+
+    def reset_peak(self) -> None:
+        self.peak = self.open
+
+    def __repr__(self) -> str:
+        return f"OpenGauge(open={self.open}, peak={self.peak})"
+
+
+COUNTER_FIELDS = (
+    "wait_count", "wait_duration", "max_idle_closed", "max_idle_time_closed",
+    "max_lifetime_closed", "dials", "failed_dials", "handshake_s",
+)
+"""The cumulative fields of :class:`DBStats` (the rest are gauges)."""
+
+
+class DB:
+    """Go: ``sql.DB``. Rule 1: creating one dials nothing; the first ``conn`` call does.
+
+    Args:
+        env: the simulation environment (only its clock and schedule are used).
+        connector: the database side; see the module docstring.
+        profile: the Go release family whose rules apply (Rule 11).
+        waiter_order: ``random`` (as the profile does) or the what-if ``fifo``.
+        uniform: this pool's random stream, floats in [0, 1) (waiter picks).
+    """
+
+    def __init__(self, env: Any, connector: Any, *, profile: GoProfile = PROFILES["1.23"],
+                 waiter_order: str = "random", uniform: Callable[[], float], name: str = "db",
+                 gauges: tuple[OpenGauge, ...] = ()):
+        self.env = env
+        self.connector = connector
+        self.profile = profile
+        self.name = name
+        self.free_conn: list[DriverConn] = []
+        """Idle conns, oldest return first (Go: ``freeConn``)."""
+        self.conn_requests = profile.make_waiters(waiter_order, uniform)
+        """Blocked callers (Go: ``connRequests``)."""
+        self.num_open = 0
+        """Open conns plus pending dials (Go: ``numOpen``)."""
+        self.max_open = 0
+        self.max_idle_count = 0
+        """Go's encoding: 0 = default (2), −1 = zero idle, n > 0 = n."""
+        self.max_lifetime = 0.0
+        self.max_idle_time = 0.0
+        self.closed = False
+        self.wait_count = 0
+        self.wait_duration = 0.0
+        self.max_idle_closed = 0
+        self.max_idle_time_closed = 0
+        self.max_lifetime_closed = 0
+        self.dials = 0
+        self.failed_dials = 0
+        self.handshake_s = 0.0
+        self.peak_open = 0
+        self.gauges = gauges
+        """Totals over several pools that this one reports ``numOpen`` changes to."""
+        self.cleaner = ConnectionCleaner(self)
+        self.opener = ConnectionOpener(self)
+        self._next_conn_id = 0
+        self._out = 0
+        """Conns handed to callers (``inUse``), for the invariant check."""
+        self._dialing = 0
+        """Pending dials, the opener's queue included, for the invariant check."""
+
+    def __repr__(self) -> str:
+        return (f"DB(name={self.name!r}, num_open={self.num_open}, idle={len(self.free_conn)}, "
+                f"waiting={len(self.conn_requests)}, max_open={self.max_open})")
+
+    # ------------------------------------------------------------------ setters (Rule 5)
+
+    def configure(self, max_open: int = 0, max_idle: int | None = None,
+                  max_lifetime: float = 0.0, max_idle_time: float = 0.0) -> None:
+        """The usual start-up calls, in Go's usual order. ``max_idle=None`` leaves Go's default."""
+        self.set_max_open_conns(max_open)
+        if max_idle is not None:
+            self.set_max_idle_conns(max_idle)
+        self.set_conn_max_lifetime(max_lifetime)
+        self.set_conn_max_idle_time(max_idle_time)
+
+    def max_idle_conns_locked(self) -> int:
+        """Rule 5.2 (``maxIdleConnsLocked``): never set → 2; ``SetMaxIdleConns(n ≤ 0)`` → 0."""
+        n = self.max_idle_count
+        if n == 0:
+            return DEFAULT_MAX_IDLE_CONNS
+        return 0 if n < 0 else n
+
+    def set_max_idle_conns(self, n: int) -> None:
+        """Rule 5.3 (sql.go:995): store, cap at ``maxOpen``, close the *newest* surplus idle
+        conns (``freeConn[cap:]``), counting them in ``MaxIdleClosed``."""
+        self.max_idle_count = n if n > 0 else -1
+        if self.max_open > 0 and self.max_idle_conns_locked() > self.max_open:
+            self.max_idle_count = self.max_open
+        keep = self.max_idle_conns_locked()
+        closing = self.free_conn[keep:]
+        if closing:
+            del self.free_conn[keep:]
+            self.max_idle_closed += len(closing)
+            for dc in closing:
+                self.close_conn(dc)
+
+    def set_max_open_conns(self, n: int) -> None:
+        """Rule 5.4 (sql.go:1029): lowering closes nothing now; raising wakes no waiter;
+        an idle cap above the new limit is lowered to it."""
+        self.max_open = max(n, 0)
+        if self.max_open > 0 and self.max_idle_conns_locked() > self.max_open:
+            self.set_max_idle_conns(self.max_open)
+
+    def set_conn_max_lifetime(self, d: float) -> None:
+        """Rule 6.5: shortening below the current shortest limit wakes the cleaner (Go 1.26)."""
+        self._set_limit("max_lifetime", max(d, 0.0))
+
+    def set_conn_max_idle_time(self, d: float) -> None:
+        """Rule 6.5, as :meth:`set_conn_max_lifetime`."""
+        self._set_limit("max_idle_time", max(d, 0.0))
+
+    def _set_limit(self, attribute: str, d: float) -> None:
+        shortest = self.shortest_idle_time_locked()
+        setattr(self, attribute, d)
+        if d > 0 and (shortest <= 0 or d < shortest):
+            self.cleaner.wake()
+        self.start_cleaner_locked()
+
+    def shortest_idle_time_locked(self) -> float:
+        """Go: ``shortestIdleTimeLocked`` — the smaller of the positive limits (Rule 6.4)."""
+        if self.max_idle_time <= 0:
+            return self.max_lifetime
+        if self.max_lifetime <= 0:
+            return self.max_idle_time
+        return min(self.max_idle_time, self.max_lifetime)
+
+    def start_cleaner_locked(self) -> None:
+        """Rule 6.3 (sql.go:1088): start the cleaner if a limit is set, conns are open and
+        none runs."""
+        if (self.max_lifetime > 0 or self.max_idle_time > 0) and self.num_open > 0:
+            self.cleaner.start()
+
+    # ------------------------------------------------------------------ checkout (Rules 2, 3, 4)
+
+    def conn(self, caller: Any, strategy: int = CACHED_OR_NEW, deadline: float = INF) -> None:
+        """Rule 2 (``DB.conn``, sql.go:1316): closed → error; ctx done → its error; reuse an
+        idle conn; else wait at ``maxOpen``; else count the conn and dial.
+
+        The answer arrives as ``caller.conn_ready(dc, err)``, now or later.
+        """
+        if self.closed:
+            caller.conn_ready(None, ERR_DB_CLOSED)
+            return
+        now = self.env._now
+        if now >= deadline:
+            caller.conn_ready(None, ERR_DEADLINE)
+            return
+        free = self.free_conn
+        if strategy == CACHED_OR_NEW and free:
+            # Rule 2 step 3: newest first (Go >= 1.18, "lowest idle time"), oldest first before.
+            dc = free.pop() if self.profile.idle_pick == "newest" else free.pop(0)
+            dc.in_use = True
+            self._out += 1
+            if dc.expired(self.max_lifetime, now):
+                self.max_lifetime_closed += 1
+                self.close_conn(dc)
+                caller.conn_ready(None, ERR_BAD_CONN)
+                return
+            # Idle time is deliberately not checked here (Rule 2 step 3): only the cleaner does.
+            if self._reset_session_fails(dc):
+                self.close_conn(dc)
+                caller.conn_ready(None, ERR_BAD_CONN)
+                return
+            caller.conn_ready(dc, None)
+            return
+        if self.max_open > 0 and self.num_open >= self.max_open:
+            self._wait(caller, strategy, now, deadline)
+            return
+        # Rule 2 step 5: numOpen is counted before the dial finishes ("optimistically").
+        self.count_open(1)
+        self._dialing += 1
+        self.dials += 1
+        self.connector.dial(deadline, self._caller_dial_done, (caller, now))
+
+    def _wait(self, caller: Any, strategy: int, now: float, deadline: float) -> None:
+        """Rule 3.1: register, ``waitCount++`` before blocking; the ctx deadline bounds it."""
+        req = ConnRequest(caller, strategy, now)
+        self.conn_requests.add(req)
+        self.wait_count += 1
+        if deadline < INF:
+            req.timer = call_later(self.env, deadline - now, self._wait_deadline, req)
+
+    def _wait_deadline(self, call: Any) -> None:
+        """Rule 4.1: the ctx ended while waiting — leave the queue, add the wait to
+        ``WaitDuration``, return ``context.DeadlineExceeded`` (never retried).
+
+        A request served before its deadline has its timer cancelled, so here it is
+        always still queued.
+        """
+        req = call.value
+        self.conn_requests.delete(req)
+        self.wait_duration += self.env._now - req.wait_start
+        req.caller.conn_ready(None, ERR_DEADLINE)
+
+    def _deliver(self, req: ConnRequest, dc: DriverConn | None, err: DriverError | None) -> None:
+        """Rule 3.4: what the woken waiter does with what it received."""
+        if req.timer is not None:
+            req.timer.cancel()
+        now = self.env._now
+        self.wait_duration += now - req.wait_start
+        caller = req.caller
+        if dc is None:
+            caller.conn_ready(None, err)
+            return
+        # Only cachedOrNewConn checks expiry here (golang/go#32530).
+        if req.strategy == CACHED_OR_NEW and dc.expired(self.max_lifetime, now):
+            self.max_lifetime_closed += 1
+            self.close_conn(dc)
+            caller.conn_ready(None, ERR_BAD_CONN)
+            return
+        if self._reset_session_fails(dc):
+            self.close_conn(dc)
+            caller.conn_ready(None, ERR_BAD_CONN)
+            return
+        caller.conn_ready(dc, None)
+
+    @staticmethod
+    def _reset_session_fails(dc: DriverConn) -> bool:
+        """Go: ``driverConn.resetSession`` — only for a conn that has been returned at least
+        once (Go never clears ``needReset``, so it stays set: the source, not the reference's
+        "last returned", decides); the driver's ``ResetSession`` reports a dead session as
+        ``ErrBadConn`` (Rule 7.5: the MySQL liveness check, pgx's ping)."""
+        return dc.need_reset and dc.session.dead
+
+    def _caller_dial_done(self, token: tuple[Any, float], session: Any, err: DriverError | None) -> None:
+        """Rule 2 step 5: a caller's own dial ended. Failure: ``numOpen--``,
+        ``maybeOpenNewConnections``, the driver's error unchanged (not retried). Success:
+        a new conn straight to the caller (never through ``freeConn``)."""
+        caller, started = token
+        now = self.env._now
+        self.handshake_s += now - started
+        self._dialing -= 1
+        if err is not None:
+            self.failed_dials += 1
+            self.count_open(-1)
+            self.maybe_open_new_connections()
+            caller.conn_ready(None, err)
+            return
+        self._out += 1
+        caller.conn_ready(self.new_driver_conn(session, now, in_use=True), None)
+
+    def new_driver_conn(self, session: Any, now: float, *, in_use: bool) -> DriverConn:
+        """A ``driverConn`` for a finished dial: ``createdAt = returnedAt = now``."""
+        self._next_conn_id += 1
+        dc = DriverConn(self._next_conn_id, session, now)
+        dc.in_use = in_use
+        return dc
+
+    # ------------------------------------------------------------------ return (Rule 5)
+
+    def put_conn(self, dc: DriverConn, bad: bool = False, reset_session: bool = True) -> None:
+        """Rule 5.1 (``putConn``, sql.go:1481): validate, check lifetime (→
+        ``MaxLifetimeClosed``), stamp ``returnedAt``; bad conns are closed, good ones go to
+        a waiter, the idle list, or are closed (→ ``MaxIdleClosed``)."""
+        if not bad:
+            if reset_session:
+                dc.need_reset = True
+            bad = dc.broken  # driver.Validator.IsValid() == false
+        if not dc.in_use:
+            raise RuntimeError(f"sql: connection returned that was never out: {dc!r}")
+        now = self.env._now
+        if not bad and dc.expired(self.max_lifetime, now):
+            self.max_lifetime_closed += 1
+            bad = True
+        dc.in_use = False
+        self._out -= 1
+        dc.returned_at = now
+        if bad:
+            self.maybe_open_new_connections()
+            self.close_conn(dc)
+            return
+        if not self.put_conn_db_locked(dc, None):
+            self.close_conn(dc)
+
+    def put_conn_db_locked(self, dc: DriverConn | None, err: DriverError | None) -> bool:
+        """Rule 3.2 (``putConnDBLocked``, sql.go:1542): closed → no; over ``maxOpen`` → no
+        (waiters are *not* served); a waiter → hand off; room in the idle list → append and
+        start the cleaner; else ``MaxIdleClosed++``. False means "caller closes it"."""
+        if self.closed:
+            return False
+        if self.max_open > 0 and self.num_open > self.max_open:
+            return False
+        req = self.conn_requests.take() if len(self.conn_requests) else None
+        if req is not None:
+            if err is None:
+                dc.in_use = True
+                self._out += 1
+            self._deliver(req, dc, err)
+            return True
+        if err is None:
+            if self.max_idle_conns_locked() > len(self.free_conn):
+                self.free_conn.append(dc)
+                self.start_cleaner_locked()
+                return True
+            self.max_idle_closed += 1
+        return False
+
+    # ------------------------------------------------------------------ open and close (Rule 8)
+
+    def count_open(self, delta: int) -> None:
+        """``numOpen += delta``, keeping the peak and the shared gauges in step."""
+        self.num_open += delta
+        if self.num_open > self.peak_open:
+            self.peak_open = self.num_open
+        for gauge in self.gauges:
+            gauge.add(delta)
+
+    def maybe_open_new_connections(self) -> None:
+        """Rule 8.1 (sql.go:1240): one opener dial per waiter, within ``maxOpen``; each is
+        counted in ``numOpen`` now."""
+        n = len(self.conn_requests)
+        if n == 0:
+            return
+        if self.max_open > 0:
+            n = min(n, self.max_open - self.num_open)
+        while n > 0:
+            self.count_open(1)
+            n -= 1
+            if self.closed:
+                return
+            self._dialing += 1
+            self.opener.request()
+
+    def close_conn(self, dc: DriverConn) -> None:
+        """Go: ``driverConn.Close`` → ``finalClose`` (sql.go:677): the driver closes the
+        socket, then ``numOpen--`` and ``maybeOpenNewConnections`` (the call that dials
+        replacements for waiters)."""
+        if dc.closed:
+            raise RuntimeError(f"sql: duplicate driverConn close: {dc!r}")
+        dc.closed = True
+        if dc.in_use:
+            dc.in_use = False
+            self._out -= 1
+        self.connector.disconnect(dc.session)
+        self.count_open(-1)
+        self.maybe_open_new_connections()
+
+    def close(self) -> None:
+        """Go: ``DB.Close`` — close idle conns, fail every waiter with ``errDBClosed``;
+        conns still out are closed when they come back (``putConnDBLocked`` says no)."""
+        if self.closed:
+            return
+        idle, self.free_conn = self.free_conn, []
+        self.closed = True
+        self.cleaner.wake()
+        now = self.env._now
+        for req in self.conn_requests.drain():
+            if req.timer is not None:
+                req.timer.cancel()
+            self.wait_duration += now - req.wait_start
+            req.caller.conn_ready(None, ERR_DB_CLOSED)
+        for dc in idle:
+            self.close_conn(dc)
+
+    # ------------------------------------------------------------------ stats (Rule 9)
+
+    def stats(self) -> DBStats:
+        """Rule 9 (``DB.Stats``, sql.go:1215). ``InUse = numOpen − len(freeConn)``, so pending
+        dials count as in use."""
+        idle = len(self.free_conn)
+        return DBStats(
+            max_open_connections=self.max_open,
+            open_connections=self.num_open,
+            in_use=self.num_open - idle,
+            idle=idle,
+            wait_count=self.wait_count,
+            wait_duration=self.wait_duration,
+            max_idle_closed=self.max_idle_closed,
+            max_idle_time_closed=self.max_idle_time_closed,
+            max_lifetime_closed=self.max_lifetime_closed,
+            dials=self.dials,
+            failed_dials=self.failed_dials,
+            handshake_s=self.handshake_s,
+            peak_open=self.peak_open,
+        )
+
+    def check_invariants(self) -> None:
+        """Raise ``RuntimeError`` if the books stop balancing: ``numOpen`` = idle + out +
+        dialing, no conn both idle and out, counters never negative."""
+        problems = []
+        if self.num_open != len(self.free_conn) + self._out + self._dialing and not self.closed:
+            problems.append(f"num_open {self.num_open} != idle {len(self.free_conn)} + out {self._out}"
+                            f" + dialing {self._dialing}")
+        if any(dc.in_use or dc.closed for dc in self.free_conn):
+            problems.append("an idle conn is in use or closed")
+        for name in ("num_open", "_out", "_dialing", *COUNTER_FIELDS):
+            if getattr(self, name) < 0:
+                problems.append(f"{name} is negative")
+        if problems:
+            raise RuntimeError(f"{self!r}: " + "; ".join(problems))

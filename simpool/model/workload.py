@@ -1,0 +1,111 @@
+"""Traffic: arrival processes that add up (superposition), each on its own stream.
+
+Each process yields arrival times in chunks (numpy), and the workload keeps one pending
+event per process, so the schedule holds a handful of arrival events, not millions.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import numpy as np
+
+from ..scenario import (
+    DiurnalArrivals,
+    OnOffArrivals,
+    PoissonArrivals,
+    SpikeArrivals,
+    TraceArrivals,
+)
+from .events import call_later
+
+CHUNK = 4096
+
+Arrival = tuple[float, Any, "float | None", "float | None"]
+"""(time, instance hint, service seconds per query, timeout seconds) — hints may be None."""
+
+
+def _poisson(rng: np.random.Generator, rate: float, start: float, end: float) -> Iterator[np.ndarray]:
+    """Homogeneous Poisson arrival times in [start, end)."""
+    if rate <= 0 or end <= start:
+        return
+    t = start
+    while True:
+        times = t + np.cumsum(rng.exponential(1.0 / rate, CHUNK))
+        inside = times[times < end]
+        if len(inside):
+            yield inside
+        if len(inside) < CHUNK:
+            return
+        t = float(times[-1])
+
+
+def _onoff(rng: np.random.Generator, spec: OnOffArrivals, end: float) -> Iterator[np.ndarray]:
+    """Poisson on an "on-time" axis, mapped onto the on windows of each cycle."""
+    cycle = spec.on + spec.off
+    for chunk in _poisson(rng, spec.rate, 0.0, np.inf):
+        k = np.floor(chunk / spec.on)
+        times = spec.start + k * cycle + (chunk - k * spec.on)
+        inside = times[times < end]
+        if len(inside):
+            yield inside
+        if len(inside) < len(times):
+            return
+
+
+def _diurnal(rng: np.random.Generator, spec: DiurnalArrivals, end: float) -> Iterator[np.ndarray]:
+    """Non-homogeneous Poisson by thinning (Lewis & Shedler) from the peak rate."""
+    peak = spec.rate * (1 + spec.amplitude)
+    for chunk in _poisson(rng, peak, 0.0, end):
+        rate = spec.rate * (1 + spec.amplitude * np.cos(2 * np.pi * (chunk - spec.peak_at) / spec.period))
+        keep = rng.random(len(chunk)) * peak < rate
+        if keep.any():
+            yield chunk[keep]
+
+
+def arrival_chunks(spec: Any, rng: np.random.Generator, end: float) -> Iterator[list[Arrival]]:
+    """Chunks of arrivals before ``end`` for one process, in time order."""
+    if isinstance(spec, TraceArrivals):
+        rows = [row for row in spec.rows if row[0] < end]
+        for i in range(0, len(rows), CHUNK):
+            yield rows[i:i + CHUNK]
+        return
+    if isinstance(spec, PoissonArrivals):
+        stop = end if spec.end is None else min(end, spec.end)
+        chunks = _poisson(rng, spec.rate, spec.start, stop)
+    elif isinstance(spec, SpikeArrivals):
+        chunks = _poisson(rng, spec.rate, spec.at, min(end, spec.at + spec.for_))
+    elif isinstance(spec, OnOffArrivals):
+        chunks = _onoff(rng, spec, end)
+    elif isinstance(spec, DiurnalArrivals):
+        chunks = _diurnal(rng, spec, end)
+    else:
+        raise TypeError(f"unknown arrival spec {spec!r}")
+    for chunk in chunks:
+        yield [(t, None, None, None) for t in chunk.tolist()]
+
+
+class ArrivalProcess:
+    """Feeds one arrival process's requests to ``dispatch(arrival)`` at their times."""
+
+    def __init__(self, env: Any, chunks: Iterator[list[Arrival]], dispatch: Any):
+        self.env = env
+        self._chunks = chunks
+        self._dispatch = dispatch
+        self._batch: list[Arrival] = []
+        self._pos = 0
+        self._schedule_next()
+
+    def _schedule_next(self) -> None:
+        if self._pos == len(self._batch):
+            self._batch = next(self._chunks, [])
+            self._pos = 0
+            if not self._batch:
+                return
+        arrival = self._batch[self._pos]
+        self._pos += 1
+        call_later(self.env, max(0.0, arrival[0] - self.env._now), self._arrive, arrival)
+
+    def _arrive(self, call: Any) -> None:
+        self._schedule_next()
+        self._dispatch(call.value)

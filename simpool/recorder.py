@@ -1,0 +1,160 @@
+"""The recorder: request outcomes after the warm-up, gauges at a fixed step, and the
+pool counters' change since the warm-up, turned into a :class:`ReplicationResult`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .model.events import call_later
+from .result import ERROR_KINDS, POOL_FIELDS, ReplicationResult, RequestRecord, TimeSeries
+from .stats import LogHistogram
+
+
+class Recorder:
+    """Collects one replication's statistics.
+
+    Requests count if they *arrived* at or after ``warmup``; pool and database counters
+    are differences between the end and the warm-up instant, and peaks restart there.
+    """
+
+    def __init__(self, env: Any, warmup: float, *, record_requests: bool = False):
+        self.env = env
+        self.warmup = warmup
+        self.arrived = 0
+        self.ok = 0
+        self.errors = dict.fromkeys(ERROR_KINDS, 0)
+        self.messages: dict[str, int] = {}
+        self.wait = LogHistogram()
+        self.latency = LogHistogram()
+        self.records: list[RequestRecord] | None = [] if record_requests else None
+        self._baseline: dict[str, dict[str, float]] = {}
+        self._refused_baseline = 0
+        self._samples: list[tuple[float, list[tuple[int, int, int, int]], int, int, int]] = []
+
+    def request_arrived(self, arrival: float) -> None:
+        if arrival >= self.warmup:
+            self.arrived += 1
+
+    def request_done(self, request: Any, err: Any) -> None:
+        """A request answered: ``err`` is None on success or the Go error it returned."""
+        if request.arrival < self.warmup:
+            return
+        latency = self.env._now - request.arrival
+        if err is None:
+            self.ok += 1
+        else:
+            self.errors[err.kind] += 1
+            self.messages[err.message] = self.messages.get(err.message, 0) + 1
+        self.wait.add(request.wait)
+        self.latency.add(latency)
+        if self.records is not None:
+            self.records.append(RequestRecord(
+                request.id, request.instance.name, request.arrival, request.wait, latency,
+                "ok" if err is None else err.kind, None if err is None else err.message))
+
+    # ------------------------------------------------------------------ warm-up and gauges
+
+    def start_sampling(self, fleet: Any, database: Any, step: float, until: float) -> None:
+        """Sample every ``step`` seconds from 0 to ``until`` inclusive."""
+        self._fleet, self._database, self._step, self._until = fleet, database, step, until
+        call_later(self.env, 0.0, self._sample, 0)
+
+    def _sample(self, call: Any) -> None:
+        k = call.value
+        database = self._database
+        gauges = [instance.gauges() for instance in self._fleet.instances]
+        self._samples.append((self.env._now, gauges, database.connections, database.running, database.queued))
+        nxt = (k + 1) * self._step
+        if nxt <= self._until + 1e-9:
+            call_later(self.env, nxt - self.env._now, self._sample, k + 1)
+
+    def mark_warmup(self, fleet: Any, database: Any) -> None:
+        """Remember counters and restart peaks at the end of the warm-up."""
+        for instance in fleet.instances:
+            self._baseline[instance.name] = instance.counters()
+            instance.open_gauge.reset_peak()
+        fleet.open_gauge.reset_peak()
+        database.peak_connections = database.connections
+        self._refused_baseline = database.refused_connections
+
+    # ------------------------------------------------------------------ the result
+
+    def result(self, index: int, fleet: Any, database: Any) -> ReplicationResult:
+        instances = []
+        totals: dict[str, float] = {}
+        for instance in fleet.instances:
+            row = self._instance_row(instance)
+            instances.append(row)
+            for key, value in row.items():
+                if key != "name" and key != "peak_open":
+                    totals[key] = totals.get(key, 0) + value
+        totals["peak_open"] = fleet.open_gauge.peak
+        finished = self.ok + sum(self.errors.values())
+        metrics = {
+            "requests": {"total": self.arrived, "ok": self.ok, "failed": sum(self.errors.values()),
+                         "unfinished": self.arrived - finished},
+            "errors": dict(self.errors),
+            "wait_ms": _distribution_ms(self.wait),
+            "latency_ms": _distribution_ms(self.latency),
+            "pool": {key: totals.get(key, 0) for key in POOL_FIELDS},
+            "database": {
+                "peak_connections": database.peak_connections,
+                "max_connections": database.max_connections,
+                "usable_connections": database.usable_connections,
+                "refused_connections": database.refused_connections - self._refused_baseline,
+            },
+            "instances": instances,
+        }
+        return ReplicationResult(
+            index=index, metrics=metrics, wait=self.wait, latency=self.latency,
+            timeseries=self._timeseries([i.name for i in fleet.instances]),
+            error_messages=dict(self.messages),
+            requests=None if self.records is None else tuple(self.records),
+        )
+
+    def _instance_row(self, instance: Any) -> dict[str, Any]:
+        now = instance.counters()
+        base = self._baseline.get(instance.name, {})
+        delta = {key: now[key] - base.get(key, 0) for key in now if key != "peak_open"}
+        return {
+            "name": instance.name,
+            "wait_count": delta["wait_count"],
+            "wait_duration_s": delta["wait_duration"],
+            "max_idle_closed": delta["max_idle_closed"],
+            "max_idle_time_closed": delta["max_idle_time_closed"],
+            "max_lifetime_closed": delta["max_lifetime_closed"],
+            "dials": delta["dials"],
+            "failed_dials": delta["failed_dials"],
+            "handshake_s": delta["handshake_s"],
+            "peak_open": now["peak_open"],
+        }
+
+    def _timeseries(self, names: list[str]) -> TimeSeries:
+        n = len(self._samples)
+        arrays = {key: np.zeros((len(names), n), dtype=np.int64) for key in ("open", "in_use", "idle", "waiting")}
+        for j, (_, gauges, _, _, _) in enumerate(self._samples):
+            for i, (open_, in_use, idle, waiting) in enumerate(gauges):
+                arrays["open"][i, j] = open_
+                arrays["in_use"][i, j] = in_use
+                arrays["idle"][i, j] = idle
+                arrays["waiting"][i, j] = waiting
+        return TimeSeries(
+            t=np.array([s[0] for s in self._samples], dtype=float),
+            instances=tuple(names),
+            database_connections=np.array([s[2] for s in self._samples], dtype=np.int64),
+            database_running=np.array([s[3] for s in self._samples], dtype=np.int64),
+            database_queued=np.array([s[4] for s in self._samples], dtype=np.int64),
+            **arrays,
+        )
+
+
+def _distribution_ms(histogram: LogHistogram) -> dict[str, float]:
+    return {
+        "mean": histogram.mean() * 1e3,
+        "p50": histogram.percentile(50) * 1e3,
+        "p95": histogram.percentile(95) * 1e3,
+        "p99": histogram.percentile(99) * 1e3,
+        "max": histogram.maximum * 1e3 if histogram.n else float("nan"),
+    }

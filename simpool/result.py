@@ -1,0 +1,155 @@
+"""Results: plain, frozen data (no simpy objects), and the ``summary.json`` shape.
+
+A :class:`Result` holds one :class:`ReplicationResult` per replication; :meth:`Result.summary`
+turns them into the output contract of ``shared/design.md``: every metric as
+``{"mean": …}`` plus ``"ci95"`` (95% half-width) when there are two or more replications.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from .stats import LogHistogram, mean_ci95
+
+Outcome = Literal["ok", "too_many_connections", "deadline_exceeded", "bad_connection", "other"]
+ERROR_KINDS = ("too_many_connections", "deadline_exceeded", "bad_connection", "other")
+POOL_FIELDS = (
+    "wait_count", "wait_duration_s", "max_idle_closed", "max_idle_time_closed",
+    "max_lifetime_closed", "dials", "failed_dials", "handshake_s", "peak_open",
+)
+PERCENTILE_FIELDS = ("mean", "p50", "p95", "p99", "max")
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One finished request (kept only when asked for: ``record_requests=True``).
+
+    Times are seconds; ``wait`` is the time spent getting connections (queueing in the
+    pool, dialing, retries), ``latency`` arrival to response.
+    """
+
+    id: int
+    instance: str
+    arrival: float
+    wait: float
+    latency: float
+    outcome: Outcome
+    error: str | None
+
+
+@dataclass(frozen=True)
+class TimeSeries:
+    """Gauges sampled every ``step`` seconds: per instance (rows in ``instances`` order)
+    open / in use / idle / waiting, and the database's connections and queries."""
+
+    t: np.ndarray
+    instances: tuple[str, ...]
+    open: np.ndarray
+    in_use: np.ndarray
+    idle: np.ndarray
+    waiting: np.ndarray
+    database_connections: np.ndarray
+    database_running: np.ndarray
+    database_queued: np.ndarray
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Long-format rows (one per time and instance, plus the database), for CSV."""
+        out = []
+        for j, t in enumerate(self.t.tolist()):
+            for i, name in enumerate(self.instances):
+                out.append({"t_s": t, "series": name, "open": int(self.open[i, j]),
+                            "in_use": int(self.in_use[i, j]), "idle": int(self.idle[i, j]),
+                            "waiting": int(self.waiting[i, j])})
+            out.append({"t_s": t, "series": "database", "open": int(self.database_connections[j]),
+                        "in_use": int(self.database_running[j]), "idle": None,
+                        "waiting": int(self.database_queued[j])})
+        return out
+
+
+@dataclass(frozen=True)
+class ReplicationResult:
+    """One replication: its metrics (the summary's shape, plain numbers), its
+    distributions and time series."""
+
+    index: int
+    metrics: dict[str, Any]
+    wait: LogHistogram
+    latency: LogHistogram
+    timeseries: TimeSeries
+    error_messages: dict[str, int]
+    requests: tuple[RequestRecord, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    """Everything a run produced; renderers (tables, JSON, plots) read only this."""
+
+    scenario: Any
+    seed: int
+    replications: tuple[ReplicationResult, ...]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """The ``summary.json`` document (design.md, "Outputs")."""
+        reps = [r.metrics for r in self.replications]
+        first = reps[0]
+        summary: dict[str, Any] = {
+            "scenario": self.scenario.name,
+            "seed": self.seed,
+            "replications": len(reps),
+        }
+        for section in ("requests", "errors", "wait_ms", "latency_ms", "pool", "database"):
+            summary[section] = {key: _aggregate([r[section][key] for r in reps]) for key in first[section]}
+        summary["instances"] = _aggregate_instances([r["instances"] for r in reps])
+        messages: dict[str, int] = {}
+        for rep in self.replications:
+            for message, count in rep.error_messages.items():
+                messages[message] = messages.get(message, 0) + count
+        summary["error_messages"] = dict(sorted(messages.items(), key=lambda kv: (-kv[1], kv[0])))
+        return summary
+
+    def flat(self) -> dict[str, float | None]:
+        """The summary's metrics flattened for a sweep row: ``wait_ms.p99`` →
+        mean, ``wait_ms.p99.ci95`` → half-width (None for one replication)."""
+        summary = self.summary()
+        row: dict[str, float | None] = {}
+        for section in ("requests", "errors", "wait_ms", "latency_ms", "pool", "database"):
+            for key, stat in summary[section].items():
+                row[f"{section}.{key}"] = stat["mean"]
+                row[f"{section}.{key}.ci95"] = stat.get("ci95")
+        return row
+
+
+def _aggregate(values: list[float]) -> dict[str, float]:
+    mean, half = mean_ci95(values)
+    out = {"mean": _clean(mean)}
+    if half is not None:
+        out["ci95"] = _clean(half)
+    return out
+
+
+def _clean(x: float) -> float | None:
+    """JSON has no NaN: a metric without data (no requests) is null."""
+    return None if x is None or np.isnan(x) else float(x)
+
+
+def _aggregate_instances(per_rep: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Instances matched by name across replications (an instance absent from a
+    replication, e.g. never started by the autoscaler, is averaged where present)."""
+    names: list[str] = []
+    for rep in per_rep:
+        for inst in rep:
+            if inst["name"] not in names:
+                names.append(inst["name"])
+    out = []
+    for name in names:
+        rows = [inst for rep in per_rep for inst in rep if inst["name"] == name]
+        entry: dict[str, Any] = {"name": name}
+        for key in rows[0]:
+            if key != "name":
+                entry[key] = _aggregate([row[key] for row in rows])
+        out.append(entry)
+    return out

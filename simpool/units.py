@@ -1,0 +1,123 @@
+"""Go durations (``250ms``, ``1h30m``) and rates (``800/s``) to and from seconds.
+
+Simulation time is in seconds everywhere inside simpool; these helpers are the only
+place that knows the textual forms users write.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+_UNIT_SECONDS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,  # U+00B5, as Go accepts
+    "μs": 1e-6,  # U+03BC, as Go accepts
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_RATE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*/\s*(s|sec|second|min|minute|h|hour)\s*$")
+_RATE_UNIT = {"s": 1.0, "sec": 1.0, "second": 1.0, "min": 60.0, "minute": 60.0, "h": 3600.0, "hour": 3600.0}
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from a Go duration string (``time.ParseDuration`` syntax, no sign).
+
+    ``0`` (string or number) is accepted without a unit, as Go does; any other bare
+    number is rejected because its unit would be a guess.
+
+    Raises:
+        ValueError: with a message that quotes the bad value.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration such as '250ms' or '1h30m' (not {value!r})")
+    if isinstance(value, (int, float)):
+        if value == 0:
+            return 0.0
+        raise ValueError(f"missing unit in duration {value!r}: write e.g. '{value}s' or '{value}ms'")
+    if not isinstance(value, str):
+        raise ValueError(f"expected a duration such as '250ms' or '1h30m' (not {value!r})")
+    text = value.strip()
+    if text in ("0", "0.0", "+0"):
+        return 0.0
+    if text.startswith("-"):
+        raise ValueError(f"duration must not be negative (not {value!r})")
+    if text.startswith("+"):
+        text = text[1:]
+    pos, total = 0, 0.0
+    while pos < len(text):
+        match = _DURATION_PART.match(text, pos)
+        if match is None:
+            if re.fullmatch(r"\d+(\.\d*)?", text[pos:]):
+                raise ValueError(f"missing unit in duration {value!r} (use ns, us, ms, s, m or h)")
+            raise ValueError(f"invalid duration {value!r}: expected e.g. '250ms', '1.5s' or '1h30m'")
+        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        pos = match.end()
+    if not text:
+        raise ValueError("empty duration")
+    return total
+
+
+def format_duration(seconds: float) -> str:
+    """The Go spelling of a duration, e.g. ``1h30m0s`` → written here as ``1h30m``, ``250ms``."""
+    if seconds == 0:
+        return "0"
+    if math.isinf(seconds):
+        return "inf"
+    ns = round(seconds * 1e9)
+    if ns < 1_000:
+        return f"{ns}ns"
+    if ns < 1_000_000:
+        return f"{_trim(ns / 1e3)}us"
+    if ns < 1_000_000_000:
+        return f"{_trim(ns / 1e6)}ms"
+    hours, rest = divmod(ns, 3_600 * 10**9)
+    minutes, rest = divmod(rest, 60 * 10**9)
+    parts = []
+    if hours:
+        parts.append(f"{hours}h")
+    if minutes:
+        parts.append(f"{minutes}m")
+    if rest:
+        parts.append(f"{_trim(rest / 1e9)}s")
+    return "".join(parts)
+
+
+def _trim(x: float) -> str:
+    text = f"{x:.6f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def parse_rate(value: object) -> float:
+    """Events per second from ``N/s``, ``N/min`` or ``N/h`` (``0`` alone is allowed).
+
+    Raises:
+        ValueError: with a message that quotes the bad value.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"expected a rate such as '800/s' or '48000/min' (not {value!r})")
+    if isinstance(value, (int, float)):
+        if value == 0:
+            return 0.0
+        raise ValueError(f"missing unit in rate {value!r}: write e.g. '{value}/s'")
+    if not isinstance(value, str):
+        raise ValueError(f"expected a rate such as '800/s' or '48000/min' (not {value!r})")
+    text = value.strip()
+    if text == "0":
+        return 0.0
+    if text.startswith("-"):
+        raise ValueError(f"rate must not be negative (not {value!r})")
+    match = _RATE.match(text)
+    if match is None:
+        raise ValueError(f"invalid rate {value!r}: expected e.g. '800/s', '48000/min' or '100/h'")
+    number = float(text.split("/")[0])
+    return number / _RATE_UNIT[match.group(2)]
+
+
+def format_rate(per_second: float) -> str:
+    """``800/s`` style; small rates keep their decimals."""
+    return f"{_trim(per_second)}/s"
