@@ -188,24 +188,32 @@ def _parse_samples(text: str, name: str) -> list[float]:
             raise ValueError(f"{name}: invalid JSON ({exc.msg}, line {exc.lineno})") from None
         values = [_sample_value(v, f"{name} item {i}") for i, v in enumerate(data)]
     else:
-        rows = [r for r in csv.reader(io.StringIO(text)) if r and r[0].strip()]
+        reader = csv.reader(io.StringIO(text))
+        rows = [(reader.line_num, r) for r in reader if r and r[0].strip()]
         column = 0
-        if rows and not _is_number(rows[0][0]):
-            header = [h.strip() for h in rows[0]]
+        if rows and not _is_sample(rows[0][1][0]):
+            header = [h.strip() for h in rows[0][1]]
             column = header.index("ms") if "ms" in header else 0
             rows = rows[1:]
-        values = [_sample_value(r[column], f"{name} line {i + 2}") for i, r in enumerate(rows)]
+        values = [_sample_value(r[column] if column < len(r) else "", f"{name} line {line}")
+                  for line, r in rows]
     if not values:
         raise ValueError(f"{name}: no samples found")
     return values
 
 
-def _is_number(text: str) -> bool:
+def _is_sample(text: str) -> bool:
+    """A cell that reads as a sample (milliseconds or a duration), not a header."""
     try:
         float(text)
+        return True
+    except ValueError:
+        pass
+    try:
+        parse_duration(text.strip())
+        return True
     except ValueError:
         return False
-    return True
 
 
 def _dist_shorthand(value: Any) -> Any:
@@ -664,31 +672,56 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any], *, source: 
     """A copy of ``data`` with dotted-path overrides set (``workload.arrivals.0.rate``).
 
     The path must name a field of the scenario (checked against the models, with a
-    suggestion for near misses); list items are addressed by index.
+    suggestion for near misses); list items are addressed by index. A section the data
+    leaves out is first filled with its default, so ``database.query.mean=7ms`` changes
+    one parameter of the default distribution.
     """
     result = json.loads(json.dumps(data, default=str))
     for dotted, value in overrides.items():
         parts = dotted.split(".")
         _check_override_path(parts, dotted)
         node: Any = result
-        for i, part in enumerate(parts[:-1]):
-            nxt = parts[i + 1]
+        model: Any = Scenario
+        for i, part in enumerate(parts):
+            if not isinstance(node, (dict, list)):
+                raise ScenarioError(f"{'.'.join(parts[:i])!r} is a value, not a section", field=dotted, source=source)
+            last = i == len(parts) - 1
             if isinstance(node, list):
                 index = _list_index(node, part, dotted)
+                if last:
+                    node[index] = value
+                    break
                 node = node[index]
-                continue
-            if part not in node or node[part] is None:
-                if part == "arrivals":
-                    node[part] = [a.model_dump(mode="json", by_alias=True) for a in _default_arrivals()]
-                else:
-                    node[part] = [] if nxt.isdigit() else {}
-            node = node[part]
-        last = parts[-1]
-        if isinstance(node, list):
-            node[_list_index(node, last, dotted)] = value
-        else:
-            node[last] = value
+            else:
+                if last:
+                    node[part] = value
+                    break
+                if node.get(part) is None:
+                    node[part] = _default_section(model, part)
+                model = _field_model(model, part)
+                node = node[part]
+            if isinstance(node, dict):
+                model = _TAGGED_MODELS.get(node.get("kind") or node.get("dist"), model)
     return result
+
+
+def _field_model(model: Any, part: str) -> Any:
+    if model is None:
+        return None
+    fields = {**model.model_fields, **{f.alias: f for f in model.model_fields.values() if f.alias}}
+    return _submodel(fields[part].annotation) if part in fields else None
+
+
+def _default_section(model: Any, part: str) -> Any:
+    """The default of a section (or list of sections) as plain data; {} if there is none."""
+    if model is None or part not in model.model_fields:
+        return {}
+    default = model.model_fields[part].get_default(call_default_factory=True)
+    if isinstance(default, BaseModel):
+        return default.model_dump(mode="json", by_alias=True)
+    if isinstance(default, list):
+        return [d.model_dump(mode="json", by_alias=True) if isinstance(d, BaseModel) else d for d in default]
+    return {}
 
 
 def _list_index(node: list[Any], part: str, dotted: str) -> int:

@@ -83,12 +83,12 @@ def format_duration(seconds: float) -> str:
     if minutes:
         parts.append(f"{minutes}m")
     if rest:
-        parts.append(f"{_trim(rest / 1e9)}s")
+        parts.append(f"{_trim(rest / 1e9, 9)}s")
     return "".join(parts)
 
 
-def _trim(x: float) -> str:
-    text = f"{x:.6f}".rstrip("0").rstrip(".")
+def _trim(x: float, decimals: int = 6) -> str:
+    text = f"{x:.{decimals}f}".rstrip("0").rstrip(".")
     return text or "0"
 
 
@@ -119,5 +119,13 @@ def parse_rate(value: object) -> float:
 
 
 def format_rate(per_second: float) -> str:
-    """``800/s`` style; small rates keep their decimals."""
-    return f"{_trim(per_second)}/s"
+    """The shortest exact spelling: ``800/s``, else a whole number per minute or hour
+    (``100/min``), else every digit per second, so that parsing it gives the same rate."""
+    short = f"{per_second:.6g}"
+    if float(short) == per_second and "e" not in short:
+        return f"{short}/s"
+    for unit, factor in (("min", 60.0), ("h", 3600.0)):
+        count = round(per_second * factor)
+        if count and count / factor == per_second:
+            return f"{count}/{unit}"
+    return f"{per_second!r}/s"

@@ -127,9 +127,15 @@ def caller(env, log):
     return lambda name: Caller(env, log, name)
 
 
-def run_until(env: simpy.Environment, t: float, db: DB | None = None) -> None:
-    """Step to time ``t``, checking the pool's invariants after every event."""
-    while env.peek() <= t:
-        env.step()
-        if db is not None:
-            db.check_invariants()
+@pytest.fixture
+def advance(env):
+    """``advance(t, db, …)``: process every event up to time ``t``, checking the given
+    pools' invariants after each one."""
+
+    def step_to(t: float, *dbs: DB) -> None:
+        while env.peek() <= t:
+            env.step()
+            for db in dbs:
+                db.check_invariants()
+
+    return step_to

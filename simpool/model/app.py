@@ -273,7 +273,7 @@ class App:
         self._coin = coin
         self._next_id = 0
 
-    def handle(self, instance: Instance, arrival: float, service: float | None, timeout: float | None) -> None:
+    def handle(self, instance: Instance, arrival: float, service: float | None, timeout: float | None) -> Request:
         """A request arrives at ``instance``: draw its queries and pitfalls now, in arrival
         order, so that pool settings cannot reshuffle them (common random numbers)."""
         self._next_id += 1
@@ -285,4 +285,6 @@ class App:
         limit = self.timeout if timeout is None else timeout
         deadline = arrival + limit if limit > 0 and not self.no_deadline else INF
         instance.in_flight += 1
-        Request(self, instance, self._next_id, arrival, deadline, demands, leak).start()
+        request = Request(self, instance, self._next_id, arrival, deadline, demands, leak)
+        request.start()
+        return request

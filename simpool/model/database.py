@@ -203,7 +203,10 @@ class Database:
         if session.busy:
             call_later(self.env, self._watch, self._watch_idle, session)
             return
-        idle_for = now - session.last_active
+        # A nanosecond of slack: the timer was set for last_active + watch, but the float
+        # sum may land a hair early, and then no branch would fire and it would re-arm at
+        # the same instant forever.
+        idle_for = now - session.last_active + 1e-9
         if self._idle_drop and idle_for >= self._idle_drop and not session.dropped:
             session.dropped = True
             session.dead = True

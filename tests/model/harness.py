@@ -1,0 +1,41 @@
+"""A hand-driven app: one instance, the real database and handler, no workload.
+Requests are injected with ``app.handle(instance, env.now, None, None)``."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from simpool.model.app import App, Instance
+from simpool.model.database import Database
+from simpool.model.distributions import ConstantSampler, make_sampler
+from simpool.recorder import Recorder
+from simpool.scenario import load_scenario
+from tests.conftest import Uniform
+
+
+def make_app(env, *, pool=None, database=None, network=None, queries=1, transaction=False,
+             timeout="0", think="0", leak=0.0, query="1ms", pool_per_request=False):
+    scenario = load_scenario({
+        "database": {"handshake": "0", "cores": 0, "refused_handshake": 0, **(database or {})},
+        "network": network or {},
+        "fleet": {"instances": 1, "pool": pool or {}},
+        "workload": {"request": {"queries": queries, "transaction": transaction, "timeout": timeout,
+                                 "think": think}},
+    })
+    db_spec = scenario.database
+    server = Database(env, db_spec, scenario.network, make_sampler(db_spec.handshake, None))
+    recorder = Recorder(env, 0.0, record_requests=True)
+    request = scenario.workload.request
+    app = App(env, server, recorder, queries=queries, transaction=transaction, timeout=request.timeout,
+              think=make_sampler(request.think, None), query=ConstantSampler(_seconds(query)),
+              leak_fraction=leak, no_deadline=False, coin=Uniform([0.0] * 1000))
+    instance = Instance(env, "app-0", 0, server, scenario.fleet.pool, Uniform(),
+                        pool_per_request=pool_per_request)
+    return SimpleNamespace(app=app, instance=instance, database=server, recorder=recorder,
+                           send=lambda: app.handle(instance, env.now, None, None))
+
+
+def _seconds(text: str) -> float:
+    from simpool.units import parse_duration
+
+    return parse_duration(text)

@@ -1,0 +1,107 @@
+"""The engine: reproducibility, common random numbers, replications, argument checks."""
+
+import json
+
+import numpy as np
+import pytest
+
+import simpool
+from simpool import ScenarioError, load_scenario, simulate
+
+SMALL = {
+    "duration": "20s", "warmup": "2s", "seed": 42,
+    "fleet": {"instances": 2, "pool": {"max_open": 8, "max_idle": 4}},
+    "workload": {"arrivals": [{"kind": "poisson", "rate": "400/s"},
+                              {"kind": "spike", "at": "8s", "for": "4s", "rate": "1200/s"}],
+                 "request": {"timeout": "1s", "queries": 2}},
+}
+
+
+def _summary_json(result):
+    return json.dumps(result.summary(), sort_keys=True)
+
+
+def test_same_seed_same_numbers_byte_for_byte():
+    """Reproducible: the same scenario and seed give identical summaries and time series."""
+    a = simulate(load_scenario(SMALL), replications=2)
+    b = simulate(load_scenario(SMALL), replications=2)
+    assert _summary_json(a) == _summary_json(b)
+    for ra, rb in zip(a.replications, b.replications):
+        assert np.array_equal(ra.timeseries.open, rb.timeseries.open)
+        assert np.array_equal(ra.timeseries.database_connections, rb.timeseries.database_connections)
+
+
+def test_different_seed_different_numbers():
+    """Different seeds give different traffic."""
+    a = simulate(load_scenario(SMALL), seed=1)
+    b = simulate(load_scenario(SMALL), seed=2)
+    assert a.summary()["requests"]["total"] != b.summary()["requests"]["total"]
+
+
+def _arrivals(overrides, replication=0):
+    scenario = load_scenario(SMALL, overrides=overrides)
+    result = simulate(scenario, replications=replication + 1, record_requests=True)
+    records = result.replications[replication].requests
+    return sorted(r.arrival for r in records), result
+
+
+def test_pool_settings_leave_the_traffic_unchanged():
+    """Common random numbers: changing pool settings does not reshuffle arrivals."""
+    base, base_result = _arrivals({})
+    for overrides in ({"fleet.pool.max_open": 2}, {"fleet.pool.max_idle": 0},
+                      {"fleet.pool.conn_max_lifetime": "1s"}, {"fleet.instances": 3}):
+        arrivals, result = _arrivals(overrides)
+        assert arrivals == base
+        assert _summary_json(result) != _summary_json(base_result)
+
+
+def test_replications_are_independent_and_stable():
+    """Replication k has its own traffic, the same whatever the other settings (CRN)."""
+    first, _ = _arrivals({}, replication=0)
+    second, _ = _arrivals({}, replication=1)
+    second_again, _ = _arrivals({"fleet.pool.max_open": 3}, replication=1)
+    assert first != second and second == second_again
+
+
+def test_replications_report_confidence_intervals():
+    """With R > 1 each metric carries a ci95 half-width; with R = 1 it does not."""
+    one = simulate(load_scenario(SMALL)).summary()
+    three = simulate(load_scenario(SMALL), replications=3).summary()
+    assert "ci95" not in one["wait_ms"]["p99"]
+    assert three["wait_ms"]["p99"]["ci95"] >= 0
+    assert three["replications"] == 3
+    assert [i["name"] for i in three["instances"]] == ["app-0", "app-1"]
+
+
+@pytest.mark.parametrize("kwargs,field", [
+    ({"replications": 0}, "replications"),
+    ({"replications": 1.5}, "replications"),
+    ({"seed": -1}, "seed"),
+])
+def test_bad_arguments_raise_one_error_type(kwargs, field):
+    """Bad input to the API raises ScenarioError naming the field."""
+    with pytest.raises(ScenarioError, match=field):
+        simulate(load_scenario(SMALL), **kwargs)
+
+
+def test_simulate_wants_a_scenario():
+    """A dict is not silently accepted: load_scenario validates it first."""
+    with pytest.raises(ScenarioError, match="load_scenario"):
+        simulate({"duration": "1s"})
+
+
+def test_trace_instance_out_of_range_is_an_error(tmp_path):
+    """A trace naming an instance the fleet does not have is a ScenarioError."""
+    trace = tmp_path / "t.csv"
+    trace.write_text("t_ms,instance\n0,0\n5,7\n")
+    scenario = load_scenario({"fleet": {"instances": 2},
+                              "workload": {"arrivals": [{"kind": "trace", "file": str(trace)}]}})
+    with pytest.raises(ScenarioError, match="workload.arrivals.0.file.*instance 7"):
+        simulate(scenario)
+
+
+def test_public_api_is_small():
+    """The public API is the documented list."""
+    assert set(simpool.__all__) == {
+        "load_scenario", "simulate", "Scenario", "Result", "ReplicationResult",
+        "RequestRecord", "TimeSeries", "SimpoolError", "ScenarioError"}
