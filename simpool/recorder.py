@@ -8,7 +8,13 @@ from typing import Any
 import numpy as np
 
 from .model.events import call_later
-from .result import ERROR_KINDS, POOL_FIELDS, ReplicationResult, RequestRecord, TimeSeries
+from .result import (
+    ERROR_KINDS,
+    POOL_FIELDS,
+    ReplicationResult,
+    RequestRecord,
+    TimeSeries,
+)
 from .stats import LogHistogram
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -134,7 +134,9 @@ def mean_ci95(values: Iterable[float]) -> tuple[float, float | None]:
     mean = float(data.mean())
     if len(data) < 2:
         return mean, None
-    from scipy.stats import t  # imported here: scipy is slow to import and rarely needed
+    from scipy.stats import (
+        t,  # imported here: scipy is slow to import and rarely needed
+    )
 
     half = float(t.ppf(0.975, len(data) - 1) * data.std(ddof=1) / math.sqrt(len(data)))
     return mean, half

@@ -26,7 +26,7 @@ def test_same_seed_same_numbers_byte_for_byte():
     a = simulate(load_scenario(SMALL), replications=2)
     b = simulate(load_scenario(SMALL), replications=2)
     assert _summary_json(a) == _summary_json(b)
-    for ra, rb in zip(a.replications, b.replications):
+    for ra, rb in zip(a.replications, b.replications, strict=True):
         assert np.array_equal(ra.timeseries.open, rb.timeseries.open)
         assert np.array_equal(ra.timeseries.database_connections, rb.timeseries.database_connections)
 

@@ -47,7 +47,7 @@ def _fifo_waits(arrivals, services, c):
     """Kiefer-Wolfowitz: each customer starts when the earliest of c servers frees up."""
     free = [0.0] * c
     waits = np.empty(len(arrivals))
-    for i, (a, s) in enumerate(zip(arrivals.tolist(), services.tolist())):
+    for i, (a, s) in enumerate(zip(arrivals.tolist(), services.tolist(), strict=True)):
         start = max(a, heapq.heappop(free))
         waits[i] = start - a
         heapq.heappush(free, start + s)

@@ -14,9 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..scenario import PoolSpec
+from .dbstats import COUNTER_FIELDS, OpenGauge
 from .errors import ERR_BAD_CONN, ERR_DEADLINE, DriverError
 from .events import INF, call_later
-from .pool import ALWAYS_NEW, CACHED_OR_NEW, COUNTER_FIELDS, DB, OpenGauge
+from .pool import ALWAYS_NEW, CACHED_OR_NEW, DB
 from .profiles import PROFILES
 
 MAX_BAD_CONN_RETRIES = 2

@@ -21,7 +21,8 @@ holds its slot until then (Rule 4.3).
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..scenario import DatabaseSpec, NetworkSpec
 from .errors import (

@@ -7,11 +7,17 @@ same as drawing one by one from the same stream, but costs a list index per valu
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
-from ..scenario import ConstantDist, EmpiricalDist, ExponentialDist, LognormalDist, UniformDist
+from ..scenario import (
+    ConstantDist,
+    EmpiricalDist,
+    ExponentialDist,
+    LognormalDist,
+    UniformDist,
+)
 
 CHUNK = 4096
 

@@ -7,7 +7,8 @@ A :class:`Call` is that and nothing more: scheduling one costs a heap push, with
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from simpy.events import NORMAL
 

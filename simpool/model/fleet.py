@@ -9,11 +9,12 @@ it falls; a rolling deploy replaces instances in batches, old and new overlappin
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..scenario import FleetSpec
 from .app import App, Instance
-from .pool import OpenGauge
+from .dbstats import OpenGauge
 from .events import call_later
 
 

@@ -14,7 +14,8 @@ FIFO in any Go release since ~1.9. Three interchangeable queues share one small 
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 Uniform = Callable[[], float]
 """A source of floats in [0, 1) (the pool's own random stream)."""

@@ -6,7 +6,8 @@ event per process, so the schedule holds a handful of arrival events, not millio
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 

@@ -4,7 +4,12 @@ import pytest
 
 from simpool.model.database import Database
 from simpool.model.distributions import ConstantSampler
-from simpool.model.errors import MYSQL_TOO_MANY, PG_RESERVED_ROLE, PG_RESERVED_SUPERUSER, PG_TOO_MANY_CLIENTS
+from simpool.model.errors import (
+    MYSQL_TOO_MANY,
+    PG_RESERVED_ROLE,
+    PG_RESERVED_SUPERUSER,
+    PG_TOO_MANY_CLIENTS,
+)
 from simpool.scenario import load_scenario
 from tests.model.harness import make_app
 

@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 from simpool import load_scenario
-from simpool.model.distributions import CHUNK, ConstantSampler, Sampler, make_sampler, uniform_stream
+from simpool.model.distributions import (
+    CHUNK,
+    ConstantSampler,
+    Sampler,
+    make_sampler,
+    uniform_stream,
+)
 from simpool.scenario import ConstantDist, ExponentialDist, LognormalDist, UniformDist
 
 N = 200_000

@@ -1,6 +1,11 @@
 """Rule 2: DB.conn — closed, ctx done, idle reuse, wait, dial, in that order."""
 
-from simpool.model.errors import ERR_BAD_CONN, ERR_DB_CLOSED, ERR_DEADLINE, PG_TOO_MANY_CLIENTS
+from simpool.model.errors import (
+    ERR_BAD_CONN,
+    ERR_DB_CLOSED,
+    ERR_DEADLINE,
+    PG_TOO_MANY_CLIENTS,
+)
 
 
 def _open_conns(db, caller, advance, n):
@@ -34,7 +39,7 @@ def test_rule_2_3_idle_reuse_newest_first_go_1_18_plus(env, make_db, caller, adv
     """Rule 2 step 3: Go >= 1.18 reuses freeConn[last], the most recently returned."""
     db = make_db(max_idle=5)
     conns = _open_conns(db, caller, advance, 3)
-    for t, dc in zip((1, 2, 3), conns):
+    for t, dc in zip((1, 2, 3), conns, strict=True):
         env.run(until=t)
         db.put_conn(dc)
     assert [dc.id for dc in db.free_conn] == [1, 2, 3]
@@ -48,7 +53,7 @@ def test_rule_2_3_idle_reuse_oldest_first_go_1_17(env, make_db, caller, advance)
     """Rule 2 step 3: Go <= 1.17 reuses freeConn[0], the least recently returned."""
     db = make_db(max_idle=5, version="1.17")
     conns = _open_conns(db, caller, advance, 3)
-    for t, dc in zip((1, 2, 3), conns):
+    for t, dc in zip((1, 2, 3), conns, strict=True):
         env.run(until=t)
         db.put_conn(dc)
     a = caller("a")

@@ -1,6 +1,6 @@
 """Rule 9: db.Stats() — every field with the reference's exact meaning."""
 
-from simpool.model.pool import DBStats
+from simpool.model.dbstats import DBStats
 
 
 def test_rule_9_every_field_after_a_scripted_run(env, make_db, caller, server, advance):

@@ -193,7 +193,7 @@ def test_diurnal_follows_the_cosine():
         periods * rate * (period / 4 - swing),  # trough
         periods * rate * (period / 4),          # rising flank
     ]
-    for count, mean in zip(quarters, expected):
+    for count, mean in zip(quarters, expected, strict=True):
         assert_poisson_count(int(count), mean)
     assert quarters[0] > 3 * quarters[2]
 

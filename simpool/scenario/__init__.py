@@ -1,0 +1,50 @@
+"""Scenario files: one pydantic model per YAML section, every field with a default.
+
+``Scenario()`` (an empty file) is the built-in default story: three Go services with Go's
+default pool settings behind one PostgreSQL, hit by a traffic spike. Durations are Go
+strings (``250ms``, ``1h30m``) parsed to seconds; rates are ``N/s``, ``N/min``, ``N/h``
+parsed to events per second. Unknown keys are errors, so typos cannot pass silently.
+
+The model (``simpool.model``) only reads these specs; it never parses text.
+"""
+
+from ._base import Duration, Rate, Spec
+from .arrivals import (
+    ArrivalSpec,
+    DiurnalArrivals,
+    OnOffArrivals,
+    PoissonArrivals,
+    SpikeArrivals,
+    TraceArrivals,
+)
+from .distributions import (
+    ConstantDist,
+    Distribution,
+    EmpiricalDist,
+    ExponentialDist,
+    LognormalDist,
+    UniformDist,
+)
+from .loading import apply_overrides, load_scenario, validate_scenario
+from .sections import (
+    FLAVOR_DEFAULTS,
+    AutoscaleSpec,
+    ContentionSpec,
+    DatabaseSpec,
+    DeploySpec,
+    FleetSpec,
+    NetworkSpec,
+    PitfallsSpec,
+    PoolSpec,
+    RequestSpec,
+    Scenario,
+    WorkloadSpec,
+)
+
+__all__ = [
+    "ArrivalSpec", "AutoscaleSpec", "ConstantDist", "ContentionSpec", "DatabaseSpec", "DeploySpec",
+    "DiurnalArrivals", "Distribution", "Duration", "EmpiricalDist", "ExponentialDist", "FLAVOR_DEFAULTS",
+    "FleetSpec", "LognormalDist", "NetworkSpec", "OnOffArrivals", "PitfallsSpec", "PoissonArrivals",
+    "PoolSpec", "Rate", "RequestSpec", "Scenario", "Spec", "SpikeArrivals", "TraceArrivals",
+    "UniformDist", "WorkloadSpec", "apply_overrides", "load_scenario", "validate_scenario",
+]

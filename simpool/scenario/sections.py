@@ -1,0 +1,246 @@
+"""The scenario's sections (database, fleet, workload, pitfalls, network) and the whole."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from ..units import format_duration
+from ._base import Duration, Rate, Spec
+from .arrivals import ArrivalSpec, PoissonArrivals, SpikeArrivals
+from .distributions import ConstantDist, Distribution, ExponentialDist, LognormalDist
+
+
+class ContentionSpec(Spec):
+    """Universal Scalability Law: each query runs ``1 + sigma·(N−1) + kappa·N·(N−1)`` times
+    slower when N queries are inside the database, so throughput falls past the knee."""
+
+    sigma: float = Field(0.0, ge=0, le=1, description="Contention (serialisation) coefficient.")
+    kappa: float = Field(0.0, ge=0, le=1, description="Coherency (crosstalk) coefficient.")
+
+
+FLAVOR_DEFAULTS = {
+    "postgres": {"max_connections": 100, "superuser_reserved_connections": 3, "idle_timeout": 0.0},
+    "mysql": {"max_connections": 151, "superuser_reserved_connections": 0, "idle_timeout": 28800.0},
+}
+
+
+class DatabaseSpec(Spec):
+    """The kitchen: a server with a connection cap, a handshake cost and finite cores."""
+
+    flavor: Literal["postgres", "mysql"] = Field(
+        "postgres", description="Server flavour: slot arithmetic and error texts."
+    )
+    max_connections: int | None = Field(
+        None, ge=1, description="Server cap (PostgreSQL default 100, MySQL 151)."
+    )
+    superuser_reserved_connections: int | None = Field(
+        None, ge=0, description="PostgreSQL slots kept for superusers (default 3; MySQL: 0)."
+    )
+    reserved_connections: int = Field(
+        0, ge=0, description="PostgreSQL 16+ slots for pg_use_reserved_connections roles."
+    )
+    other_clients: int = Field(
+        0, ge=0, description="Sessions held all run long by others (monitoring, migrations, admin)."
+    )
+    handshake: Distribution = Field(
+        default_factory=lambda: LognormalDist(median="5ms", p99="25ms"),
+        description="Time to set up a connection (TCP, TLS, startup, authentication).",
+    )
+    refused_handshake: float = Field(
+        0.35, ge=0, le=1,
+        description="Fraction of a handshake that a dial refused for lack of slots still pays.",
+    )
+    cores: int = Field(16, ge=0, description="Queries run at once; more queue inside (0 = unlimited).")
+    query: Distribution = Field(
+        default_factory=lambda: ExponentialDist(mean="5ms"),
+        description="Service time of one query on an idle server.",
+    )
+    contention: ContentionSpec = Field(default_factory=ContentionSpec)
+    idle_timeout: Duration | None = Field(
+        None, description="Server kills sessions idle this long (PostgreSQL 0 = off; MySQL wait_timeout 8h)."
+    )
+
+    @model_validator(mode="after")
+    def _flavor_defaults(self) -> DatabaseSpec:
+        defaults = FLAVOR_DEFAULTS[self.flavor]
+        if self.max_connections is None:
+            self.max_connections = defaults["max_connections"]
+        if self.superuser_reserved_connections is None:
+            self.superuser_reserved_connections = defaults["superuser_reserved_connections"]
+        if self.idle_timeout is None:
+            self.idle_timeout = defaults["idle_timeout"]
+        if self.flavor == "mysql" and (self.superuser_reserved_connections or self.reserved_connections):
+            raise ValueError("reserved connections are a PostgreSQL setting; MySQL keeps one extra admin slot")
+        reserved = self.superuser_reserved_connections + self.reserved_connections
+        if reserved >= self.max_connections:
+            raise ValueError(
+                f"reserved slots ({reserved}) leave no connection for the application "
+                f"(max_connections {self.max_connections})"
+            )
+        if self.other_clients >= self.usable_connections:
+            raise ValueError(
+                f"other_clients ({self.other_clients}) take every usable slot "
+                f"({self.usable_connections} of max_connections {self.max_connections})"
+            )
+        return self
+
+    @property
+    def usable_connections(self) -> int:
+        """Sessions an ordinary role can hold: PostgreSQL ``max − superuser_reserved − reserved``."""
+        return self.max_connections - self.superuser_reserved_connections - self.reserved_connections
+
+
+# ---------------------------------------------------------------------------- pool and fleet
+
+
+class PoolSpec(Spec):
+    """Go's ``*sql.DB`` settings, one pool per instance (``SetMaxOpenConns`` and friends)."""
+
+    max_open: int = Field(0, ge=0, description="SetMaxOpenConns; 0 = unlimited (Go's default).")
+    max_idle: int | None = Field(
+        None, ge=0, description="SetMaxIdleConns; absent = Go's default 2, 0 = keep no idle conns."
+    )
+    conn_max_lifetime: Duration = Field(0.0, description="SetConnMaxLifetime; 0 = forever.")
+    conn_max_idle_time: Duration = Field(0.0, description="SetConnMaxIdleTime; 0 = forever.")
+    go_version: Literal["1.23", "1.18", "1.17"] = Field(
+        "1.23",
+        description="Behaviour profile: 1.23+ (uniform random waiter), 1.18 (1.18-1.22, map-biased "
+        "waiter), 1.17 (oldest idle first, fixed-interval cleaner).",
+    )
+    waiter_order: Literal["random", "fifo"] = Field(
+        "random", description="What-if: 'random' as the Go version does, or a FIFO queue."
+    )
+
+    @property
+    def effective_max_idle(self) -> int:
+        """The idle cap Go ends up with (``maxIdleConnsLocked`` after both setters)."""
+        idle = 2 if self.max_idle is None else self.max_idle
+        if self.max_open > 0:
+            idle = min(idle, self.max_open)
+        return idle
+
+
+class AutoscaleSpec(Spec):
+    """Horizontal autoscaling on arrival rate per instance."""
+
+    min: int = Field(1, ge=1, description="Fewest instances.")
+    max: int = Field(10, ge=1, description="Most instances.")
+    target: Rate = Field(..., gt=0, description="Arrival rate one instance should take, e.g. 300/s.")
+    interval: Duration = Field("15s", gt=0, description="How often the autoscaler looks.")
+    delay: Duration = Field("30s", description="Time for a new instance to start serving.")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> AutoscaleSpec:
+        if self.max < self.min:
+            raise ValueError(f"max ({self.max}) must be >= min ({self.min})")
+        return self
+
+
+class DeploySpec(Spec):
+    """A rolling deploy: instances are replaced in batches, old and new overlapping."""
+
+    at: Duration = Field(..., description="When the deploy starts.")
+    batch: int = Field(1, ge=1, description="Instances replaced at a time (max surge).")
+    overlap: Duration = Field(
+        "30s", description="How long a batch of new instances runs beside the old ones before they go."
+    )
+
+
+class FleetSpec(Spec):
+    """The app instances, each with its own pool, sharing one database."""
+
+    instances: int = Field(3, ge=1, description="Instances (the starting count when autoscaling).")
+    pool: PoolSpec = Field(default_factory=PoolSpec)
+    autoscale: AutoscaleSpec | None = Field(None, description="Scale on load (off when absent).")
+    deploy: DeploySpec | None = Field(None, description="A rolling deploy (none when absent).")
+
+    @model_validator(mode="after")
+    def _autoscale_bounds(self) -> FleetSpec:
+        a = self.autoscale
+        if a is not None and not a.min <= self.instances <= a.max:
+            raise ValueError(f"instances ({self.instances}) must lie within autoscale min..max ({a.min}..{a.max})")
+        return self
+
+
+class RequestSpec(Spec):
+    """What one request does with the database."""
+
+    queries: int = Field(1, ge=1, description="Queries per request.")
+    transaction: bool = Field(False, description="Run all queries in one transaction on one connection.")
+    timeout: Duration = Field(
+        "2s", description="Context deadline: bounds the wait, the dial and the queries (0 = none)."
+    )
+    think: Distribution = Field(
+        default_factory=ConstantDist, description="App time between queries (a transaction keeps its conn)."
+    )
+
+
+def _default_arrivals() -> list[Any]:
+    return [PoissonArrivals(rate="600/s"), SpikeArrivals(**{"at": "1m", "for": "1m", "rate": "2400/s"})]
+
+
+class WorkloadSpec(Spec):
+    """Traffic: arrival processes that add up, and the request each arrival makes."""
+
+    arrivals: list[ArrivalSpec] = Field(default_factory=_default_arrivals, min_length=1)
+    request: RequestSpec = Field(default_factory=RequestSpec)
+
+
+class PitfallsSpec(Spec):
+    """Production mistakes, each off by default."""
+
+    pool_per_request: bool = Field(False, description="sql.Open per request (then db.Close): a dial each time.")
+    leaked_rows: float = Field(
+        0.0, ge=0, le=1,
+        description="Fraction of requests that never close their *sql.Rows (held until the ctx ends, or forever).",
+    )
+    no_deadline: bool = Field(False, description="Handlers use context.Background(): no deadline anywhere.")
+
+
+class NetworkSpec(Spec):
+    """A middlebox (NAT, firewall, load balancer) between the app and the database."""
+
+    idle_drop: Duration = Field(0.0, description="Silently drop flows idle this long (0 = never).")
+    keepalive: Duration = Field(
+        "15s", description="Client TCP keepalive interval (Go's default 15s; 0 = off). Probes keep flows alive."
+    )
+    orphan_timeout: Duration = Field(
+        "2h11m15s",
+        description="How long the server keeps a session whose client vanished (server TCP keepalive: 2h + 9 × 75s).",
+    )
+
+
+class Scenario(Spec):
+    """A whole simulation: the database, the fleet, the traffic, the pitfalls and the clock."""
+
+    name: str = Field("default", description="Short name, used for output folders.")
+    description: str = Field("", description="The story this scenario tells.")
+    duration: Duration = Field("3m", gt=0, description="Simulated time with arrivals.")
+    warmup: Duration = Field("30s", description="Initial time excluded from statistics.")
+    seed: int = Field(1, ge=0, description="Seed of every random stream.")
+    sample_every: Duration = Field(0.0, description="Time-series step (0 = duration / 600).")
+    database: DatabaseSpec = Field(default_factory=DatabaseSpec)
+    fleet: FleetSpec = Field(default_factory=FleetSpec)
+    workload: WorkloadSpec = Field(default_factory=WorkloadSpec)
+    pitfalls: PitfallsSpec = Field(default_factory=PitfallsSpec)
+    network: NetworkSpec = Field(default_factory=NetworkSpec)
+
+    @model_validator(mode="after")
+    def _clock(self) -> Scenario:
+        if self.warmup >= self.duration:
+            raise ValueError(
+                f"warmup ({format_duration(self.warmup)}) must be shorter than duration "
+                f"({format_duration(self.duration)})"
+            )
+        return self
+
+    @property
+    def step(self) -> float:
+        """The time-series step in seconds."""
+        return self.sample_every or self.duration / 600
+
+    def effective(self) -> dict[str, Any]:
+        """The scenario with every default filled in, as YAML-ready plain data."""
+        return self.model_dump(mode="json", by_alias=True)
