@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..exceptions import ScenarioError
+from ._base import FileError
 from .arrivals import (
     DiurnalArrivals,
     OnOffArrivals,
@@ -197,6 +198,8 @@ def _scenario_error(exc: ValidationError, source: str | None) -> ScenarioError:
         message = error["msg"]
         for prefix in ("Value error, ", "Assertion failed, "):
             message = message.removeprefix(prefix)
+        if isinstance(error.get("ctx", {}).get("error"), FileError):
+            loc.append("file")  # the section validated fine; the file it names did not
         if error["type"] in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
             message = f"{message} (not {error.get('input')!r})"
     return ScenarioError(message, field=".".join(loc) or None, source=source)
