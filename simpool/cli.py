@@ -87,19 +87,35 @@ def _load(scenario: str | None, sets: list[str], *, duration: str | None = None,
     from .scenario import load_scenario
 
     overrides = _parse_sets(sets)
+    options = {}
     if duration is not None:
-        overrides["duration"] = duration
+        overrides["duration"] = options["duration"] = duration
     if go_version is not None:
-        overrides["fleet.pool.go_version"] = go_version
-    return load_scenario(resolve_scenario(scenario), overrides=overrides or None)
+        overrides["fleet.pool.go_version"] = options["fleet.pool.go_version"] = go_version
+    try:
+        return load_scenario(resolve_scenario(scenario), overrides=overrides or None)
+    except ScenarioError as exc:
+        raise _blame_option(exc, overrides, options) from None
+
+
+def _blame_option(exc: ScenarioError, overrides: dict[str, Any], options: dict[str, Any]) -> ScenarioError:
+    """Name the command-line option that set a bad field, not only the file."""
+    field = exc.field or ""
+    if field in options and overrides.get(field) == options[field]:
+        flag = {"duration": "--duration", "fleet.pool.go_version": "--go-version"}[field]
+        return ScenarioError(exc.problem, field=f"{flag} ({field})", source=exc.source)
+    if any(key == field or key.startswith(field + ".") for key in overrides) and field:
+        return ScenarioError(exc.problem, field=f"--set {field}", source=exc.source)
+    return exc
 
 
 # ---------------------------------------------------------------------------- commands
 
 ScenarioArg = Annotated[
     str | None,
-    typer.Argument(help="A scenario file, or the name of a bundled one (see [bold]simpool scenarios[/bold]). "
-                        "None: the built-in default story.", show_default=False),
+    typer.Argument(metavar="SCENARIO",
+                   help="A scenario file, or the name of a bundled one (see [bold]simpool scenarios[/bold]). "
+                        "Without one: the built-in default story.", show_default=False),
 ]
 SetOption = Annotated[
     list[str] | None,
@@ -180,7 +196,7 @@ def _write_outputs(result: Any, scenario: Any, folder: Path, *, plots: bool, req
 
 @app.command()
 def validate(
-    scenario: Annotated[str, typer.Argument(help="A scenario file or the name of a bundled one.",
+    scenario: Annotated[str, typer.Argument(metavar="SCENARIO", help="A scenario file or the name of a bundled one.",
                                             show_default=False)],
     *,
     set_: SetOption = None,
