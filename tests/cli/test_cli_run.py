@@ -116,12 +116,14 @@ def test_results_and_plots_are_written(invoke, tiny, tmp_path):
 
 
 def test_rerun_replaces_the_folder_without_mixing_runs(invoke, tiny, tmp_path):
-    """A second run with --no-plots removes the first run's plots; requests.csv only when asked."""
+    """A run removes the outputs an earlier run left that it did not write itself (plots
+    after --no-plots, requests.csv without --requests); other files are left alone."""
     out = tmp_path / "out"
-    assert invoke("run", tiny, "--out", out, "--requests").exit_code == 0
-    assert (out / "requests.csv").exists() and (out / "timeseries.png").exists()
+    out.mkdir()
+    for name in (*PLOTS, "requests.csv", "summary.json", "notes.txt"):
+        (out / name).write_text("from an earlier run")
     assert invoke("run", tiny, "--out", out, "--no-plots", "--seed", "9").exit_code == 0
-    assert {p.name for p in out.iterdir()} == {"summary.json", "timeseries.csv"}
+    assert {p.name for p in out.iterdir()} == {"summary.json", "timeseries.csv", "notes.txt"}
     assert json.loads((out / "summary.json").read_text())["seed"] == 9
 
 
