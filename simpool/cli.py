@@ -138,7 +138,7 @@ def run(
                                                  show_default=False)] = None,
     go_version: Annotated[str | None, typer.Option(help="Pool behaviour profile: 1.23, 1.18 or 1.17.",
                                                    show_default=False)] = None,
-    out: Annotated[Path | None, typer.Option(help="Folder for results  [default: simpool-out/<name>]",
+    out: Annotated[Path | None, typer.Option(help="Folder for results (default: simpool-out/<name>/).",
                                              show_default=False, file_okay=False)] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout and nothing else there.")] = False,
     no_plots: Annotated[bool, typer.Option("--no-plots", help="Write no figures.")] = False,
@@ -170,7 +170,8 @@ def run(
 
             console = err if json_ else Console(highlight=False)
             console.print(summary_renderable(summary, loaded, diagnose(loaded, summary)))
-            console.print(f"\nResults in {folder}/: {', '.join(p.name for p in written)}", highlight=False)
+            console.print(f"\nResults in {folder}/: {', '.join(p.name for p in written)}", highlight=False,
+                          soft_wrap=True)
 
 
 OUTPUT_FILES = ("summary.json", "timeseries.csv", "requests.csv",
