@@ -12,6 +12,7 @@ inside the commands that need them.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -157,7 +158,7 @@ def run(
                 result = simulate(loaded, seed=seed, replications=replications, record_requests=requests)
         else:
             result = simulate(loaded, seed=seed, replications=replications, record_requests=requests)
-        folder = out if out is not None else Path("simpool-out") / loaded.name
+        folder = out if out is not None else Path("simpool-out") / _folder_name(loaded.name)
         written = _write_outputs(result, loaded, folder, plots=not no_plots, requests=requests)
         summary = result.summary()
         if json_:
@@ -172,6 +173,11 @@ def run(
             console.print(summary_renderable(summary, loaded, diagnose(loaded, summary)))
             console.print(f"\nResults in {folder}/: {', '.join(p.name for p in written)}", highlight=False,
                           soft_wrap=True)
+
+
+def _folder_name(name: str) -> str:
+    """A scenario name as one safe folder name (``a/b c`` → ``a-b-c``)."""
+    return re.sub(r"[^\w.-]+", "-", name).strip(".-") or "scenario"
 
 
 OUTPUT_FILES = ("summary.json", "timeseries.csv", "requests.csv",

@@ -180,8 +180,10 @@ def plot_wait_cdf(result: Any, scenario: Any, stem: Path) -> list[Path]:
     if wait.n:
         zero = wait.zeros / wait.n
         if zero > 0.01:
-            ax.annotate(f"{zero:.0%} got a connection at once (no wait)", xy=(floor_ms, zero), xytext=(6, 6),
-                        textcoords="offset points", fontsize=8, color=FLEET_COLOR)
+            ax.annotate(f"{zero:.0%} got a connection at once (no wait)", xy=(floor_ms, zero),
+                        xytext=(6, -6) if zero > 0.15 else (6, 6), va="top" if zero > 0.15 else "bottom",
+                        textcoords="offset points", fontsize=8, color=FLEET_COLOR, zorder=5,
+                        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85})
         for p, color in ((50, "#27ae60"), (95, "#f39c12"), (99, "#c0392b")):
             ms = wait.percentile(p) * 1e3
             if ms <= 0:

@@ -148,6 +148,15 @@ def test_default_out_folder_is_named_after_the_scenario(invoke, tiny, tmp_path):
     assert (tmp_path / "simpool-out" / "tiny" / "summary.json").exists()
 
 
+def test_scenario_names_become_safe_folder_names(invoke, tmp_path):
+    """A name with a slash or spaces does not escape or nest the output folder."""
+    path = tmp_path / "odd.yaml"
+    path.write_text("name: ../a/b c\nduration: 2s\nwarmup: 0\n", encoding="utf-8")
+    result = invoke("run", path, "--no-plots", "--set", "workload.arrivals.0.rate=20/s")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "simpool-out" / "a-b-c" / "summary.json").exists()
+
+
 def test_options_reach_simulate(invoke, tiny, tmp_path, monkeypatch):
     """--seed, -R, --requests, --duration, --go-version and --set arrive in simulate()."""
     calls = []
