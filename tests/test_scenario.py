@@ -83,8 +83,12 @@ def test_default_scenario_is_the_built_in_story():
     assert kinds == ["poisson", "spike"]
     base, spike = s.workload.arrivals
     assert base.rate == 600.0
-    assert (spike.at, spike.for_, spike.rate) == (60.0, 60.0, 2400.0)
-    assert s.duration == 180.0 and s.warmup == 30.0
+    assert (spike.at, spike.for_, spike.rate) == (20.0, 30.0, 2000.0)
+    assert s.duration == 60.0 and s.warmup == 10.0
+    # Each request: a two-query transaction around a call to another service.
+    request = s.workload.request
+    assert (request.queries, request.transaction, request.timeout) == (2, True, 2.0)
+    assert request.think == ExponentialDist(mean="25ms")
     assert 0 <= s.warmup < spike.at < spike.at + spike.for_ <= s.duration
     # Pitfalls off.
     assert not s.pitfalls.pool_per_request and s.pitfalls.leaked_rows == 0 and not s.pitfalls.no_deadline
@@ -647,7 +651,7 @@ def test_overrides_set_dotted_paths():
     s = load_scenario({}, overrides={"fleet.pool.max_open": 30, "workload.arrivals.1.rate": "100/s",
                                      "database.query": {"dist": "exponential", "mean": "7ms"}, "seed": 9})
     assert s.fleet.pool.max_open == 30
-    assert s.workload.arrivals[1] == SpikeArrivals(**{"at": "1m", "for": "1m", "rate": "100/s"})
+    assert s.workload.arrivals[1] == SpikeArrivals(**{"at": "20s", "for": "30s", "rate": "100/s"})
     assert s.workload.arrivals[0] == PoissonArrivals(rate="600/s"), "the default arrivals are kept"
     assert s.database.query == ExponentialDist(mean="7ms")
     assert s.seed == 9
@@ -736,8 +740,8 @@ def test_effective_default_round_trips():
     effective = s.effective()
     assert effective["fleet"]["instances"] == 3
     assert effective["database"]["max_connections"] == 100
-    assert effective["duration"] == "3m"
-    assert effective["workload"]["arrivals"][1] == {"kind": "spike", "at": "1m", "for": "1m", "rate": "2400/s"}
+    assert effective["duration"] == "1m"
+    assert effective["workload"]["arrivals"][1] == {"kind": "spike", "at": "20s", "for": "30s", "rate": "2000/s"}
     assert round_trip(s) == s
 
 

@@ -33,7 +33,7 @@ def _mmc(c, rate, n, seed, version="1.23", order="random"):
                      "query": {"dist": "exponential", "mean": "10ms"}},
         "fleet": {"instances": 1, "pool": {"max_open": c, "max_idle": c, "go_version": version,
                                            "waiter_order": order}},
-        "workload": {"arrivals": [{"kind": "poisson", "rate": f"{rate}/s"}], "request": {"timeout": "0"}},
+        "workload": {"arrivals": [{"kind": "poisson", "rate": f"{rate}/s"}], "request": {"queries": 1, "timeout": "0"}},
     })
     records = simpool.simulate(scenario, record_requests=True).replications[0].requests
     records = sorted(records, key=lambda r: r.arrival)
@@ -95,7 +95,7 @@ def test_loss_system_matches_erlang_b():
         "database": {"max_connections": c, "superuser_reserved_connections": 0, "handshake": "0",
                      "refused_handshake": 0, "cores": 0, "query": {"dist": "exponential", "mean": "10ms"}},
         "fleet": {"instances": 3, "pool": {"max_open": 0, "max_idle": 0}},
-        "workload": {"arrivals": [{"kind": "poisson", "rate": f"{rate}/s"}], "request": {"timeout": "0"}},
+        "workload": {"arrivals": [{"kind": "poisson", "rate": f"{rate}/s"}], "request": {"queries": 1, "timeout": "0"}},
     })
     summary = simpool.simulate(scenario).summary()
     refused = summary["errors"]["too_many_connections"]["mean"] / summary["requests"]["total"]["mean"]

@@ -1,14 +1,17 @@
 """Scenario files: one pydantic model per YAML section, every field with a default.
 
 ``Scenario()`` (an empty file) is the built-in default story: three Go services with Go's
-default pool settings behind one PostgreSQL, hit by a traffic spike. Durations are Go
+default pool settings (unlimited open, 2 idle) behind one PostgreSQL (``max_connections``
+100, 97 for ordinary roles). Each request runs a two-query transaction around a ~25 ms call
+to another service; a 30-second spike raises traffic from 600/s to 2,600/s, the fleet
+opens more connections than PostgreSQL allows, and it refuses them. Durations are Go
 strings (``250ms``, ``1h30m``) parsed to seconds; rates are ``N/s``, ``N/min``, ``N/h``
 parsed to events per second. Unknown keys are errors, so typos cannot pass silently.
 
 The model (``simpool.model``) only reads these specs; it never parses text.
 """
 
-from ._base import Duration, Rate, Spec
+from ._base import Duration, FileError, Float, Int, Rate, Spec
 from .arrivals import (
     ArrivalSpec,
     DiurnalArrivals,
@@ -25,7 +28,7 @@ from .distributions import (
     LognormalDist,
     UniformDist,
 )
-from .loading import apply_overrides, load_scenario, validate_scenario
+from .loading import apply_overrides, load_scenario, parse_yaml, validate_scenario
 from .sections import (
     FLAVOR_DEFAULTS,
     AutoscaleSpec,
@@ -42,9 +45,9 @@ from .sections import (
 )
 
 __all__ = [
-    "ArrivalSpec", "AutoscaleSpec", "ConstantDist", "ContentionSpec", "DatabaseSpec", "DeploySpec",
+    "ArrivalSpec", "AutoscaleSpec", "FileError", "Float", "Int", "ConstantDist", "ContentionSpec", "DatabaseSpec", "DeploySpec",
     "DiurnalArrivals", "Distribution", "Duration", "EmpiricalDist", "ExponentialDist", "FLAVOR_DEFAULTS",
     "FleetSpec", "LognormalDist", "NetworkSpec", "OnOffArrivals", "PitfallsSpec", "PoissonArrivals",
     "PoolSpec", "Rate", "RequestSpec", "Scenario", "Spec", "SpikeArrivals", "TraceArrivals",
-    "UniformDist", "WorkloadSpec", "apply_overrides", "load_scenario", "validate_scenario",
+    "UniformDist", "WorkloadSpec", "apply_overrides", "load_scenario", "parse_yaml", "validate_scenario",
 ]

@@ -30,6 +30,28 @@ Rate = Annotated[
 """Events per second, written as ``N/s``, ``N/min`` or ``N/h``."""
 
 
+def _reject_bool(value: object) -> object:
+    """pydantic's lax mode reads ``true`` as 1; in a count or a fraction that is a typo."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, not a boolean ({str(value).lower()})")
+    return value
+
+
+Int = Annotated[int, BeforeValidator(_reject_bool)]
+"""An integer that refuses ``true``/``false``."""
+
+OptionalInt = Annotated[int | None, BeforeValidator(_reject_bool)]
+"""An integer or null (absent = a default chosen later) that refuses booleans."""
+
+Float = Annotated[float, BeforeValidator(_reject_bool)]
+"""A number that refuses ``true``/``false``."""
+
+
+class FileError(ValueError):
+    """A problem with a file a scenario names (a trace, a sample list): reported at the
+    ``file`` field of the section that names it."""
+
+
 class Spec(BaseModel):
     """A scenario section: unknown keys are errors; defaults are validated too."""
 
@@ -49,4 +71,4 @@ def read_text(path: str, info: ValidationInfo) -> str:
     try:
         return resolved.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ValueError(f"cannot read {str(resolved)!r}: {exc.strerror or exc}") from None
+        raise FileError(f"cannot read {str(resolved)!r}: {exc.strerror or exc}") from None

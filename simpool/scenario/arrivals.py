@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
-from ._base import Duration, Rate, Spec, read_text
+from ._base import Duration, FileError, Float, Rate, Spec, read_text
 
 
 class PoissonArrivals(Spec):
@@ -46,7 +46,7 @@ class DiurnalArrivals(Spec):
 
     kind: Literal["diurnal"] = "diurnal"
     rate: Rate = Field(..., description="Mean arrival rate over a period.")
-    amplitude: float = Field(0.5, ge=0, le=1, description="Relative swing around the mean.")
+    amplitude: Float = Field(0.5, ge=0, le=1, description="Relative swing around the mean.")
     period: Duration = Field("24h", gt=0, description="Length of one cycle.")
     peak_at: Duration = Field(0.0, description="Time of the first peak.")
 
@@ -61,7 +61,11 @@ class TraceArrivals(Spec):
 
     @model_validator(mode="after")
     def _load(self, info: ValidationInfo) -> TraceArrivals:
-        self._rows = tuple(_parse_trace(read_text(self.file, info), self.file))
+        text = read_text(self.file, info)
+        try:
+            self._rows = tuple(_parse_trace(text, self.file))
+        except ValueError as exc:
+            raise FileError(str(exc)) from None
         return self
 
     @property

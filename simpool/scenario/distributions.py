@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from ..units import format_duration, parse_duration
-from ._base import Duration, Spec, read_text
+from ._base import Duration, FileError, Spec, read_text
 
 
 class ConstantDist(Spec):
@@ -97,7 +97,10 @@ class EmpiricalDist(Spec):
     @model_validator(mode="after")
     def _load(self, info: ValidationInfo) -> EmpiricalDist:
         text = read_text(self.file, info)
-        self._samples = tuple(_parse_samples(text, self.file))
+        try:
+            self._samples = tuple(_parse_samples(text, self.file))
+        except ValueError as exc:
+            raise FileError(str(exc)) from None
         return self
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..exceptions import ScenarioError
+from ._base import FileError
 from .arrivals import (
     DiurnalArrivals,
     OnOffArrivals,
@@ -86,12 +88,35 @@ def _read_yaml(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"cannot read: {exc}", source=str(path)) from None
     try:
-        return yaml.safe_load(text)
+        return parse_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
         raise ScenarioError(f"YAML syntax error: {where}{problem}", source=str(path)) from None
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML with YAML 1.2 booleans: only ``true``/``false``. PyYAML follows YAML 1.1, where
+    ``on``, ``off``, ``yes`` and ``no`` are booleans too, which would turn the ``on:`` and
+    ``off:`` keys of an onoff arrival process into ``True`` and ``False``."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+def parse_yaml(text: str) -> Any:
+    """A YAML document (a scenario file, or the value of a ``--set``) as plain data.
+
+    Raises:
+        yaml.YAMLError: on a syntax error.
+    """
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
 
 
 def apply_overrides(data: dict[str, Any], overrides: dict[str, Any], *, source: str | None = None) -> dict[str, Any]:
@@ -197,6 +222,8 @@ def _scenario_error(exc: ValidationError, source: str | None) -> ScenarioError:
         message = error["msg"]
         for prefix in ("Value error, ", "Assertion failed, "):
             message = message.removeprefix(prefix)
+        if isinstance(error.get("ctx", {}).get("error"), FileError):
+            loc.append("file")  # the section validated fine; the file it names did not
         if error["type"] in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
             message = f"{message} (not {error.get('input')!r})"
     return ScenarioError(message, field=".".join(loc) or None, source=source)

@@ -7,17 +7,17 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from ..units import format_duration
-from ._base import Duration, Rate, Spec
+from ._base import Duration, Float, Int, OptionalInt, Rate, Spec
 from .arrivals import ArrivalSpec, PoissonArrivals, SpikeArrivals
-from .distributions import ConstantDist, Distribution, ExponentialDist, LognormalDist
+from .distributions import Distribution, ExponentialDist, LognormalDist
 
 
 class ContentionSpec(Spec):
     """Universal Scalability Law: each query runs ``1 + sigma·(N−1) + kappa·N·(N−1)`` times
     slower when N queries are inside the database, so throughput falls past the knee."""
 
-    sigma: float = Field(0.0, ge=0, le=1, description="Contention (serialisation) coefficient.")
-    kappa: float = Field(0.0, ge=0, le=1, description="Coherency (crosstalk) coefficient.")
+    sigma: Float = Field(0.0, ge=0, le=1, description="Contention (serialisation) coefficient.")
+    kappa: Float = Field(0.0, ge=0, le=1, description="Coherency (crosstalk) coefficient.")
 
 
 FLAVOR_DEFAULTS = {
@@ -32,29 +32,29 @@ class DatabaseSpec(Spec):
     flavor: Literal["postgres", "mysql"] = Field(
         "postgres", description="Server flavour: slot arithmetic and error texts."
     )
-    max_connections: int | None = Field(
+    max_connections: OptionalInt = Field(
         None, ge=1, description="Server cap (PostgreSQL default 100, MySQL 151)."
     )
-    superuser_reserved_connections: int | None = Field(
+    superuser_reserved_connections: OptionalInt = Field(
         None, ge=0, description="PostgreSQL slots kept for superusers (default 3; MySQL: 0)."
     )
-    reserved_connections: int = Field(
+    reserved_connections: Int = Field(
         0, ge=0, description="PostgreSQL 16+ slots for pg_use_reserved_connections roles."
     )
-    other_clients: int = Field(
+    other_clients: Int = Field(
         0, ge=0, description="Sessions held all run long by others (monitoring, migrations, admin)."
     )
     handshake: Distribution = Field(
-        default_factory=lambda: LognormalDist(median="5ms", p99="25ms"),
-        description="Time to set up a connection (TCP, TLS, startup, authentication).",
+        default_factory=lambda: LognormalDist(median="20ms", p99="100ms"),
+        description="Time to set up a connection (TCP, TLS, startup, SCRAM authentication).",
     )
-    refused_handshake: float = Field(
+    refused_handshake: Float = Field(
         0.35, ge=0, le=1,
         description="Fraction of a handshake that a dial refused for lack of slots still pays.",
     )
-    cores: int = Field(16, ge=0, description="Queries run at once; more queue inside (0 = unlimited).")
+    cores: Int = Field(16, ge=0, description="Queries run at once; more queue inside (0 = unlimited).")
     query: Distribution = Field(
-        default_factory=lambda: ExponentialDist(mean="5ms"),
+        default_factory=lambda: ExponentialDist(mean="1ms"),
         description="Service time of one query on an idle server.",
     )
     contention: ContentionSpec = Field(default_factory=ContentionSpec)
@@ -98,8 +98,8 @@ class DatabaseSpec(Spec):
 class PoolSpec(Spec):
     """Go's ``*sql.DB`` settings, one pool per instance (``SetMaxOpenConns`` and friends)."""
 
-    max_open: int = Field(0, ge=0, description="SetMaxOpenConns; 0 = unlimited (Go's default).")
-    max_idle: int | None = Field(
+    max_open: Int = Field(0, ge=0, description="SetMaxOpenConns; 0 = unlimited (Go's default).")
+    max_idle: OptionalInt = Field(
         None, ge=0, description="SetMaxIdleConns; absent = Go's default 2, 0 = keep no idle conns."
     )
     conn_max_lifetime: Duration = Field(0.0, description="SetConnMaxLifetime; 0 = forever.")
@@ -125,8 +125,8 @@ class PoolSpec(Spec):
 class AutoscaleSpec(Spec):
     """Horizontal autoscaling on arrival rate per instance."""
 
-    min: int = Field(1, ge=1, description="Fewest instances.")
-    max: int = Field(10, ge=1, description="Most instances.")
+    min: Int = Field(1, ge=1, description="Fewest instances.")
+    max: Int = Field(10, ge=1, description="Most instances.")
     target: Rate = Field(..., gt=0, description="Arrival rate one instance should take, e.g. 300/s.")
     interval: Duration = Field("15s", gt=0, description="How often the autoscaler looks.")
     delay: Duration = Field("30s", description="Time for a new instance to start serving.")
@@ -142,7 +142,7 @@ class DeploySpec(Spec):
     """A rolling deploy: instances are replaced in batches, old and new overlapping."""
 
     at: Duration = Field(..., description="When the deploy starts.")
-    batch: int = Field(1, ge=1, description="Instances replaced at a time (max surge).")
+    batch: Int = Field(1, ge=1, description="Instances replaced at a time (max surge).")
     overlap: Duration = Field(
         "30s", description="How long a batch of new instances runs beside the old ones before they go."
     )
@@ -151,7 +151,7 @@ class DeploySpec(Spec):
 class FleetSpec(Spec):
     """The app instances, each with its own pool, sharing one database."""
 
-    instances: int = Field(3, ge=1, description="Instances (the starting count when autoscaling).")
+    instances: Int = Field(3, ge=1, description="Instances (the starting count when autoscaling).")
     pool: PoolSpec = Field(default_factory=PoolSpec)
     autoscale: AutoscaleSpec | None = Field(None, description="Scale on load (off when absent).")
     deploy: DeploySpec | None = Field(None, description="A rolling deploy (none when absent).")
@@ -167,18 +167,19 @@ class FleetSpec(Spec):
 class RequestSpec(Spec):
     """What one request does with the database."""
 
-    queries: int = Field(1, ge=1, description="Queries per request.")
-    transaction: bool = Field(False, description="Run all queries in one transaction on one connection.")
+    queries: Int = Field(2, ge=1, description="Queries per request.")
+    transaction: bool = Field(True, description="Run all queries in one transaction on one connection.")
     timeout: Duration = Field(
         "2s", description="Context deadline: bounds the wait, the dial and the queries (0 = none)."
     )
     think: Distribution = Field(
-        default_factory=ConstantDist, description="App time between queries (a transaction keeps its conn)."
+        default_factory=lambda: ExponentialDist(mean="25ms"),
+        description="App time between queries, e.g. a call to another service (a transaction keeps its conn).",
     )
 
 
 def _default_arrivals() -> list[Any]:
-    return [PoissonArrivals(rate="600/s"), SpikeArrivals(**{"at": "1m", "for": "1m", "rate": "2400/s"})]
+    return [PoissonArrivals(rate="600/s"), SpikeArrivals(**{"at": "20s", "for": "30s", "rate": "2000/s"})]
 
 
 class WorkloadSpec(Spec):
@@ -192,7 +193,7 @@ class PitfallsSpec(Spec):
     """Production mistakes, each off by default."""
 
     pool_per_request: bool = Field(False, description="sql.Open per request (then db.Close): a dial each time.")
-    leaked_rows: float = Field(
+    leaked_rows: Float = Field(
         0.0, ge=0, le=1,
         description="Fraction of requests that never close their *sql.Rows (held until the ctx ends, or forever).",
     )
@@ -217,9 +218,9 @@ class Scenario(Spec):
 
     name: str = Field("default", description="Short name, used for output folders.")
     description: str = Field("", description="The story this scenario tells.")
-    duration: Duration = Field("3m", gt=0, description="Simulated time with arrivals.")
-    warmup: Duration = Field("30s", description="Initial time excluded from statistics.")
-    seed: int = Field(1, ge=0, description="Seed of every random stream.")
+    duration: Duration = Field("1m", gt=0, description="Simulated time with arrivals.")
+    warmup: Duration = Field("10s", description="Initial time excluded from statistics.")
+    seed: Int = Field(1, ge=0, description="Seed of every random stream.")
     sample_every: Duration = Field(0.0, description="Time-series step (0 = duration / 600).")
     database: DatabaseSpec = Field(default_factory=DatabaseSpec)
     fleet: FleetSpec = Field(default_factory=FleetSpec)

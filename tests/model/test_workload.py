@@ -373,7 +373,7 @@ def test_engine_replays_a_trace_with_its_hints(tmp_path):
     scenario = load_scenario({
         "duration": "2s", "warmup": "0", "fleet": {"instances": 2},
         "database": {"handshake": "1ms", "query": "1ms"},
-        "workload": {"arrivals": [{"kind": "trace", "file": "t.csv"}]},
+        "workload": {"arrivals": [{"kind": "trace", "file": "t.csv"}], "request": {"queries": 1}},
     }, base_dir=tmp_path)
     records = sorted(run(scenario).requests, key=lambda r: r.arrival)
     assert [(r.arrival, r.instance) for r in records] == [(0.1, "app-1"), (0.2, "app-0"), (0.3, "app-0")]

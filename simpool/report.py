@@ -1,0 +1,252 @@
+"""Renderers of a run: the rich summary (tables and diagnosis) and the result files.
+
+Everything here reads the ``summary.json`` document (:meth:`simpool.Result.summary`) or
+the :class:`~simpool.Result`; nothing computes model quantities. Files are written with
+:func:`simpool.outputs.atomic_write`, so each appears whole or not at all.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from .diagnosis import Finding
+from .outputs import atomic_write
+
+_STYLE = {"problem": "bold red", "warning": "yellow", "note": "cyan", "ok": "green"}
+_MARK = {"problem": "✗", "warning": "!", "note": "·", "ok": "✓"}
+_ERROR_LABELS = {
+    "too_many_connections": "too many connections",
+    "deadline_exceeded": "context deadline exceeded",
+    "bad_connection": "bad connection",
+    "other": "other",
+}
+
+
+# ---------------------------------------------------------------------------- numbers
+
+
+def _fmt(stat: dict[str, Any] | None, unit: str = "", digits: int = 0) -> str:
+    """``{"mean": 2970.0}`` → ``2,970``; with a ``ci95`` → ``2,970 ± 41``; null → ``–``.
+
+    Counts (``digits=0``) are rounded to whole numbers, means over replications included.
+    """
+    if stat is None or stat.get("mean") is None:
+        return "–"
+    text = _number(stat["mean"], digits)
+    half = stat.get("ci95")
+    if half is not None and _number(half, digits) not in ("0", "0.0", "0.00"):
+        text += f" ± {_number(half, digits)}"
+    return f"{text} {unit}".rstrip()
+
+
+def _number(x: float, digits: int) -> str:
+    return f"{x:,.{digits}f}"
+
+
+def _ms_digits(stat: dict[str, Any]) -> int:
+    value = stat.get("mean") or 0.0
+    return 0 if value >= 100 or value == 0 else 1 if value >= 1 else 2
+
+
+def _share(part: float | None, whole: float | None) -> str:
+    return f"{100 * part / whole:.1f}%" if part is not None and whole else ""
+
+
+# ---------------------------------------------------------------------------- the summary
+
+
+def summary_renderable(summary: dict[str, Any], scenario: Any, findings: list[Finding]) -> RenderableType:
+    """The whole human-readable summary: header, tables, diagnosis."""
+    return Group(
+        _header(summary, scenario),
+        _requests_table(summary),
+        *([errors] if (errors := _errors_table(summary)) is not None else []),
+        _times_table(summary),
+        _connections_table(summary, scenario),
+        _instances_table(summary, scenario),
+        diagnosis_renderable(findings),
+    )
+
+
+def _header(summary: dict[str, Any], scenario: Any) -> Text:
+    reps = summary["replications"]
+    text = Text()
+    text.append(f"simpool · {summary['scenario']}", style="bold")
+    text.append(f"  seed {summary['seed']}, {reps} replication{'s' if reps != 1 else ''}")
+    if reps > 1:
+        text.append(" (means ± 95% confidence half-width)")
+    if scenario.description:
+        text.append(f"\n{scenario.description}", style="italic")
+    return text
+
+
+def _requests_table(summary: dict[str, Any]) -> Table:
+    requests, errors = summary["requests"], summary["errors"]
+    total = requests["total"]["mean"]
+    table = Table(title="Requests", title_justify="left", show_header=False, box=None, padding=(0, 2))
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_column("share", justify="right")
+    table.add_row("arrived (after warm-up)", _fmt(requests["total"]), "")
+    table.add_row("succeeded", _fmt(requests["ok"]), _share(requests["ok"]["mean"], total))
+    table.add_row("failed", _fmt(requests["failed"]), _share(requests["failed"]["mean"], total),
+                  style="bold red" if (requests["failed"]["mean"] or 0) > 0 else None)
+    for kind, label in _ERROR_LABELS.items():
+        stat = errors[kind]
+        if (stat["mean"] or 0) > 0:
+            table.add_row(f"  {label}", _fmt(stat), _share(stat["mean"], total))
+    if (requests.get("unfinished", {}).get("mean") or 0) > 0:
+        table.add_row("unfinished at the end", _fmt(requests["unfinished"]), "")
+    return table
+
+
+def _errors_table(summary: dict[str, Any]) -> Table | None:
+    """The error texts callers got, most frequent first (per replication)."""
+    messages = summary.get("error_messages") or {}
+    if not messages:
+        return None
+    reps = summary["replications"]
+    table = Table(title="Errors as Go returned them", title_justify="left", show_header=False, box=None,
+                  padding=(0, 2))
+    table.add_column("count", justify="right", no_wrap=True)
+    table.add_column("message", overflow="fold")
+    for message, count in list(messages.items())[:8]:
+        table.add_row(_number(count / reps, 0), message)
+    return table
+
+
+def _times_table(summary: dict[str, Any]) -> Table:
+    table = Table(title="Times (ms)", title_justify="left", box=None, padding=(0, 2))
+    table.add_column("")
+    for key in ("mean", "p50", "p95", "p99", "max"):
+        table.add_column(key, justify="right")
+    for section, label in (("wait_ms", "wait for a connection"), ("latency_ms", "latency")):
+        stats = summary[section]
+        table.add_row(label, *(_fmt(stats[k], digits=_ms_digits(stats[k])) for k in ("mean", "p50", "p95", "p99", "max")))
+    return table
+
+
+def _connections_table(summary: dict[str, Any], scenario: Any) -> Table:
+    pool, db = summary["pool"], summary["database"]
+    requests = summary["requests"]["total"]["mean"] or 0
+    table = Table(title="Connections", title_justify="left", show_header=False, box=None, padding=(0, 2))
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    table.add_column("note")
+    server = "PostgreSQL" if scenario.database.flavor == "postgres" else "MySQL"
+    peak = db["peak_connections"]["mean"] or 0
+    usable = db["usable_connections"]["mean"] or 0
+    spec = scenario.database
+    table.add_row(f"{server} peak connections", _fmt(db["peak_connections"]),
+                  f"of max_connections {spec.max_connections}, {spec.usable_connections} usable by the app",
+                  style="bold red" if peak > usable else None)
+    table.add_row("refused connections", _fmt(db["refused_connections"]), "")
+    table.add_row("fleet peak open", _fmt(pool["peak_open"]), "all pools, dials in progress included")
+    handshake = pool["handshake_s"]["mean"] or 0
+    per_request = f"{1e3 * handshake / requests:.1f} ms per request" if requests else ""
+    table.add_row("dials", _fmt(pool["dials"]), f"{_fmt(pool['failed_dials'])} failed")
+    table.add_row("handshake time", _fmt(pool["handshake_s"], "s", 1), per_request)
+    table.add_row("waits for a connection", _fmt(pool["wait_count"]),
+                  f"WaitCount; WaitDuration {_fmt(pool['wait_duration_s'], 's', 1)}")
+    table.add_row("closed by MaxIdle", _fmt(pool["max_idle_closed"]), "MaxIdleClosed")
+    table.add_row("closed by MaxIdleTime", _fmt(pool["max_idle_time_closed"]), "MaxIdleTimeClosed")
+    table.add_row("closed by MaxLifetime", _fmt(pool["max_lifetime_closed"]), "MaxLifetimeClosed")
+    return table
+
+
+_INSTANCE_ROWS = (
+    ("OpenConnections (peak)", "peak_open", "", 0),
+    ("WaitCount", "wait_count", "", 0),
+    ("WaitDuration", "wait_duration_s", "s", 1),
+    ("MaxIdleClosed", "max_idle_closed", "", 0),
+    ("MaxIdleTimeClosed", "max_idle_time_closed", "", 0),
+    ("MaxLifetimeClosed", "max_lifetime_closed", "", 0),
+    ("dials", "dials", "", 0),
+    ("failed dials", "failed_dials", "", 0),
+    ("handshake time", "handshake_s", "s", 1),
+)
+MAX_INSTANCE_COLUMNS = 10
+"""More instances than this (an autoscaled fleet) are left to summary.json."""
+
+
+def _instances_table(summary: dict[str, Any], scenario: Any) -> Table:
+    """Go's ``db.Stats()`` per instance: one column per instance, one row per field."""
+    pool = scenario.fleet.pool
+    max_open = "per request" if scenario.pitfalls.pool_per_request else str(pool.max_open or "unlimited")
+    instances = summary["instances"]
+    shown = instances[:MAX_INSTANCE_COLUMNS]
+    title = "db.Stats() per instance"
+    if len(instances) > len(shown):
+        title += f" (first {len(shown)} of {len(instances)}; all in summary.json)"
+    table = Table(title=title, title_justify="left", box=None, padding=(0, 2))
+    table.add_column("")
+    for inst in shown:
+        table.add_column(inst["name"], justify="right")
+    table.add_row("MaxOpenConnections", *([max_open] * len(shown)))
+    for label, key, unit, digits in _INSTANCE_ROWS:
+        table.add_row(label, *(_fmt(inst[key], unit, digits) for inst in shown))
+    return table
+
+
+def diagnosis_renderable(findings: list[Finding]) -> RenderableType:
+    """The findings as a list, each marked by its severity."""
+    table = Table(title="Diagnosis", title_justify="left", show_header=False, box=None, padding=(0, 1))
+    table.add_column("mark", no_wrap=True)
+    table.add_column("finding")
+    for finding in findings:
+        style = _STYLE[finding.severity]
+        table.add_row(Text(_MARK[finding.severity], style=style), Text(finding.text))
+    return table
+
+
+# ---------------------------------------------------------------------------- files
+
+
+def summary_json(result: Any) -> str:
+    """The ``summary.json`` document, exactly :meth:`Result.summary`."""
+    return json.dumps(result.summary(), indent=2) + "\n"
+
+
+def timeseries_csv(result: Any) -> str:
+    """Gauges of every replication, long format: ``replication,t_s,series,open,in_use,idle,waiting``.
+
+    For a pool ``series`` is the instance name; the ``database`` rows hold its connections
+    (``open``), queries on a core (``in_use``) and queries queued for one (``waiting``).
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["replication", "t_s", "series", "open", "in_use", "idle", "waiting"])
+    for rep in result.replications:
+        for row in rep.timeseries.rows():
+            writer.writerow([rep.index, f"{row['t_s']:.6g}", row["series"], row["open"], row["in_use"],
+                             "" if row["idle"] is None else row["idle"], row["waiting"]])
+    return buffer.getvalue()
+
+
+def requests_csv(result: Any) -> str:
+    """One row per finished request (needs ``record_requests=True``); times in milliseconds."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["replication", "id", "instance", "arrival_s", "wait_ms", "latency_ms", "outcome", "error"])
+    for rep in result.replications:
+        for r in rep.requests or ():
+            writer.writerow([rep.index, r.id, r.instance, f"{r.arrival:.6f}", f"{1e3 * r.wait:.3f}",
+                             f"{1e3 * r.latency:.3f}", r.outcome, r.error or ""])
+    return buffer.getvalue()
+
+
+def write_results(result: Any, out_dir: Path, *, requests: bool = False) -> list[Path]:
+    """``summary.json``, ``timeseries.csv`` and (when asked) ``requests.csv`` in ``out_dir``."""
+    paths = [atomic_write(out_dir / "summary.json", summary_json(result)),
+             atomic_write(out_dir / "timeseries.csv", timeseries_csv(result))]
+    if requests:
+        paths.append(atomic_write(out_dir / "requests.csv", requests_csv(result)))
+    return paths

@@ -1,0 +1,128 @@
+"""Every file in scenarios/: it tells its story in a leading comment, loads, runs briefly,
+and (at full length, marked slow) does what its story says."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from simpool import load_scenario, simulate
+from simpool.catalog import SCENARIO_DIR, bundled_scenarios
+from simpool.stats import erlang_c, mmc_mean_wait
+
+FILES = sorted(SCENARIO_DIR.glob("*.yaml"))
+NAMES = [path.stem for path in FILES]
+
+
+def test_the_bundled_set():
+    """The stories the README promises are all there."""
+    assert set(NAMES) >= {"spike", "tuned", "idle-churn", "mmc", "leaked-rows", "pool-per-request",
+                          "firewall-idle-drop", "autoscale-past-cap", "mysql"}
+    assert [s.name for s in bundled_scenarios()] == NAMES
+
+
+@pytest.mark.parametrize("path", FILES, ids=NAMES)
+def test_each_scenario_tells_its_story_and_runs(path):
+    """A leading comment, a name equal to the file name, a description; a short run works."""
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# "), "the file starts with a comment telling its story"
+    scenario = load_scenario(path)
+    assert scenario.name == path.stem
+    assert scenario.description
+    short = load_scenario(path, overrides={"duration": "3s", "warmup": "500ms"})
+    summary = simulate(short).summary()
+    assert summary["requests"]["total"]["mean"] > 0
+    assert summary["scenario"] == path.stem
+
+
+def _without(scenario, *paths):
+    data = scenario.effective()
+    for dotted in paths:
+        *parents, last = dotted.split(".")
+        node = data
+        for part in parents:
+            node = node[part]
+        node.pop(last)
+    return data
+
+
+def test_spike_is_the_built_in_default():
+    """scenarios/spike.yaml spells out Scenario()'s defaults (all but its name and description)."""
+    assert _without(load_scenario(SCENARIO_DIR / "spike.yaml"), "name", "description") == \
+        _without(load_scenario(), "name", "description")
+
+
+def test_tuned_differs_from_spike_only_in_the_pool():
+    """Same fleet, database and traffic; only SetMaxOpenConns & co differ."""
+    spike, tuned = load_scenario(SCENARIO_DIR / "spike.yaml"), load_scenario(SCENARIO_DIR / "tuned.yaml")
+    keep = ("name", "description", "fleet.pool")
+    assert _without(spike, *keep) == _without(tuned, *keep)
+    pool = tuned.fleet.pool
+    assert (pool.max_open, pool.max_idle, pool.conn_max_lifetime) == (25, 10, 3600.0)
+    assert tuned.fleet.instances * pool.max_open <= tuned.database.usable_connections
+
+
+def test_mmc_story_quotes_erlang_c():
+    """The numbers in mmc.yaml's story are Erlang C's for its own parameters."""
+    scenario = load_scenario(SCENARIO_DIR / "mmc.yaml")
+    c = scenario.fleet.pool.max_open
+    rate = scenario.workload.arrivals[0].rate
+    mean = scenario.database.query.mean
+    text = (SCENARIO_DIR / "mmc.yaml").read_text()
+    p_wait = erlang_c(c, rate * mean)
+    wait_ms = mmc_mean_wait(c, rate, mean) * 1e3
+    assert f"{100 * p_wait:.1f}%" in text
+    assert f"{wait_ms:.2f} ms" in text
+    assert re.search(rf"utilisation {rate * mean / c:g}", text)
+
+
+def _errors(summary, kind):
+    return summary["errors"][kind]["mean"]
+
+
+STEADY = {"duration": "20s"}
+"""Steady-load stories show their effect within 20 s; spikes and slow drifts need their full length."""
+
+SCALED_OUT = {"duration": "110s"}
+"""The autoscaler has its fifth instance serving by about 90 s."""
+
+STORIES = {
+    "idle-churn": (STEADY, lambda s: s["requests"]["failed"]["mean"] == 0
+                   and s["pool"]["dials"]["mean"] > 0.2 * s["requests"]["total"]["mean"]
+                   and s["pool"]["max_idle_closed"]["mean"] > 0.9 * s["pool"]["dials"]["mean"]),
+    "leaked-rows": (STEADY, lambda s: _errors(s, "deadline_exceeded") >= 10
+                    and _errors(s, "too_many_connections") == 0 and s["wait_ms"]["p50"]["mean"] > 100),
+    "pool-per-request": (STEADY, lambda s: _errors(s, "too_many_connections") > 500
+                         and s["pool"]["dials"]["mean"] == s["requests"]["total"]["mean"]),
+    "firewall-idle-drop": ({}, lambda s: _errors(s, "too_many_connections") > 1000
+                           and s["pool"]["peak_open"]["mean"] < 50
+                           and s["database"]["peak_connections"]["mean"] == 100),
+    "autoscale-past-cap": (SCALED_OUT, lambda s: _errors(s, "too_many_connections") > 100 and len(s["instances"]) == 5),
+    "mysql": ({"duration": "35s"}, lambda s: _errors(s, "too_many_connections") > 300
+              and "Error 1040 (08004): Too many connections" in s["error_messages"]),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(STORIES))
+def test_story_comes_true(name):
+    """What each file's comment says happens, happens (spike and tuned: tests/cli; mmc:
+    tests/test_theory.py)."""
+    overrides, story = STORIES[name]
+    summary = simulate(load_scenario(SCENARIO_DIR / f"{name}.yaml", overrides=overrides)).summary()
+    assert story(summary), summary
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "fix"), [
+    ("firewall-idle-drop", {"network.keepalive": "15s"}),
+    ("firewall-idle-drop", {"fleet.pool.conn_max_idle_time": "5m"}),
+    ("autoscale-past-cap", {"database.max_connections": 210, **SCALED_OUT}),
+    ("pool-per-request", {"pitfalls.pool_per_request": False, **STEADY}),
+])
+def test_the_suggested_fix_works(name, fix):
+    """The 'Try:' line of a story removes its refusals."""
+    summary = simulate(load_scenario(SCENARIO_DIR / f"{name}.yaml", overrides=fix)).summary()
+    assert _errors(summary, "too_many_connections") == 0
+    assert summary["requests"]["failed"]["mean"] == 0

@@ -1,0 +1,276 @@
+"""The diagnosis rules: each names its cause with the numbers, and stays silent when the
+cause is absent. Summaries are built by hand so every rule can be made to fire or not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from simpool import load_scenario
+from simpool.diagnosis import (
+    bad_connections,
+    diagnose,
+    healthy,
+    idle_churn,
+    leaked_rows,
+    orphaned_sessions,
+    pool_waits,
+    pools_exceed_cap,
+    refusals,
+    slow_without_waits,
+    unlimited_pools,
+)
+
+SECTIONS = {
+    "requests": ("total", "ok", "failed", "unfinished"),
+    "errors": ("too_many_connections", "deadline_exceeded", "bad_connection", "other"),
+    "wait_ms": ("mean", "p50", "p95", "p99", "max"),
+    "latency_ms": ("mean", "p50", "p95", "p99", "max"),
+    "pool": ("wait_count", "wait_duration_s", "max_idle_closed", "max_idle_time_closed",
+             "max_lifetime_closed", "dials", "failed_dials", "handshake_s", "peak_open"),
+    "database": ("peak_connections", "max_connections", "usable_connections", "refused_connections"),
+}
+
+
+def summary(messages: dict[str, int] | None = None, replications: int = 1, **values: float) -> dict[str, Any]:
+    """A summary document, every metric 0 but those given as ``section__key=value``."""
+    doc: dict[str, Any] = {"scenario": "t", "seed": 1, "replications": replications, "instances": [],
+                           "error_messages": messages or {}}
+    for section, keys in SECTIONS.items():
+        doc[section] = {key: {"mean": 0.0} for key in keys}
+    doc["database"]["max_connections"]["mean"] = 100.0
+    doc["database"]["usable_connections"]["mean"] = 97.0
+    for name, value in values.items():
+        section, key = name.split("__")
+        doc[section][key] = {"mean": float(value)}
+    return doc
+
+
+def scenario(**data: Any):
+    return load_scenario(data)
+
+
+# ---------------------------------------------------------------------------- unlimited pools
+
+
+def test_unlimited_pools_names_the_fleet_and_the_usable_cap():
+    """Go's default pools on 3 instances against PostgreSQL's 97 for ordinary roles."""
+    finding = unlimited_pools(scenario(), summary(errors__too_many_connections=5))
+    assert finding.severity == "problem"
+    assert finding.text.startswith("3 instances × unlimited MaxOpen")
+    assert "PostgreSQL allows 97 to ordinary roles (max_connections 100 − 3 reserved for superusers)" in finding.text
+
+
+def test_unlimited_pools_without_refusals_is_a_warning():
+    assert unlimited_pools(scenario(), summary()).severity == "warning"
+
+
+def test_unlimited_pools_silent_when_max_open_is_set():
+    assert unlimited_pools(scenario(fleet={"pool": {"max_open": 25}}), summary()) is None
+
+
+@pytest.mark.parametrize(("data", "phrase"), [
+    ({"database": {"flavor": "mysql"}}, "MySQL allows 151 (max_connections)"),
+    ({"database": {"other_clients": 10}}, "97 to ordinary roles (max_connections 100 − 3 reserved for superusers), "
+                                          "10 of them held by other clients"),
+    ({"database": {"reserved_connections": 2}}, "PostgreSQL allows 95 to ordinary roles"),
+    ({"fleet": {"instances": 2, "autoscale": {"max": 8, "target": "100/s"}}}, "Up to 8 instances (autoscale max)"),
+    ({"pitfalls": {"pool_per_request": True}}, "Every request opens its own pool"),
+])
+def test_unlimited_pools_wording_follows_the_scenario(data, phrase):
+    assert phrase in unlimited_pools(scenario(**data), summary()).text
+
+
+# ---------------------------------------------------------------------------- sum of MaxOpen
+
+
+def test_sum_of_max_open_above_the_cap():
+    finding = pools_exceed_cap(scenario(fleet={"instances": 4, "pool": {"max_open": 30}}), summary())
+    assert finding.rule == "pools_exceed_cap" and finding.severity == "warning"
+    assert "4 instances × MaxOpen 30 = 120 connections can exceed the 97 PostgreSQL allows ordinary roles" in finding.text
+
+
+def test_other_clients_push_the_sum_over():
+    finding = pools_exceed_cap(scenario(fleet={"pool": {"max_open": 30}}, database={"other_clients": 10}),
+                               summary(errors__too_many_connections=1))
+    assert finding.severity == "problem"
+    assert "= 90 connections + 10 held by other clients can exceed the 97" in finding.text
+
+
+def test_autoscaler_max_counts():
+    finding = pools_exceed_cap(scenario(fleet={"pool": {"max_open": 25},
+                                               "autoscale": {"min": 3, "max": 8, "target": "150/s"}}), summary())
+    assert "Up to 8 instances (autoscale max) × MaxOpen 25 = 200 connections" in finding.text
+
+
+def test_pools_that_fit_say_so():
+    finding = pools_exceed_cap(scenario(fleet={"pool": {"max_open": 25}}), summary())
+    assert finding.rule == "pools_fit" and finding.severity == "note"
+    assert "3 instances × MaxOpen 25 = 75 connections fit within the 97 usable" in finding.text
+
+
+def test_sum_rule_silent_for_unlimited_pools():
+    assert pools_exceed_cap(scenario(), summary()) is None
+
+
+# ---------------------------------------------------------------------------- refusals
+
+
+def test_refusals_quote_the_database_and_its_peak():
+    messages = {"FATAL: sorry, too many clients already (SQLSTATE 53300)": 850,
+                "context deadline exceeded": 3}
+    finding = refusals(scenario(), summary(messages, requests__total=90359, errors__too_many_connections=2970,
+                                           database__peak_connections=100, pool__peak_open=112))
+    assert finding.severity == "problem"
+    text = finding.text
+    assert text.startswith("2,970 of 90,359 requests (3.3%) failed because PostgreSQL refused a connection")
+    assert '"FATAL: sorry, too many clients already (SQLSTATE 53300)" (850×)' in text
+    assert "context deadline" not in text
+    assert "peaked at 100 of max_connections 100 (97 usable by the app)" in text
+    assert "up to 112 connections open or dialing" in text
+
+
+def test_refusal_counts_are_per_replication():
+    finding = refusals(scenario(), summary({"Error 1040 (08004): Too many connections": 300}, replications=3,
+                                           requests__total=1000, errors__too_many_connections=100))
+    assert '"Error 1040 (08004): Too many connections" (100×)' in finding.text
+
+
+def test_no_refusals_no_finding():
+    assert refusals(scenario(), summary(requests__total=10)) is None
+
+
+# ---------------------------------------------------------------------------- idle churn
+
+
+def test_idle_churn_counts_dials_closes_and_handshake_time():
+    finding = idle_churn(scenario(), summary(requests__total=90359, pool__dials=23920,
+                                             pool__max_idle_closed=20962, pool__handshake_s=595.1))
+    assert finding.severity == "warning"
+    text = finding.text
+    assert text.startswith("Most dials came from idle connections closed by MaxIdle")
+    assert "23,920 dials for 90,359 requests" in text and "20,962 connections were closed" in text
+    assert "because 2 were already idle" in text
+    assert "595 s in total, 6.6 ms per request" in text
+    assert "Go's default keeps 2" in text
+
+
+def test_idle_churn_advice_with_max_open():
+    finding = idle_churn(scenario(fleet={"pool": {"max_open": 30}}),
+                         summary(requests__total=1000, pool__dials=400, pool__max_idle_closed=390))
+    assert "toward MaxOpen" in finding.text
+
+
+@pytest.mark.parametrize("values", [
+    {"requests__total": 90000, "pool__dials": 20000, "pool__max_idle_closed": 5000},  # dials from elsewhere
+    {"requests__total": 90000, "pool__dials": 50, "pool__max_idle_closed": 50},       # a handful
+])
+def test_idle_churn_silent_when_maxidle_is_not_the_cause(values):
+    assert idle_churn(scenario(), summary(**values)) is None
+
+
+# ---------------------------------------------------------------------------- pool waits
+
+
+def test_deadlines_missed_while_waiting_blame_max_open():
+    finding = pool_waits(scenario(fleet={"pool": {"max_open": 25}}),
+                         summary(requests__total=1000, errors__deadline_exceeded=50, pool__wait_count=900,
+                                 wait_ms__p99=1980))
+    assert finding.rule == "pool_bottleneck" and finding.severity == "problem"
+    assert "50 requests (5.0%) missed their 2s deadline" in finding.text
+    assert "p99 wait 1,980 ms" in finding.text and "MaxOpen 25 per instance is the bottleneck" in finding.text
+
+
+def test_waits_without_failures_are_fine():
+    finding = pool_waits(scenario(fleet={"pool": {"max_open": 25}}),
+                         summary(requests__total=1000, pool__wait_count=400, wait_ms__p99=51))
+    assert finding.rule == "pool_waits" and finding.severity == "ok"
+    assert "400 checkouts waited" in finding.text and "p99 wait 51 ms" in finding.text
+
+
+def test_no_waits_no_pool_finding():
+    assert pool_waits(scenario(), summary(errors__deadline_exceeded=5)) is None
+
+
+def test_deadlines_without_waits_blame_the_database():
+    finding = slow_without_waits(scenario(), summary(requests__total=100, errors__deadline_exceeded=5,
+                                                     latency_ms__p99=2000))
+    assert "without waiting in a pool" in finding.text and "16 cores" in finding.text
+    assert slow_without_waits(scenario(), summary(errors__deadline_exceeded=5, pool__wait_count=3)) is None
+
+
+# ---------------------------------------------------------------------------- pitfalls and the network
+
+
+def test_leaked_rows_held_until_the_deadline():
+    finding = leaked_rows(scenario(pitfalls={"leaked_rows": 0.05}, fleet={"pool": {"max_open": 25}}),
+                          summary(requests__total=1000, pool__peak_open=75))
+    assert "About 50 of 1,000 requests (5.0%, pitfalls.leaked_rows) never closed their rows" in finding.text
+    assert "until its 2s deadline" in finding.text and "25 per instance" in finding.text
+
+
+def test_leaked_rows_without_deadline_are_held_for_good():
+    finding = leaked_rows(scenario(pitfalls={"leaked_rows": 0.01, "no_deadline": True}), summary(requests__total=100))
+    assert "for good" in finding.text
+    assert leaked_rows(scenario(), summary(requests__total=100)) is None
+
+
+IDLE_DROP = {"network": {"idle_drop": "350s", "keepalive": "0"}}
+
+
+def test_bad_connections_name_the_idle_drop():
+    finding = bad_connections(scenario(**IDLE_DROP), summary(errors__bad_connection=12))
+    assert '12 requests failed with "driver: bad connection"' in finding.text
+    assert "idle longer than 5m50s" in finding.text
+
+
+def test_bad_connections_name_the_server_idle_timeout():
+    finding = bad_connections(scenario(database={"flavor": "mysql", "idle_timeout": "30s"}),
+                              summary(errors__bad_connection=1))
+    assert "the server closed sessions idle longer than 30s" in finding.text
+    assert bad_connections(scenario(**IDLE_DROP), summary()) is None
+
+
+def test_orphaned_sessions_after_silent_drops():
+    finding = orphaned_sessions(scenario(**IDLE_DROP), summary(database__peak_connections=100, pool__peak_open=39))
+    assert finding.severity == "problem"
+    assert "held up to 100 connections while the pools had at most 39 open" in finding.text
+    assert "orphaned session for 2h11m15s" in finding.text
+
+
+@pytest.mark.parametrize("data", [
+    {"network": {"idle_drop": "350s", "keepalive": "15s"}},                      # keepalive saves the flows
+    {**IDLE_DROP, "fleet": {"pool": {"conn_max_idle_time": "5m"}}},              # idle conns retired first
+    {},                                                                          # no middlebox
+])
+def test_no_orphans_when_flows_survive_or_retire(data):
+    assert orphaned_sessions(scenario(**data), summary(database__peak_connections=100, pool__peak_open=39)) is None
+
+
+# ---------------------------------------------------------------------------- the verdict
+
+
+def test_healthy_run_says_so_first():
+    s = scenario(fleet={"pool": {"max_open": 25, "max_idle": 10}})
+    findings = diagnose(s, summary(requests__total=90359, requests__ok=90359, database__peak_connections=75,
+                                   pool__wait_count=10, wait_ms__p99=51, latency_ms__p99=127))
+    assert findings[0].rule == "healthy"
+    assert findings[0].text.startswith("Healthy: all 90,359 requests succeeded")
+    assert "peaked at 75 of the 97 connections" in findings[0].text
+
+
+def test_no_healthy_verdict_with_failures_or_warnings():
+    assert healthy(scenario(), summary(requests__failed=1), []) is None
+    warned = diagnose(scenario(), summary(requests__total=10))  # unlimited pools: a warning
+    assert all(f.rule != "healthy" for f in warned)
+
+
+def test_problems_come_first():
+    findings = diagnose(scenario(), summary({"FATAL: sorry, too many clients already (SQLSTATE 53300)": 5},
+                                            requests__total=1000, requests__failed=5, errors__too_many_connections=5,
+                                            pool__dials=400, pool__max_idle_closed=380))
+    severities = [f.severity for f in findings]
+    assert severities == sorted(severities, key=["problem", "warning", "note", "ok"].index)
+    assert [f.rule for f in findings][:2] == ["refusals", "unlimited_pools"]
+    assert "idle_churn" in [f.rule for f in findings]
