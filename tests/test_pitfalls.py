@@ -6,7 +6,8 @@ BASE = {
     "duration": "30s", "warmup": "5s", "seed": 3,
     "database": {"handshake": "4ms", "cores": 0, "query": {"dist": "exponential", "mean": "5ms"}},
     "fleet": {"instances": 2, "pool": {"max_open": 10, "max_idle": 10}},
-    "workload": {"arrivals": [{"kind": "poisson", "rate": "200/s"}], "request": {"timeout": "1s"}},
+    "workload": {"arrivals": [{"kind": "poisson", "rate": "200/s"}],
+                 "request": {"timeout": "1s", "queries": 1, "transaction": False, "think": "0"}},
 }
 
 
