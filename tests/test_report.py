@@ -112,3 +112,18 @@ def test_write_results_writes_whole_files(run, tmp_path):
     paths = write_results(result, tmp_path / "out", requests=True)
     assert sorted(p.name for p in paths) == ["requests.csv", "summary.json", "timeseries.csv"]
     assert not list((tmp_path / "out").glob(".*.tmp")), "no temporary file is left behind"
+
+
+def test_result_files_get_the_usual_permissions(tmp_path):
+    """atomic_write gives files the mode open() would (0666 & ~umask), not mkstemp's 0600."""
+    import os
+    import stat
+
+    from simpool.outputs import atomic_write
+
+    umask = os.umask(0o022)
+    try:
+        path = atomic_write(tmp_path / "x.json", "{}")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
