@@ -812,3 +812,30 @@ def test_effective_round_trips_rate_per_minute():
     """A rate given per minute survives effective() → validate unchanged."""
     s = load_scenario({"workload": {"arrivals": [{"kind": "poisson", "rate": "100/min"}]}})
     assert round_trip(s) == s
+
+
+def test_trace_only_scenario_replays_the_whole_trace(tmp_path):
+    """A scenario made only of traces runs past the last request with no warm-up, unless
+    duration or warmup are given."""
+    trace = tmp_path / "t.csv"
+    trace.write_text("t_ms\n0\n1000\n250400\n")
+    arrivals = {"workload": {"arrivals": [{"kind": "trace", "file": "t.csv"}]}}
+    replay = load_scenario(arrivals, base_dir=tmp_path)
+    assert (replay.duration, replay.warmup) == (251.0, 0.0)
+    told = load_scenario({**arrivals, "duration": "10s", "warmup": "1s"}, base_dir=tmp_path)
+    assert (told.duration, told.warmup) == (10.0, 1.0)
+    mixed = load_scenario({"workload": {"arrivals": [{"kind": "trace", "file": "t.csv"},
+                                                     {"kind": "poisson", "rate": "1/s"}]}}, base_dir=tmp_path)
+    assert mixed.duration == load_scenario({}).duration
+
+
+def test_trace_replay_counts_every_request(tmp_path):
+    """End to end: every row of a replayed trace is answered and counted."""
+    import simpool
+
+    trace = tmp_path / "t.csv"
+    trace.write_text("t_ms,instance,service_ms\n" + "".join(f"{i * 37},{i % 3},{2 + i % 5}\n" for i in range(400)))
+    scenario = load_scenario({"workload": {"arrivals": [{"kind": "trace", "file": "t.csv"}]}}, base_dir=tmp_path)
+    summary = simpool.simulate(scenario).summary()
+    assert summary["requests"]["total"]["mean"] == 400
+    assert summary["requests"]["ok"]["mean"] == 400

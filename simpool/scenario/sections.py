@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from ..units import format_duration
 from ._base import Duration, Float, Int, OptionalInt, Rate, Spec
-from .arrivals import ArrivalSpec, PoissonArrivals, SpikeArrivals
+from .arrivals import ArrivalSpec, PoissonArrivals, SpikeArrivals, TraceArrivals
 from .distributions import Distribution, ExponentialDist, LognormalDist
 
 
@@ -230,6 +232,14 @@ class Scenario(Spec):
 
     @model_validator(mode="after")
     def _clock(self) -> Scenario:
+        traces = [a for a in self.workload.arrivals if isinstance(a, TraceArrivals)]
+        if traces and len(traces) == len(self.workload.arrivals):
+            # A replay should replay all of it: unless the file says otherwise, run until
+            # just past the last request and count every request from the first.
+            if "duration" not in self.model_fields_set:
+                self.duration = math.floor(max(t.rows[-1][0] for t in traces)) + 1.0
+            if "warmup" not in self.model_fields_set:
+                self.warmup = 0.0
         if self.warmup >= self.duration:
             raise ValueError(
                 f"warmup ({format_duration(self.warmup)}) must be shorter than duration "
