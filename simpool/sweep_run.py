@@ -124,6 +124,7 @@ def sweep(
     axes = make_axes(axes)
     overrides = dict(overrides or {})
     for axis in axes:
+        apply_overrides({}, {axis.path: None})  # an unknown path fails here, naming the path alone
         if axis.path in overrides:
             raise ScenarioError("is both set (--set) and swept", field=axis.path)
         if axis.path == "seed" and seed is not None:

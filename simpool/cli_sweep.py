@@ -1,0 +1,273 @@
+"""``simpool sweep``: parse the grid, call :func:`simpool.sweep_run.sweep`, render.
+
+The main ``simpool`` app registers :func:`sweep_command`; this module's own ``app`` makes
+it runnable alone (``python -m simpool.cli_sweep --max-open 10..50``). No model logic here.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from .exceptions import ScenarioError, SimpoolError
+from .sweep_axes import Axis, grid_size, label, parse_values
+
+MAX_POINTS = 10_000
+"""Bigger grids need ``--yes``: at seconds per run they take days, and are usually a typo."""
+
+SHORTCUTS = {
+    "max_open": ("--max-open", "fleet.pool.max_open"),
+    "max_idle": ("--max-idle", "fleet.pool.max_idle"),
+    "lifetime": ("--lifetime", "fleet.pool.conn_max_lifetime"),
+    "max_idle_time": ("--max-idle-time", "fleet.pool.conn_max_idle_time"),
+    "instances": ("--instances", "fleet.instances"),
+}
+
+BUNDLED = Path(__file__).resolve().parent.parent / "scenarios"
+"""Bundled scenarios (``simpool sweep spike`` means ``scenarios/spike.yaml``)."""
+
+
+class ExecutorKind(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
+VALUES_HELP = "Values: 10..50, 10..50:5, 2,5,10, 0,30m,1h, or default (Go's default)."
+
+
+def sweep_command(
+    scenario: Annotated[str | None, typer.Argument(
+        help="Scenario file or bundled name; the built-in default when omitted.", show_default=False)] = None,
+    *,
+    max_open: Annotated[str | None, typer.Option("--max-open", help=f"Sweep SetMaxOpenConns. {VALUES_HELP}",
+                                                 show_default=False)] = None,
+    max_idle: Annotated[str | None, typer.Option("--max-idle", help="Sweep SetMaxIdleConns (default = Go's 2).",
+                                                 show_default=False)] = None,
+    lifetime: Annotated[str | None, typer.Option("--lifetime", help="Sweep SetConnMaxLifetime (0 = forever).",
+                                                 show_default=False)] = None,
+    max_idle_time: Annotated[str | None, typer.Option("--max-idle-time", help="Sweep SetConnMaxIdleTime.",
+                                                      show_default=False)] = None,
+    instances: Annotated[str | None, typer.Option("--instances", help="Sweep the number of app instances.",
+                                                  show_default=False)] = None,
+    vary: Annotated[list[str] | None, typer.Option("--vary", metavar="PATH=VALUES",
+                                                   help="Sweep any scenario field, e.g. database.max_connections=50,100.",
+                                                   show_default=False)] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", metavar="PATH=VALUE",
+                                                   help="Override a scenario field at every point (YAML value).",
+                                                   show_default=False)] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed (default: the scenario's).", show_default=False)] = None,
+    replications: Annotated[int, typer.Option(help="Independent replications per point.")] = 5,
+    jobs: Annotated[int | None, typer.Option(help="Local worker processes (default: the cores available).",
+                                             show_default=False)] = None,
+    executor: Annotated[ExecutorKind, typer.Option(help="Run locally or on a Dask cluster.")] = ExecutorKind.local,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.",
+                                                  show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder [default: simpool-out/<scenario>-sweep/].",
+                                             show_default=False)] = None,
+    yes: Annotated[bool, typer.Option("--yes", help=f"Allow grids of more than {MAX_POINTS:,} points.")] = False,
+    no_plots: Annotated[bool, typer.Option("--no-plots", help="Skip the charts.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table.")] = False,
+    json_: Annotated[bool, typer.Option("--json", help="Print sweep.json instead of the table.")] = False,
+) -> None:
+    """Sweep pool settings over a grid: where is the knee, and where does the database
+    start refusing? Writes sweep.csv, sweep.json and charts to --out."""
+    from .sweep_run import sweep
+
+    options = {"max_open": max_open, "max_idle": max_idle, "lifetime": lifetime,
+               "max_idle_time": max_idle_time, "instances": instances}
+    try:
+        source, base_dir = _scenario_source(scenario)
+        axes = _axes(options, vary or [])
+        overrides = _parse_sets(set_ or [])
+        points = grid_size(axes)
+        if points > MAX_POINTS and not yes:
+            raise ScenarioError(f"the grid has {points:,} points (more than {MAX_POINTS:,}); add --yes to run it")
+    except ScenarioError as exc:
+        _fail(str(exc))
+
+    stderr = Console(stderr=True)
+    tracker = _Tracker(stderr, axes, points, quiet=quiet or json_)
+    started = time.monotonic()
+    try:
+        with tracker:
+            # sweep() turns Ctrl-C during the runs into a result with interrupted=True.
+            result = sweep(source, axes, replications=replications, seed=seed, jobs=jobs,
+                           executor=executor.value, scheduler=scheduler, on_point=tracker.point_done,
+                           overrides=overrides, base_dir=base_dir)
+        elapsed = time.monotonic() - started
+        _render(result, out or Path("simpool-out") / f"{result.name}-sweep", stderr, elapsed=elapsed,
+                plots=not no_plots, quiet=quiet, as_json=json_)
+    except ScenarioError as exc:
+        _fail(str(exc))
+    except SimpoolError as exc:
+        _fail(str(exc), code=1)
+    except KeyboardInterrupt:
+        _fail("interrupted before any point finished" if "result" not in locals()
+              else "interrupted while writing; files already written are complete", code=130)
+
+
+def _render(result: Any, out: Path, stderr: Console, *, elapsed: float, plots: bool, quiet: bool,
+            as_json: bool) -> None:
+    from .sweep_report import sweep_table, to_json, write_outputs
+
+    try:
+        files = write_outputs(result, out)
+        if plots and not result.interrupted:
+            from .sweep_plots import plot_sweep
+
+            files += plot_sweep(result, out)
+    except OSError as exc:
+        _fail(f"cannot write to {out}: {exc.strerror or exc}", code=1)
+    if as_json:
+        sys.stdout.write(to_json(result))
+    elif not quiet:
+        Console().print(sweep_table(result))
+    if result.interrupted:
+        stderr.print(f"interrupted: {len(result.rows)} of {result.points} points finished; "
+                     f"wrote them to {out}", highlight=False)
+        raise typer.Exit(code=130)
+    if not quiet:
+        stderr.print(f"{result.points} points × {result.replications} replications in {elapsed:.1f} s; "
+                     f"wrote {len(files)} files to {out}", highlight=False)
+
+
+# ---------------------------------------------------------------------------- parsing
+
+
+def _scenario_source(name: str | None) -> tuple[Path | None, Path | None]:
+    """A path, or a bundled scenario's name (``spike`` → ``scenarios/spike.yaml``)."""
+    if name is None:
+        return None, None
+    path = Path(name)
+    if path.exists():
+        return path, None
+    for candidate in (BUNDLED / name, BUNDLED / f"{name}.yaml", BUNDLED / f"{name}.yml"):
+        if candidate.is_file():
+            return candidate, None
+    raise ScenarioError("no such file or bundled scenario", source=name)
+
+
+def _axes(options: dict[str, str | None], vary: list[str]) -> list[Axis]:
+    axes: list[Axis] = []
+    for key, text in options.items():
+        if text is not None:
+            flag, path = SHORTCUTS[key]
+            axes.append(Axis(path, tuple(parse_values(text, field=flag))))
+    for item in vary:
+        path, sep, text = item.partition("=")
+        path = path.strip()
+        if not sep or not path:
+            raise ScenarioError(f"expected PATH=VALUES, e.g. database.max_connections=50,100 (not {item!r})",
+                                field="--vary")
+        axes.append(Axis(path, tuple(parse_values(text, field=f"--vary {path}"))))
+    if not axes:
+        raise ScenarioError("nothing to sweep: give --max-open, --max-idle, --lifetime, --max-idle-time, "
+                            "--instances or --vary PATH=VALUES")
+    paths = [a.path for a in axes]
+    for path in paths:
+        if paths.count(path) > 1:
+            raise ScenarioError("swept twice (by a shortcut option and --vary?)", field=path)
+    return axes
+
+
+def _parse_sets(items: list[str]) -> dict[str, Any]:
+    """``--set PATH=VALUE`` pairs, values read as YAML (to be unified with cli.py)."""
+    overrides: dict[str, Any] = {}
+    for item in items:
+        path, sep, text = item.partition("=")
+        if not sep or not path.strip():
+            raise ScenarioError(f"expected PATH=VALUE, e.g. fleet.pool.max_idle=10 (not {item!r})", field="--set")
+        try:
+            overrides[path.strip()] = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise ScenarioError(f"cannot read value {text!r}", field=f"--set {path.strip()}") from None
+    return overrides
+
+
+def _fail(message: str, *, code: int = 2) -> None:
+    """One line on stderr and the exit status; no traceback (to be unified with cli.py)."""
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"error: {message}", markup=False)
+    raise typer.Exit(code=code)
+
+
+# ---------------------------------------------------------------------------- progress
+
+
+class _PointRate(ProgressColumn):
+    """Points finished per minute (or per second when fast)."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        if not speed:
+            return Text("– points/min", style="progress.data.speed")
+        if speed >= 1:
+            return Text(f"{speed:.1f} points/s", style="progress.data.speed")
+        return Text(f"{speed * 60:.1f} points/min", style="progress.data.speed")
+
+
+class _Tracker:
+    """A rich progress bar on a terminal; elsewhere (CI logs, pipes) one line per point."""
+
+    def __init__(self, console: Console, axes: list[Axis], total: int, *, quiet: bool):
+        self.console = console
+        self.axes = axes
+        self.total = total
+        self.quiet = quiet
+        self.progress: Progress | None = None
+        if not quiet and console.is_terminal:
+            self.progress = Progress(
+                SpinnerColumn(), TextColumn("sweeping"), BarColumn(), MofNCompleteColumn(), TextColumn("points"),
+                _PointRate(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                console=console, speed_estimate_period=600,
+            )
+            self.task = self.progress.add_task("sweep", total=total)
+
+    def __enter__(self) -> _Tracker:
+        if self.progress is not None:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def point_done(self, done: int, total: int, row: dict[str, Any]) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, completed=done)
+        elif not self.quiet:
+            settings = ", ".join(f"{a.name}={label(row[a.path])}" for a in self.axes)
+            p99 = row.get("wait_ms.p99")
+            self.console.print(f"point {done}/{total} done: {settings}, p99 wait "
+                               f"{'–' if p99 is None else f'{p99:.1f} ms'}", highlight=False, markup=False)
+
+
+app = typer.Typer(add_completion=False, help="Sweep pool settings (also `simpool sweep`).")
+app.command("sweep")(sweep_command)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
+
