@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -46,7 +46,7 @@ BUNDLED = Path(__file__).resolve().parent.parent / "scenarios"
 """Bundled scenarios (``simpool sweep spike`` means ``scenarios/spike.yaml``)."""
 
 
-class ExecutorKind(str, Enum):
+class ExecutorKind(StrEnum):
     local = "local"
     dask = "dask"
 
@@ -68,9 +68,9 @@ def sweep_command(
                                                       show_default=False)] = None,
     instances: Annotated[str | None, typer.Option("--instances", help="Sweep the number of app instances.",
                                                   show_default=False)] = None,
-    vary: Annotated[list[str] | None, typer.Option("--vary", metavar="PATH=VALUES",
-                                                   help="Sweep any scenario field, e.g. database.max_connections=50,100.",
-                                                   show_default=False)] = None,
+    vary: Annotated[list[str] | None, typer.Option(
+        "--vary", metavar="PATH=VALUES", help="Sweep any scenario field, e.g. database.max_connections=50,100.",
+        show_default=False)] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", metavar="PATH=VALUE",
                                                    help="Override a scenario field at every point (YAML value).",
                                                    show_default=False)] = None,
@@ -104,7 +104,7 @@ def sweep_command(
     except ScenarioError as exc:
         _fail(str(exc))
 
-    stderr = Console(stderr=True)
+    stderr = Console(stderr=True, soft_wrap=True)  # messages with long paths stay on one line
     tracker = _Tracker(stderr, axes, points, quiet=quiet or json_)
     started = time.monotonic()
     try:
@@ -256,8 +256,10 @@ class _Tracker:
         elif not self.quiet:
             settings = ", ".join(f"{a.name}={label(row[a.path])}" for a in self.axes)
             p99 = row.get("wait_ms.p99")
-            self.console.print(f"point {done}/{total} done: {settings}, p99 wait "
-                               f"{'–' if p99 is None else f'{p99:.1f} ms'}", highlight=False, markup=False)
+            # Plain writes: rich's buffer, cut by Ctrl-C mid-print, would repeat the line later.
+            sys.stderr.write(f"point {done}/{total} done: {settings}, p99 wait "
+                             f"{'–' if p99 is None else f'{p99:.1f} ms'}\n")
+            sys.stderr.flush()
 
 
 app = typer.Typer(add_completion=False, help="Sweep pool settings (also `simpool sweep`).")

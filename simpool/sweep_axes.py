@@ -177,7 +177,9 @@ def _range_numbers(parts: list[str]) -> tuple[str | None, list[Decimal]]:
     except InvalidOperation:
         numbers = None
     if numbers is not None and all(n.is_finite() for n in numbers):
-        if all(n == n.to_integral_value() and "." not in p and "e" not in p.lower() for n, p in zip(numbers, parts)):
+        whole = (n == n.to_integral_value() and "." not in p and "e" not in p.lower()
+                 for n, p in zip(numbers, parts, strict=True))
+        if all(whole):
             return "int", numbers
         return "decimal", numbers
     try:

@@ -265,8 +265,7 @@ def heatmap(result: SweepResult, key: str, what: str, stem: Path, *, scale: floa
     positive = grid[np.isfinite(grid) & (grid > 0)]
     wide = positive.size and positive.max() / positive.min() > LOG_SPAN
     norm = LogNorm(positive.min(), positive.max()) if wide else Normalize(0, np.nanmax(grid) if positive.size else 1)
-    cmap = plt.get_cmap("YlGnBu" if key.startswith("wait") else "magma_r").copy()  # dark = bad
-    cmap.set_bad("#f0f0f0")
+    cmap = plt.get_cmap("YlGnBu" if key.startswith("wait") else "magma_r").with_extremes(bad="#f0f0f0")  # dark = bad
     shown = np.where(grid > 0, grid, np.nan) if wide else grid
     width = max(6.0, min(14.0, 0.45 * len(xa.values) + 2.5))
     height = max(3.5, min(10.0, 0.4 * len(ya.values) + 2.0))
@@ -286,7 +285,7 @@ def heatmap(result: SweepResult, key: str, what: str, stem: Path, *, scale: floa
                 luminance = 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2]
                 ax.text(j, i, _short(value), ha="center", va="center", fontsize=7,
                         color="white" if luminance < 0.5 else "black")
-    for i, j in zip(*np.nonzero(refused)):
+    for i, j in zip(*np.nonzero(refused), strict=True):
         ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=REFUSAL, linewidth=1.5))
     note = "red outline: the database refused connections" if refused.any() else "no refusals"
     _titles(ax, f"{what.split(' (')[0]} by {xa.name} and {ya.name}",

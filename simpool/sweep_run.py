@@ -135,7 +135,8 @@ def sweep(
     base = _effective(data, base_dir, source) or points[0].effective()
     seeds = [point.seed if seed is None else seed for point in points]
 
-    tasks = [(point, point_seed, k) for point, point_seed in zip(points, seeds) for k in range(replications)]
+    tasks = [(point, point_seed, k)
+             for point, point_seed in zip(points, seeds, strict=True) for k in range(replications)]
     runner = make_executor(executor, jobs=jobs, scheduler=scheduler, tasks=len(tasks))
     outcomes: dict[int, dict[int, Outcome]] = {}
     rows: dict[int, dict[str, Any]] = {}
@@ -176,7 +177,7 @@ def grid_values(axes: Sequence[Axis], index: int) -> tuple[Any, ...]:
 
 
 def point_label(axes: Sequence[Axis], values: Sequence[Any]) -> str:
-    return ", ".join(f"{a.path}={label(v)}" for a, v in zip(axes, values))
+    return ", ".join(f"{a.path}={label(v)}" for a, v in zip(axes, values, strict=True))
 
 
 # ---------------------------------------------------------------------------- building points
@@ -204,7 +205,7 @@ def _point(data: dict[str, Any], axes: Sequence[Axis], values: Sequence[Any],
            base_dir: Any, source: str | None) -> Scenario:
     where = f"{source}, point {point_label(axes, values)}" if source else f"point {point_label(axes, values)}"
     try:
-        overrides = {axis.path: axis.override(value) for axis, value in zip(axes, values)}
+        overrides = {axis.path: axis.override(value) for axis, value in zip(axes, values, strict=True)}
         scenario = validate_scenario(apply_overrides(data, overrides), base_dir=base_dir)
         check_consistency(scenario)
     except ScenarioError as exc:
@@ -226,7 +227,7 @@ def _effective(data: dict[str, Any], base_dir: Any, source: str | None) -> dict[
 
 def _row(axes: Sequence[Axis], values: Sequence[Any], scenario: Scenario, seed: int,
          runs: list[Outcome]) -> dict[str, Any]:
-    row: dict[str, Any] = {axis.path: value for axis, value in zip(axes, values)}
+    row: dict[str, Any] = {axis.path: value for axis, value in zip(axes, values, strict=True)}
     # Result.flat() is the single definition of a flattened metric and its ci95; the runs
     # carry only metrics, which is all summary() reads.
     replications = tuple(
