@@ -24,7 +24,6 @@ from rich.progress import (
     Task,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 from rich.text import Text
 
@@ -107,6 +106,7 @@ def sweep_command(
     stderr = Console(stderr=True, soft_wrap=True)  # messages with long paths stay on one line
     tracker = _Tracker(stderr, axes, points, quiet=quiet or json_)
     started = time.monotonic()
+    result = None
     try:
         with tracker:
             # sweep() turns Ctrl-C during the runs into a result with interrupted=True.
@@ -121,8 +121,9 @@ def sweep_command(
     except SimpoolError as exc:
         _fail(str(exc), code=1)
     except KeyboardInterrupt:
-        _fail("interrupted before any point finished" if "result" not in locals()
-              else "interrupted while writing; files already written are complete", code=130)
+        stderr.print("interrupted before any point finished" if result is None
+                     else "interrupted while writing the outputs; each file written is complete", highlight=False)
+        raise typer.Exit(code=130) from None
 
 
 def _render(result: Any, out: Path, stderr: Console, *, elapsed: float, plots: bool, quiet: bool,
@@ -213,15 +214,32 @@ def _fail(message: str, *, code: int = 2) -> None:
 
 
 class _PointRate(ProgressColumn):
-    """Points finished per minute (or per second when fast)."""
+    """Points per minute (or second) since the start. Points finish in bursts when the
+    workers free up together, so rich's windowed speed would jump about; the mean does not."""
 
     def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        if not speed:
+        rate = _rate(task)
+        if rate is None:
             return Text("– points/min", style="progress.data.speed")
-        if speed >= 1:
-            return Text(f"{speed:.1f} points/s", style="progress.data.speed")
-        return Text(f"{speed * 60:.1f} points/min", style="progress.data.speed")
+        if rate >= 1:
+            return Text(f"{rate:.1f} points/s", style="progress.data.speed")
+        return Text(f"{rate * 60:.1f} points/min", style="progress.data.speed")
+
+
+class _Eta(ProgressColumn):
+    """Time left at the mean rate so far."""
+
+    def render(self, task: Task) -> Text:
+        rate = _rate(task)
+        if rate is None or task.total is None:
+            return Text("ETA -:--:--", style="progress.remaining")
+        left = int(round((task.total - task.completed) / rate))
+        return Text(f"ETA {left // 3600}:{left // 60 % 60:02d}:{left % 60:02d}", style="progress.remaining")
+
+
+def _rate(task: Task) -> float | None:
+    elapsed = task.finished_time if task.finished else task.elapsed
+    return task.completed / elapsed if task.completed and elapsed else None
 
 
 class _Tracker:
@@ -236,8 +254,7 @@ class _Tracker:
         if not quiet and console.is_terminal:
             self.progress = Progress(
                 SpinnerColumn(), TextColumn("sweeping"), BarColumn(), MofNCompleteColumn(), TextColumn("points"),
-                _PointRate(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                console=console, speed_estimate_period=600,
+                _PointRate(), TimeElapsedColumn(), _Eta(), console=console,
             )
             self.task = self.progress.add_task("sweep", total=total)
 

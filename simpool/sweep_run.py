@@ -154,7 +154,10 @@ def sweep(
                     on_point(len(rows), len(points), rows[index])
     except KeyboardInterrupt:
         interrupted = True
-        runner.close(cancel=True)
+        try:
+            runner.close(cancel=True)
+        except KeyboardInterrupt:  # an impatient second Ctrl-C must not lose the finished points
+            pass
     except BaseException:
         runner.close(cancel=True)
         raise

@@ -141,3 +141,19 @@ def test_sigint_keeps_finished_points_and_exits_130(tmp_path, jobs):
     assert "Traceback" not in stderr
     assert not list(out.glob("*.png")), "no charts for an interrupted sweep"
     assert not list(out.glob(".*.tmp"))
+
+
+def test_bundled_scenario_by_name_and_default_values(tmp_path, monkeypatch):
+    """A bare name finds scenarios/<name>.yaml; ``default`` goes into the CSV as written."""
+    from simpool import cli_sweep
+
+    bundled = tmp_path / "scenarios"
+    bundled.mkdir()
+    (bundled / "spike.yaml").write_text((ASSETS / "spike.yaml").read_text())
+    monkeypatch.setattr(cli_sweep, "BUNDLED", bundled)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["spike", "--max-idle", "default,0", "--replications", "1", "--jobs", "1",
+                                 "--no-plots", "--quiet", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = (out / "sweep.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in lines] == ["fleet.pool.max_idle", "default", "0"]
