@@ -93,6 +93,7 @@ class XAxis:
         if self.kind == "category":
             ax.set_xticks(self.positions, [label(v) for v in self.values])
         elif self.kind == "duration":
+            ax.set_xticks(_duration_ticks(self.positions))
             ax.xaxis.set_major_formatter(FuncFormatter(lambda s, _: format_duration(max(s, 0.0))))
         elif all(float(v).is_integer() for v in self.values):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -102,6 +103,19 @@ class XAxis:
 
     def at(self, i: int) -> str:
         return f"{self.axis.name} = {label(self.values[i])}"
+
+
+def _duration_ticks(seconds: np.ndarray) -> np.ndarray:
+    """The swept values themselves when few, else round steps in the unit that suits the
+    range (ticks at 30m, 1h, not at 33m20s)."""
+    from matplotlib.ticker import MaxNLocator
+
+    if len(seconds) <= 10:
+        return np.unique(seconds)
+    low, high = float(seconds.min()), float(seconds.max())
+    unit = next((u for u in (3600.0, 60.0, 1.0, 1e-3) if (high - low) / u >= 2), 1e-3)
+    ticks = MaxNLocator(8, steps=[1, 2, 3, 5, 6, 10]).tick_values(low / unit, high / unit) * unit
+    return ticks[(ticks >= low) & (ticks <= high)]
 
 
 def _kind(values: Sequence[Any]) -> str:
@@ -349,15 +363,26 @@ def _mark_refusals(ax: Any, result: SweepResult, x: XAxis, *, legend: bool = Tru
     if first is None:
         return
     positions = x.positions
-    spacing = np.min(np.diff(np.unique(positions))) if len(np.unique(positions)) > 1 else 1.0
     shaded = False
     for i, row in enumerate(result.rows):
         if (row.get("database.refused_connections") or 0) > 0:
-            ax.axvspan(positions[i] - spacing / 2, positions[i] + spacing / 2, color=REFUSAL, alpha=0.06,
-                       linewidth=0, label="database refusing" if legend and not shaded else None)
+            low, high = _cell(positions, i)
+            ax.axvspan(low, high, color=REFUSAL, alpha=0.06, linewidth=0,
+                       label="database refusing" if legend and not shaded else None)
             shaded = True
     ax.axvline(positions[first], color=REFUSAL, linestyle="--", linewidth=1.2,
                label=f"first refusal: {x.at(first)}" if legend else None)
+
+
+def _cell(positions: np.ndarray, i: int) -> tuple[float, float]:
+    """The stretch of x closer to point ``i`` than to its neighbours (uneven steps too)."""
+    ordered = np.unique(positions)
+    if len(ordered) == 1:
+        return positions[i] - 0.5, positions[i] + 0.5
+    k = int(np.searchsorted(ordered, positions[i]))
+    left = (ordered[k] - ordered[k - 1]) / 2 if k > 0 else (ordered[1] - ordered[0]) / 2
+    right = (ordered[k + 1] - ordered[k]) / 2 if k + 1 < len(ordered) else (ordered[-1] - ordered[-2]) / 2
+    return positions[i] - left, positions[i] + right
 
 
 def _finish(ax: Any, x: XAxis, result: SweepResult, title: str) -> None:
