@@ -3,12 +3,11 @@
 One axis: wait percentiles, failure rate by kind, dials and handshake time per second,
 and peak database connections against the cap, each against the swept setting, with 95%
 CI bands, the best point starred and the first refusal marked. Two axes: heatmaps of p99
-wait and failure rate. Values spanning more than 1.5 decades get a log scale.
+wait and failure rate (:mod:`simpool.sweep_heatmaps`). Values spanning more than 1.5 decades get a log scale.
 """
 
 from __future__ import annotations
 
-import math
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -60,6 +59,8 @@ def plot_sweep(result: SweepResult, out: str | Path) -> list[Path]:
         return [*wait_chart(result, x, out / "sweep-wait"), *failure_chart(result, x, out / "sweep-failures"),
                 *dial_chart(result, x, out / "sweep-dials"), *connection_chart(result, x, out / "sweep-connections")]
     if len(result.axes) == 2:
+        from .sweep_heatmaps import heatmap
+
         return [*heatmap(result, "wait_ms.p99", "p99 wait for a connection (ms)", out / "sweep-wait-heatmap"),
                 *heatmap(result, "failure_rate.failed", "failed requests (%)", out / "sweep-failures-heatmap",
                          scale=100)]
@@ -259,70 +260,6 @@ def _setting(result: SweepResult, row: dict[str, Any], path: str) -> Any:
             return None
         node = node.get(part)
     return node
-
-
-# ---------------------------------------------------------------------------- two axes
-
-
-def heatmap(result: SweepResult, key: str, what: str, stem: Path, *, scale: float = 1.0) -> list[Path]:
-    from matplotlib.colors import LogNorm, Normalize
-
-    plt = pyplot()
-    xa, ya = result.axes
-    grid = np.full((len(ya.values), len(xa.values)), np.nan)
-    refused = np.zeros_like(grid, dtype=bool)
-    for row in result.rows:
-        i, j = ya.values.index(row[ya.path]), xa.values.index(row[xa.path])
-        value = row.get(key)
-        grid[i, j] = np.nan if value is None else value * scale
-        refused[i, j] = (row.get("database.refused_connections") or 0) > 0
-    positive = grid[np.isfinite(grid) & (grid > 0)]
-    wide = positive.size and positive.max() / positive.min() > LOG_SPAN
-    norm = LogNorm(positive.min(), positive.max()) if wide else Normalize(0, np.nanmax(grid) if positive.size else 1)
-    cmap = plt.get_cmap("YlGnBu" if key.startswith("wait") else "magma_r").with_extremes(bad="#f0f0f0")  # dark = bad
-    shown = np.where(grid > 0, grid, np.nan) if wide else grid
-    width = max(6.0, min(14.0, 0.45 * len(xa.values) + 2.5))
-    height = max(3.5, min(10.0, 0.4 * len(ya.values) + 2.0))
-    fig, ax = plt.subplots(figsize=(width, height))
-    image = ax.imshow(shown, origin="lower", aspect="auto", cmap=cmap, norm=norm, interpolation="nearest")
-    fig.colorbar(image, ax=ax, label=what + (" (log scale; 0 in grey)" if wide else ""))
-    ax.grid(False)
-    ax.set_xticks(range(len(xa.values)), xa.labels())
-    ax.set_yticks(range(len(ya.values)), ya.labels())
-    _thin_ticks(ax)
-    ax.set_xlabel(AXIS_LABELS.get(xa.path, xa.path))
-    ax.set_ylabel(AXIS_LABELS.get(ya.path, ya.path))
-    if grid.size <= 300:
-        for (i, j), value in np.ndenumerate(grid):
-            if np.isfinite(value):
-                shade = cmap(norm(shown[i, j])) if np.isfinite(shown[i, j]) else cmap.get_bad()
-                luminance = 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2]
-                ax.text(j, i, _short(value), ha="center", va="center", fontsize=7,
-                        color="white" if luminance < 0.5 else "black")
-    for i, j in zip(*np.nonzero(refused), strict=True):
-        ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=REFUSAL, linewidth=1.5))
-    note = "red outline: the database refused connections" if refused.any() else "no refusals"
-    _titles(ax, f"{what.split(' (')[0]} by {xa.name} and {ya.name}",
-            _subtitle(result, width=int(width * 12), bands=False) + f"\n{note}")
-    return save_figure(fig, stem)
-
-
-def _thin_ticks(ax: Any, most: int = 20) -> None:
-    for axis in (ax.xaxis, ax.yaxis):
-        ticks = axis.get_major_ticks()
-        step = math.ceil(len(ticks) / most)
-        for k, tick in enumerate(ticks):
-            tick.label1.set_visible(k % step == 0)
-
-
-def _short(value: float) -> str:
-    if value == 0:
-        return "0"
-    if value >= 100:
-        return f"{value:.0f}"
-    if value >= 1:
-        return f"{value:.1f}"
-    return f"{value:.2g}"
 
 
 # ---------------------------------------------------------------------------- shared pieces
