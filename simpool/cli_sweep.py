@@ -80,7 +80,7 @@ def sweep_command(
     executor: Annotated[ExecutorKind, typer.Option(help="Run locally or on a Dask cluster.")] = ExecutorKind.local,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.",
                                                   show_default=False)] = None,
-    out: Annotated[Path | None, typer.Option(help="Output folder [default: simpool-out/<scenario>-sweep/].",
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: simpool-out/<scenario>-sweep/).",
                                              show_default=False)] = None,
     yes: Annotated[bool, typer.Option("--yes", help=f"Allow grids of more than {MAX_POINTS:,} points.")] = False,
     no_plots: Annotated[bool, typer.Option("--no-plots", help="Skip the charts.")] = False,
