@@ -205,7 +205,7 @@ def dial_chart(result: SweepResult, x: XAxis, stem: Path) -> list[Path]:
         _mark_refusals(ax, result, x, legend=ax is left)
         ax.set_ylabel(ylabel)
         x.apply(ax)
-    left.legend(loc="best")
+    left.legend(loc="best", frameon=True, framealpha=0.85, edgecolor="none")
     _titles(left, f"Connection churn vs {x.axis.name}: dials, and database time spent on handshakes",
             _subtitle(result, width=150))
     return save_figure(fig, stem)
@@ -324,7 +324,7 @@ def _cell(positions: np.ndarray, i: int) -> tuple[float, float]:
 
 def _finish(ax: Any, x: XAxis, result: SweepResult, title: str) -> None:
     x.apply(ax)
-    ax.legend(loc="best")
+    ax.legend(loc="best", frameon=True, framealpha=0.85, edgecolor="none")  # readable over the lines
     _titles(ax, f"{title} vs {x.axis.name}", _subtitle(result))
 
 

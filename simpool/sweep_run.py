@@ -79,6 +79,16 @@ class SweepResult:
         }
 
 
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> SweepResult:
+        """Rebuild a result from its ``sweep.json`` document (to redraw charts or tables
+        without running the sweep again)."""
+        return cls(name=doc["name"], scenario=doc["scenario"],
+                   axes=tuple(Axis(a["path"], tuple(a["values"])) for a in doc["axes"]),
+                   seed=doc["seed"], replications=doc["replications"], points=doc["points"],
+                   rows=tuple(doc["rows"]), interrupted=doc["interrupted"], overrides=doc.get("overrides", {}))
+
+
 def sweep(
     scenario: Scenario | dict[str, Any] | str | Path | None,
     axes: dict[str, Any] | Sequence[Axis],

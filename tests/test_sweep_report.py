@@ -11,7 +11,7 @@ from rich.console import Console
 import simpool
 from simpool.sweep_axes import Axis
 from simpool.sweep_plots import XAxis, _log_if_wide, plot_sweep, wait_chart
-from simpool.sweep_report import best_point, first_refusal, sweep_table, write_outputs
+from simpool.sweep_report import best_point, first_refusal, sweep_table, to_csv, to_json, write_outputs
 from simpool.sweep_run import SweepResult
 
 SPIKE = Path(__file__).parent / "cli_sweep" / "spike.yaml"
@@ -65,6 +65,12 @@ def test_json_carries_scenario_axes_seeds_and_rows(one_axis, tmp_path):
     assert doc["scenario"]["fleet"]["instances"] == 2
     assert (doc["points"], doc["finished"], doc["interrupted"]) == (6, 6, False)
     assert doc["rows"][0]["wait_ms.p99"] == one_axis.rows[0]["wait_ms.p99"]
+
+
+def test_a_result_comes_back_from_its_json(one_axis):
+    again = SweepResult.from_document(json.loads(to_json(one_axis)))
+    assert again == one_axis
+    assert to_csv(again) == to_csv(one_axis)
 
 
 def test_table_marks_the_best_point_and_the_first_refusal(one_axis):
