@@ -19,6 +19,7 @@ SPIKE = str(ASSETS / "spike.yaml")
 runner = CliRunner()
 
 
+@pytest.mark.slow  # draws all four charts (matplotlib: a few seconds)
 def test_sweep_writes_table_csv_json_and_charts(tmp_path):
     out = tmp_path / "out"
     result = runner.invoke(app, [SPIKE, "--max-open", "2..10:4", "--replications", "2", "--jobs", "1",
@@ -107,7 +108,7 @@ def test_dask_without_scheduler_is_an_error(tmp_path):
     assert result.stderr == "error: the dask executor needs a scheduler address (--scheduler tcp://host:8786)\n"
 
 
-@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize("jobs", ["1", pytest.param("2", marks=pytest.mark.slow)])  # 2: spawns a pool too
 def test_sigint_keeps_finished_points_and_exits_130(tmp_path, jobs):
     """A real Ctrl-C: SIGINT once the first point is reported; the finished points are
     written, the count is said, and the exit status is 130."""
