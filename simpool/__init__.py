@@ -5,6 +5,8 @@ The public API::
     scenario = simpool.load_scenario("scenarios/spike.yaml")
     result = simpool.simulate(scenario, seed=7, replications=5)
     result.summary()   # the summary.json document
+    grid = simpool.sweep(scenario, {"fleet.pool.max_open": "10..50"}, replications=5)
+    grid.rows          # one dict per point: the settings, then each metric and its ci95
 
 The names are imported on first use (PEP 562), so that ``import simpool.cli`` (and with
 it ``simpool --help`` and ``simpool validate``) does not pay for numpy and simpy.
@@ -18,11 +20,13 @@ from typing import TYPE_CHECKING, Any
 __all__ = [
     "load_scenario",
     "simulate",
+    "sweep",
     "Scenario",
     "Result",
     "ReplicationResult",
     "RequestRecord",
     "TimeSeries",
+    "SweepResult",
     "SimpoolError",
     "ScenarioError",
 ]
@@ -36,6 +40,8 @@ _HOMES = {
     "ReplicationResult": ".result",
     "RequestRecord": ".result",
     "TimeSeries": ".result",
+    "sweep": ".sweep_run",
+    "SweepResult": ".sweep_run",
     "SimpoolError": ".exceptions",
     "ScenarioError": ".exceptions",
 }
@@ -45,6 +51,7 @@ if TYPE_CHECKING:
     from .exceptions import ScenarioError, SimpoolError
     from .result import ReplicationResult, RequestRecord, Result, TimeSeries
     from .scenario import Scenario, load_scenario
+    from .sweep_run import SweepResult, sweep
 
 
 def __getattr__(name: str) -> Any:

@@ -1,8 +1,6 @@
 """The ``simpool`` command line: parse, call the API, render. No model logic lives here.
 
-Exit status: 0 success, 2 bad input (a scenario, a ``--set``, a usage error), 130
-interrupted, 1 anything else. Errors are one line on stderr; ``SIMPOOL_DEBUG=1`` shows
-the traceback of an unexpected one.
+Exit statuses and error handling are shared with ``simpool sweep`` (:mod:`simpool.cli_common`).
 
 Only light modules are imported at start-up, so ``simpool --help`` and ``simpool
 validate`` stay fast: the engine (numpy, simpy) and the plots (matplotlib) are imported
@@ -11,11 +9,7 @@ inside the commands that need them.
 
 from __future__ import annotations
 
-import os
-import re
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,6 +17,8 @@ import typer
 from rich.console import Console
 
 from .catalog import bundled_scenarios, resolve_scenario
+from .cli_common import ScenarioArg, SetOption, exit_codes, folder_name, parse_sets, stderr
+from .cli_sweep import sweep_command
 from .exceptions import ScenarioError
 
 app = typer.Typer(
@@ -36,50 +32,7 @@ app = typer.Typer(
 )
 
 
-# ---------------------------------------------------------------------------- errors and exit codes
-
-
-@contextmanager
-def _exit_codes(err: Console) -> Iterator[None]:
-    """Turn what a command raises into one line on stderr and the documented exit status."""
-    try:
-        yield
-    except ScenarioError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(code=2) from None
-    except KeyboardInterrupt:
-        err.print("interrupted", highlight=False)
-        raise typer.Exit(code=130) from None
-    except typer.Exit:
-        raise
-    except Exception as exc:
-        if os.environ.get("SIMPOOL_DEBUG"):
-            raise
-        err.print(f"error: {type(exc).__name__}: {exc} (SIMPOOL_DEBUG=1 shows the traceback)",
-                  markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1) from None
-
-
-def _stderr() -> Console:
-    return Console(file=sys.stderr, highlight=False)
-
-
-def _parse_sets(items: list[str]) -> dict[str, Any]:
-    """``--set PATH=VALUE`` pairs; each value is read as YAML, as it would be in the file."""
-    from .scenario import parse_yaml
-
-    overrides: dict[str, Any] = {}
-    for item in items:
-        path, sep, text = item.partition("=")
-        path = path.strip()
-        if not sep or not path:
-            raise ScenarioError(f"expected PATH=VALUE, e.g. fleet.pool.max_open=30 (not {item!r})", field="--set")
-        try:
-            overrides[path] = parse_yaml(text) if text.strip() else ""
-        except Exception as exc:  # yaml.YAMLError, without importing yaml here
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise ScenarioError(f"cannot read the value {text!r}: {problem}", field=f"--set {path}") from None
-    return overrides
+# ---------------------------------------------------------------------------- loading
 
 
 def _load(scenario: str | None, sets: list[str], *, duration: str | None = None,
@@ -87,7 +40,7 @@ def _load(scenario: str | None, sets: list[str], *, duration: str | None = None,
     """The scenario a command works on, with ``--set`` and the shortcut options applied."""
     from .scenario import load_scenario
 
-    overrides = _parse_sets(sets)
+    overrides = parse_sets(sets)
     options = {}
     if duration is not None:
         overrides["duration"] = options["duration"] = duration
@@ -112,20 +65,6 @@ def _blame_option(exc: ScenarioError, overrides: dict[str, Any], options: dict[s
 
 # ---------------------------------------------------------------------------- commands
 
-ScenarioArg = Annotated[
-    str | None,
-    typer.Argument(metavar="SCENARIO",
-                   help="A scenario file, or the name of a bundled one (see [bold]simpool scenarios[/bold]). "
-                        "Without one: the built-in default story.", show_default=False),
-]
-SetOption = Annotated[
-    list[str] | None,
-    typer.Option("--set", metavar="PATH=VALUE",
-                 help="Override any field, e.g. --set fleet.pool.max_open=30 (repeatable; the value "
-                      "reads as it would in the file).", show_default=False),
-]
-
-
 @app.command()
 def run(
     scenario: ScenarioArg = None,
@@ -148,8 +87,8 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary table.")] = False,
 ) -> None:
     """Run a scenario, print the summary and a diagnosis, write results and plots."""
-    err = _stderr()
-    with _exit_codes(err):
+    err = stderr()
+    with exit_codes(err):
         loaded = _load(scenario, set_ or [], duration=duration, go_version=go_version)
         from .engine import simulate
 
@@ -158,7 +97,7 @@ def run(
                 result = simulate(loaded, seed=seed, replications=replications, record_requests=requests)
         else:
             result = simulate(loaded, seed=seed, replications=replications, record_requests=requests)
-        folder = out if out is not None else Path("simpool-out") / _folder_name(loaded.name)
+        folder = out if out is not None else Path("simpool-out") / folder_name(loaded.name)
         written = _write_outputs(result, loaded, folder, plots=not no_plots, requests=requests)
         summary = result.summary()
         if json_:
@@ -173,11 +112,6 @@ def run(
             console.print(summary_renderable(summary, loaded, diagnose(loaded, summary)))
             console.print(f"\nResults in {folder}/: {', '.join(p.name for p in written)}", highlight=False,
                           soft_wrap=True)
-
-
-def _folder_name(name: str) -> str:
-    """A scenario name as one safe folder name (``a/b c`` → ``a-b-c``)."""
-    return re.sub(r"[^\w.-]+", "-", name).strip(".-") or "scenario"
 
 
 OUTPUT_FILES = ("summary.json", "timeseries.csv", "requests.csv",
@@ -209,8 +143,8 @@ def validate(
     set_: SetOption = None,
 ) -> None:
     """Check a scenario and print it with every default filled in, as YAML."""
-    err = _stderr()
-    with _exit_codes(err):
+    err = stderr()
+    with exit_codes(err):
         import yaml
 
         loaded = _load(scenario, set_ or [])
@@ -231,6 +165,9 @@ def scenarios() -> None:
     console.print(table)
     console.print("\n[bold]simpool run NAME[/bold] runs one; [bold]simpool run[/bold] alone runs the "
                   "built-in default (the spike story).")
+
+
+app.command("sweep")(sweep_command)
 
 
 def main() -> None:

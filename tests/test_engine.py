@@ -103,5 +103,5 @@ def test_trace_instance_out_of_range_is_an_error(tmp_path):
 def test_public_api_is_small():
     """The public API is the documented list."""
     assert set(simpool.__all__) == {
-        "load_scenario", "simulate", "Scenario", "Result", "ReplicationResult",
-        "RequestRecord", "TimeSeries", "SimpoolError", "ScenarioError"}
+        "load_scenario", "simulate", "sweep", "Scenario", "Result", "ReplicationResult",
+        "RequestRecord", "TimeSeries", "SweepResult", "SimpoolError", "ScenarioError"}

@@ -1,0 +1,234 @@
+"""``simpool sweep``: parse the grid, call :func:`simpool.sweep_run.sweep`, render.
+
+The main ``simpool`` app registers :func:`sweep_command` as ``simpool sweep``. No model
+logic here.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
+
+from .catalog import resolve_scenario
+from .cli_common import SetOption, exit_codes, folder_name, parse_sets, stderr
+from .exceptions import ScenarioError, SimpoolError
+from .sweep_axes import Axis, grid_size, label, parse_values
+
+MAX_POINTS = 10_000
+"""Bigger grids need ``--yes``: at seconds per run they take days, and are usually a typo."""
+
+SHORTCUTS = {
+    "max_open": ("--max-open", "fleet.pool.max_open"),
+    "max_idle": ("--max-idle", "fleet.pool.max_idle"),
+    "lifetime": ("--lifetime", "fleet.pool.conn_max_lifetime"),
+    "max_idle_time": ("--max-idle-time", "fleet.pool.conn_max_idle_time"),
+    "instances": ("--instances", "fleet.instances"),
+}
+
+class ExecutorKind(StrEnum):
+    local = "local"
+    dask = "dask"
+
+
+VALUES_HELP = "Values: 10..50, 10..50:5, 2,5,10, 0,30m,1h, or default (Go's default)."
+
+
+def sweep_command(
+    scenario: Annotated[str | None, typer.Argument(
+        help="Scenario file or bundled name; the built-in default when omitted.", show_default=False)] = None,
+    *,
+    max_open: Annotated[str | None, typer.Option("--max-open", help=f"Sweep SetMaxOpenConns. {VALUES_HELP}",
+                                                 show_default=False)] = None,
+    max_idle: Annotated[str | None, typer.Option("--max-idle", help="Sweep SetMaxIdleConns (default = Go's 2).",
+                                                 show_default=False)] = None,
+    lifetime: Annotated[str | None, typer.Option("--lifetime", help="Sweep SetConnMaxLifetime (0 = forever).",
+                                                 show_default=False)] = None,
+    max_idle_time: Annotated[str | None, typer.Option("--max-idle-time", help="Sweep SetConnMaxIdleTime.",
+                                                      show_default=False)] = None,
+    instances: Annotated[str | None, typer.Option("--instances", help="Sweep the number of app instances.",
+                                                  show_default=False)] = None,
+    vary: Annotated[list[str] | None, typer.Option(
+        "--vary", metavar="PATH=VALUES", help="Sweep any scenario field, e.g. database.max_connections=50,100.",
+        show_default=False)] = None,
+    set_: SetOption = None,
+    seed: Annotated[int | None, typer.Option(help="Seed (default: the scenario's).", show_default=False)] = None,
+    replications: Annotated[int, typer.Option(help="Independent replications per point.")] = 5,
+    jobs: Annotated[int | None, typer.Option(help="Local worker processes (default: the cores available).",
+                                             show_default=False)] = None,
+    executor: Annotated[ExecutorKind, typer.Option(help="Run locally or on a Dask cluster.")] = ExecutorKind.local,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.",
+                                                  show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: simpool-out/<scenario>-sweep/).",
+                                             show_default=False)] = None,
+    yes: Annotated[bool, typer.Option("--yes", help=f"Allow grids of more than {MAX_POINTS:,} points.")] = False,
+    no_plots: Annotated[bool, typer.Option("--no-plots", help="Skip the charts.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table.")] = False,
+    json_: Annotated[bool, typer.Option("--json", help="Print sweep.json instead of the table.")] = False,
+) -> None:
+    """Sweep pool settings over a grid: where is the knee, and where does the database
+    start refusing? Writes sweep.csv, sweep.json and charts to --out."""
+    from .sweep_run import sweep
+
+    options = {"max_open": max_open, "max_idle": max_idle, "lifetime": lifetime,
+               "max_idle_time": max_idle_time, "instances": instances}
+    err = stderr()
+    with exit_codes(err):
+        source = resolve_scenario(scenario)
+        axes = _axes(options, vary or [])
+        overrides = parse_sets(set_ or [])
+        points = grid_size(axes)
+        if points > MAX_POINTS and not yes:
+            raise ScenarioError(f"the grid has {points:,} points (more than {MAX_POINTS:,}); add --yes to run it")
+        tracker = _Tracker(err, axes, points, quiet=quiet or json_)
+        started = time.monotonic()
+        result = None
+        try:
+            with tracker:
+                # sweep() turns Ctrl-C during the runs into a result with interrupted=True.
+                result = sweep(source, axes, replications=replications, seed=seed, jobs=jobs,
+                               executor=executor.value, scheduler=scheduler, on_point=tracker.point_done,
+                               overrides=overrides)
+            elapsed = time.monotonic() - started
+            folder = out or Path("simpool-out") / f"{folder_name(result.name)}-sweep"
+            _render(result, folder, err, elapsed=elapsed, plots=not no_plots, quiet=quiet, as_json=json_)
+        except KeyboardInterrupt:
+            err.print("interrupted before any point finished" if result is None
+                      else "interrupted while writing the outputs; each file written is complete", highlight=False)
+            raise typer.Exit(code=130) from None
+
+
+def _render(result: Any, out: Path, stderr: Console, *, elapsed: float, plots: bool, quiet: bool,
+            as_json: bool) -> None:
+    from .sweep_report import sweep_table, to_json, write_outputs
+
+    try:
+        files = write_outputs(result, out)
+        if plots and not result.interrupted:
+            from .sweep_plots import plot_sweep
+
+            files += plot_sweep(result, out)
+    except OSError as exc:
+        raise SimpoolError(f"cannot write to {out}: {exc.strerror or exc}") from None
+    if as_json:
+        sys.stdout.write(to_json(result))
+    elif not quiet:
+        Console().print(sweep_table(result))
+    if result.interrupted:
+        stderr.print(f"interrupted: {len(result.rows)} of {result.points} points finished; "
+                     f"wrote them to {out}", highlight=False)
+        raise typer.Exit(code=130)
+    if not quiet:
+        stderr.print(f"{result.points} points × {result.replications} replications in {elapsed:.1f} s; "
+                     f"wrote {len(files)} files to {out}", highlight=False)
+
+
+# ---------------------------------------------------------------------------- parsing
+
+
+def _axes(options: dict[str, str | None], vary: list[str]) -> list[Axis]:
+    axes: list[Axis] = []
+    for key, text in options.items():
+        if text is not None:
+            flag, path = SHORTCUTS[key]
+            axes.append(Axis(path, tuple(parse_values(text, field=flag))))
+    for item in vary:
+        path, sep, text = item.partition("=")
+        path = path.strip()
+        if not sep or not path:
+            raise ScenarioError(f"expected PATH=VALUES, e.g. database.max_connections=50,100 (not {item!r})",
+                                field="--vary")
+        axes.append(Axis(path, tuple(parse_values(text, field=f"--vary {path}"))))
+    if not axes:
+        raise ScenarioError("nothing to sweep: give --max-open, --max-idle, --lifetime, --max-idle-time, "
+                            "--instances or --vary PATH=VALUES")
+    paths = [a.path for a in axes]
+    for path in paths:
+        if paths.count(path) > 1:
+            raise ScenarioError("swept twice (by a shortcut option and --vary?)", field=path)
+    return axes
+
+
+# ---------------------------------------------------------------------------- progress
+
+
+class _PointRate(ProgressColumn):
+    """Points per minute (or second) since the start. Points finish in bursts when the
+    workers free up together, so rich's windowed speed would jump about; the mean does not."""
+
+    def render(self, task: Task) -> Text:
+        rate = _rate(task)
+        if rate is None:
+            return Text("– points/min", style="progress.data.speed")
+        if rate >= 1:
+            return Text(f"{rate:.1f} points/s", style="progress.data.speed")
+        return Text(f"{rate * 60:.1f} points/min", style="progress.data.speed")
+
+
+class _Eta(ProgressColumn):
+    """Time left at the mean rate so far."""
+
+    def render(self, task: Task) -> Text:
+        rate = _rate(task)
+        if rate is None or task.total is None:
+            return Text("ETA -:--:--", style="progress.remaining")
+        left = int(round((task.total - task.completed) / rate))
+        return Text(f"ETA {left // 3600}:{left // 60 % 60:02d}:{left % 60:02d}", style="progress.remaining")
+
+
+def _rate(task: Task) -> float | None:
+    elapsed = task.finished_time if task.finished else task.elapsed
+    return task.completed / elapsed if task.completed and elapsed else None
+
+
+class _Tracker:
+    """A rich progress bar on a terminal; elsewhere (CI logs, pipes) one line per point."""
+
+    def __init__(self, console: Console, axes: list[Axis], total: int, *, quiet: bool):
+        self.console = console
+        self.axes = axes
+        self.total = total
+        self.quiet = quiet
+        self.progress: Progress | None = None
+        if not quiet and console.is_terminal:
+            self.progress = Progress(
+                SpinnerColumn(), TextColumn("sweeping"), BarColumn(), MofNCompleteColumn(), TextColumn("points"),
+                _PointRate(), TimeElapsedColumn(), _Eta(), console=console,
+            )
+            self.task = self.progress.add_task("sweep", total=total)
+
+    def __enter__(self) -> _Tracker:
+        if self.progress is not None:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def point_done(self, done: int, total: int, row: dict[str, Any]) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, completed=done)
+        elif not self.quiet:
+            settings = ", ".join(f"{a.name}={label(row[a.path])}" for a in self.axes)
+            p99 = row.get("wait_ms.p99")
+            # Plain writes: rich's buffer, cut by Ctrl-C mid-print, would repeat the line later.
+            sys.stderr.write(f"point {done}/{total} done: {settings}, p99 wait "
+                             f"{'–' if p99 is None else f'{p99:.1f} ms'}\n")
+            sys.stderr.flush()

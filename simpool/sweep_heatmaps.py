@@ -1,0 +1,80 @@
+"""Two-axis sweeps as heatmaps: p99 wait and failure rate over the grid, refusing cells
+outlined, values written in the cells when they fit."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .figures import pyplot, save_figure
+from .sweep_plots import AXIS_LABELS, LOG_SPAN, REFUSAL, _subtitle, _titles
+from .sweep_run import SweepResult
+
+
+def heatmap(result: SweepResult, key: str, what: str, stem: Path, *, scale: float = 1.0) -> list[Path]:
+    from matplotlib.colors import LogNorm, Normalize
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    plt = pyplot()
+    xa, ya = result.axes
+    grid = np.full((len(ya.values), len(xa.values)), np.nan)
+    refused = np.zeros_like(grid, dtype=bool)
+    for row in result.rows:
+        i, j = ya.values.index(row[ya.path]), xa.values.index(row[xa.path])
+        value = row.get(key)
+        grid[i, j] = np.nan if value is None else value * scale
+        refused[i, j] = (row.get("database.refused_connections") or 0) > 0
+    positive = grid[np.isfinite(grid) & (grid > 0)]
+    wide = positive.size and positive.max() / positive.min() > LOG_SPAN
+    norm = LogNorm(positive.min(), positive.max()) if wide else Normalize(0, np.nanmax(grid) if positive.size else 1)
+    cmap = plt.get_cmap("YlGnBu" if key.startswith("wait") else "magma_r").with_extremes(bad="#f0f0f0")  # dark = bad
+    shown = np.where(grid > 0, grid, np.nan) if wide else grid
+    width = max(6.0, min(14.0, 0.45 * len(xa.values) + 2.5))
+    height = max(3.5, min(10.0, 0.4 * len(ya.values) + 2.0))
+    fig, ax = plt.subplots(figsize=(width, height))
+    image = ax.imshow(shown, origin="lower", aspect="auto", cmap=cmap, norm=norm, interpolation="nearest")
+    bar = fig.colorbar(image, ax=ax, label=what + (" (log scale; 0 in grey)" if wide else ""))
+    plain = FuncFormatter(lambda v, _: _short(v))  # 300, not 3 × 10²
+    bar.ax.yaxis.set_major_formatter(plain)
+    bar.ax.yaxis.set_minor_formatter(plain if wide and positive.max() / positive.min() < 1000 else NullFormatter())
+    ax.grid(False)
+    ax.set_xticks(range(len(xa.values)), xa.labels())
+    ax.set_yticks(range(len(ya.values)), ya.labels())
+    _thin_ticks(ax)
+    ax.set_xlabel(AXIS_LABELS.get(xa.path, xa.path))
+    ax.set_ylabel(AXIS_LABELS.get(ya.path, ya.path))
+    if grid.size <= 300:
+        for (i, j), value in np.ndenumerate(grid):
+            if np.isfinite(value):
+                shade = cmap(norm(shown[i, j])) if np.isfinite(shown[i, j]) else cmap.get_bad()
+                luminance = 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2]
+                ax.text(j, i, _short(value), ha="center", va="center", fontsize=7,
+                        color="white" if luminance < 0.5 else "black")
+    for i, j in zip(*np.nonzero(refused), strict=True):
+        ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=REFUSAL, linewidth=1.5))
+    note = "red outline: the database refused connections" if refused.any() else "no refusals"
+    name = what.split(" (")[0]
+    _titles(ax, f"{name if name.startswith('p99') else name.capitalize()} by {xa.name} and {ya.name}",
+            _subtitle(result, width=int(width * 12), bands=False) + f"\n{note}")
+    return save_figure(fig, stem)
+
+
+def _thin_ticks(ax: Any, most: int = 20) -> None:
+    for axis in (ax.xaxis, ax.yaxis):
+        ticks = axis.get_major_ticks()
+        step = math.ceil(len(ticks) / most)
+        for k, tick in enumerate(ticks):
+            tick.label1.set_visible(k % step == 0)
+
+
+def _short(value: float) -> str:
+    if value == 0:
+        return "0"
+    if value >= 100:
+        return f"{value:.0f}"
+    if value >= 1:
+        return f"{value:.1f}"
+    return f"{value:.2g}"

@@ -1,0 +1,358 @@
+"""Sweep charts a planner can paste into a design document (PNG and SVG).
+
+One axis: wait percentiles, failure rate by kind, dials and handshake time per second,
+and peak database connections against the cap, each against the swept setting, with 95%
+CI bands, the best point starred and the first refusal marked. Two axes: heatmaps of p99
+wait and failure rate (:mod:`simpool.sweep_heatmaps`). Values spanning more than 1.5 decades get a log scale.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .figures import pyplot, save_figure
+from .result import ERROR_KINDS
+from .sweep_axes import Axis, label
+from .sweep_report import best_point, first_refusal
+from .sweep_run import SweepResult
+from .units import format_duration, parse_duration
+
+AXIS_LABELS = {
+    "fleet.pool.max_open": "max_open per instance (SetMaxOpenConns)",
+    "fleet.pool.max_idle": "max_idle per instance (SetMaxIdleConns)",
+    "fleet.pool.conn_max_lifetime": "conn_max_lifetime (SetConnMaxLifetime)",
+    "fleet.pool.conn_max_idle_time": "conn_max_idle_time (SetConnMaxIdleTime)",
+    "fleet.instances": "app instances",
+    "database.max_connections": "database max_connections",
+}
+FIXED = (
+    ("fleet.instances", "instances", str),
+    ("fleet.pool.max_open", "max_open", lambda v: "unlimited" if v == 0 else str(v)),
+    ("fleet.pool.max_idle", "max_idle", lambda v: "2 (Go default)" if v is None else str(v)),
+    ("fleet.pool.conn_max_lifetime", "lifetime", lambda v: "forever" if v in (0, "0") else str(v)),
+    ("fleet.pool.conn_max_idle_time", "idle time", lambda v: "forever" if v in (0, "0") else str(v)),
+    ("database.max_connections", "max_connections", str),
+)
+KIND_LABELS = {"too_many_connections": "too many connections (refused)", "deadline_exceeded": "deadline exceeded",
+               "bad_connection": "bad connection", "other": "other"}
+COLORS = {"p50": "#9ecae1", "p95": "#3182bd", "p99": "#08306b", "too_many_connections": "#d62728",
+          "deadline_exceeded": "#ff7f0e", "bad_connection": "#9467bd", "other": "#7f7f7f"}
+REFUSAL = "#d62728"
+CAP = "#222222"
+LOG_SPAN = 30.0
+"""Positive values spanning more than this ratio (1.5 decades) get a log scale: a linear
+one would flatten the small values a planner cares about (refusals beside timeouts)."""
+
+
+def plot_sweep(result: SweepResult, out: str | Path) -> list[Path]:
+    """Write the charts for ``result`` into ``out``; returns the files (none for 3+ axes)."""
+    if not result.rows:
+        return []
+    out = Path(out)
+    if len(result.axes) == 1:
+        x = XAxis(result.axes[0], result.rows)
+        return [*wait_chart(result, x, out / "sweep-wait"), *failure_chart(result, x, out / "sweep-failures"),
+                *dial_chart(result, x, out / "sweep-dials"), *connection_chart(result, x, out / "sweep-connections")]
+    if len(result.axes) == 2:
+        from .sweep_heatmaps import heatmap
+
+        return [*heatmap(result, "wait_ms.p99", "p99 wait for a connection (ms)", out / "sweep-wait-heatmap"),
+                *heatmap(result, "failure_rate.failed", "failed requests (%)", out / "sweep-failures-heatmap",
+                         scale=100)]
+    return []
+
+
+# ---------------------------------------------------------------------------- the x axis
+
+
+class XAxis:
+    """Positions of the swept values: numbers as numbers, durations in seconds (ticks
+    written as durations), anything else (``default``, names) as evenly spaced categories."""
+
+    def __init__(self, axis: Axis, rows: Sequence[dict[str, Any]]):
+        self.axis = axis
+        self.values = [row[axis.path] for row in rows]
+        self.kind = _kind(axis.values)
+        if self.kind == "number":
+            self.positions = np.array(self.values, dtype=float)
+        elif self.kind == "duration":
+            self.positions = np.array([parse_duration(v) for v in self.values], dtype=float)
+        else:
+            order = list(axis.values)
+            self.positions = np.array([order.index(v) for v in self.values], dtype=float)
+        self.label = AXIS_LABELS.get(axis.path, axis.path)
+
+    def apply(self, ax: Any) -> None:
+        from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+        ax.set_xlabel(self.label)
+        if self.kind == "category":
+            ax.set_xticks(self.positions, [label(v) for v in self.values])
+        elif self.kind == "duration":
+            ax.set_xticks(_duration_ticks(self.positions))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda s, _: format_duration(max(s, 0.0))))
+        elif all(float(v).is_integer() for v in self.values):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if len(self.positions) > 1:
+            pad = 0.02 * (self.positions.max() - self.positions.min())
+            ax.set_xlim(self.positions.min() - pad, self.positions.max() + pad)
+
+    def at(self, i: int) -> str:
+        return f"{self.axis.name} = {label(self.values[i])}"
+
+
+def _duration_ticks(seconds: np.ndarray) -> np.ndarray:
+    """The swept values themselves when few, else round steps in the unit that suits the
+    range (ticks at 30m, 1h, not at 33m20s)."""
+    from matplotlib.ticker import MaxNLocator
+
+    if len(seconds) <= 10:
+        return np.unique(seconds)
+    low, high = float(seconds.min()), float(seconds.max())
+    unit = next((u for u in (3600.0, 60.0, 1.0, 1e-3) if (high - low) / u >= 2), 1e-3)
+    ticks = MaxNLocator(8, steps=[1, 2, 3, 5, 6, 10]).tick_values(low / unit, high / unit) * unit
+    return ticks[(ticks >= low) & (ticks <= high)]
+
+
+def _kind(values: Sequence[Any]) -> str:
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return "number"
+    try:
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+                return "category"
+            parse_duration(v)
+        return "duration"
+    except ValueError:
+        return "category"
+
+
+# ---------------------------------------------------------------------------- one axis
+
+
+def wait_chart(result: SweepResult, x: XAxis, stem: Path) -> list[Path]:
+    plt = pyplot()
+    fig, ax = plt.subplots()
+    series = {p: _series(result.rows, f"wait_ms.{p}") for p in ("p50", "p95", "p99")}
+    log = _log_if_wide(ax, [mean for mean, _ in series.values()])
+    zeros = []
+    for p, (mean, half) in series.items():
+        if np.nan_to_num(mean).max(initial=0) == 0:
+            zeros.append(f"{p} = 0 ms at every point")
+            continue
+        if log and (mean == 0).any():
+            zeros.append(f"{p} = 0 ms from {x.at(int(np.nonzero(mean == 0)[0][0]))}" if _zero_tail(mean)
+                         else f"{p} = 0 ms at some points (not drawn on a log scale)")
+        _line(ax, x, mean, half, label=p, color=COLORS[p], log=log)
+    best = best_point(result.rows)
+    if best is not None:
+        mean, _ = series["p99"]
+        ax.plot(x.positions[best], mean[best], marker="*", markersize=16, color="#2ca02c", linestyle="none",
+                label=f"best: {x.at(best)}", zorder=5)
+    _mark_refusals(ax, result, x)
+    ax.set_ylabel("wait for a connection (ms)" + (", log scale" if log else ""))
+    for note in zeros:
+        ax.plot([], [], " ", label=note)
+    _finish(ax, x, result, "Wait for a connection")
+    return save_figure(fig, stem)
+
+
+def _zero_tail(mean: np.ndarray) -> bool:
+    """True when the zeros form the end of the series (the usual shape: no wait past the knee)."""
+    zero = np.nonzero(mean == 0)[0]
+    return bool(zero.size) and bool((mean[zero[0]:] == 0).all())
+
+
+def failure_chart(result: SweepResult, x: XAxis, stem: Path) -> list[Path]:
+    plt = pyplot()
+    fig, ax = plt.subplots()
+    kinds = {kind: _series(result.rows, f"failure_rate.{kind}") for kind in ERROR_KINDS}
+    kinds = {k: (100 * m, None if h is None else 100 * h) for k, (m, h) in kinds.items()
+             if np.nan_to_num(m).max(initial=0) > 0}
+    log = _log_if_wide(ax, [mean for mean, _ in kinds.values()])
+    for kind, (mean, half) in kinds.items():
+        _line(ax, x, mean, half, label=KIND_LABELS[kind], color=COLORS[kind], log=log)
+    if log and any((mean == 0).any() for mean, _ in kinds.values()):
+        ax.plot([], [], " ", label="0 % is not drawn on a log scale")
+    if not kinds:
+        ax.text(0.5, 0.5, "no failed requests at any point", transform=ax.transAxes, ha="center", va="center")
+        ax.set_ylim(0, 1)
+    elif not log:
+        ax.set_ylim(bottom=0)
+    _mark_refusals(ax, result, x)
+    ax.set_ylabel("failed requests (% of requests)" + (", log scale" if log else ""))
+    _finish(ax, x, result, "Failed requests by kind")
+    return save_figure(fig, stem)
+
+
+def dial_chart(result: SweepResult, x: XAxis, stem: Path) -> list[Path]:
+    plt = pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.5))
+    for ax, key, ylabel, color in (
+        (left, "per_s.dials", "connection dials per second of traffic", "#3182bd"),
+        (right, "per_s.handshake_s", "handshake time (s per second of traffic)", "#e6550d"),
+    ):
+        mean, half = _series(result.rows, key)
+        log = _log_if_wide(ax, [mean])
+        _line(ax, x, mean, half, label="mean, 95% CI band", color=color, log=log)
+        if not log:
+            ax.set_ylim(bottom=0)
+        _mark_refusals(ax, result, x, legend=ax is left)
+        ax.set_ylabel(ylabel)
+        x.apply(ax)
+    left.legend(loc="best", frameon=True, framealpha=0.85, edgecolor="none")
+    _titles(left, f"Connection churn vs {x.axis.name}: dials, and database time spent on handshakes",
+            _subtitle(result, width=150))
+    return save_figure(fig, stem)
+
+
+def connection_chart(result: SweepResult, x: XAxis, stem: Path) -> list[Path]:
+    plt = pyplot()
+    fig, ax = plt.subplots()
+    mean, half = _series(result.rows, "database.peak_connections")
+    _line(ax, x, mean, half, label="peak database connections", color="#08306b")
+    usable, _ = _series(result.rows, "database.usable_connections")
+    cap, _ = _series(result.rows, "database.max_connections")
+    ax.plot(x.positions, cap, color=CAP, linewidth=1.5, label="max_connections")
+    if not np.array_equal(usable, cap):
+        ax.plot(x.positions, usable, color=CAP, linewidth=1.2, linestyle="--",
+                label="usable by the app (max_connections − reserved)")
+    ceiling = _ceiling(result, x)
+    if ceiling is not None:
+        ax.plot(x.positions, ceiling, color="#7f7f7f", linewidth=1, linestyle=":",
+                label="configured ceiling: instances × max_open + other clients")
+    _mark_refusals(ax, result, x)
+    top = np.nanmax([np.nanmax(mean), np.nanmax(cap)])
+    ax.set_ylim(0, top * 1.15)
+    ax.set_ylabel("database connections")
+    _finish(ax, x, result, "Peak database connections against the cap")
+    return save_figure(fig, stem)
+
+
+def _ceiling(result: SweepResult, x: XAxis) -> np.ndarray | None:
+    """instances × max_open + other_clients per point, where max_open is finite."""
+    values = []
+    for row in result.rows:
+        instances = _setting(result, row, "fleet.instances")
+        max_open = _setting(result, row, "fleet.pool.max_open")
+        others = _setting(result, row, "database.other_clients") or 0
+        if not isinstance(instances, int) or not isinstance(max_open, int) or max_open <= 0:
+            return None
+        if result.scenario.get("fleet", {}).get("autoscale") is not None:
+            return None
+        values.append(instances * max_open + others)
+    return np.array(values, dtype=float)
+
+
+def _setting(result: SweepResult, row: dict[str, Any], path: str) -> Any:
+    """A point's value for ``path``: swept, or the base scenario's."""
+    if path in row:
+        value = row[path]
+        return None if value == "default" else value
+    node: Any = result.scenario
+    for part in path.split("."):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
+
+
+# ---------------------------------------------------------------------------- shared pieces
+
+
+def _series(rows: Sequence[dict[str, Any]], key: str) -> tuple[np.ndarray, np.ndarray | None]:
+    mean = np.array([np.nan if row.get(key) is None else row[key] for row in rows], dtype=float)
+    halves = [row.get(f"{key}.ci95") for row in rows]
+    half = None if all(h is None for h in halves) else np.array([np.nan if h is None else h for h in halves])
+    return mean, half
+
+
+def _line(ax: Any, x: XAxis, mean: np.ndarray, half: np.ndarray | None, *, label: str, color: str,
+          log: bool = False) -> None:
+    """A mean with its 95% CI band; on a log scale zeros are left out rather than drawn
+    as a plunge to the axis."""
+    if log:
+        mean = np.where(mean > 0, mean, np.nan)
+    ax.plot(x.positions, mean, marker="o", markersize=3, linewidth=1.6, color=color, label=label)
+    if half is not None:
+        low = mean - np.nan_to_num(half)
+        low = np.where(low > 0, low, mean / 10) if log else np.maximum(low, 0)
+        ax.fill_between(x.positions, low, mean + np.nan_to_num(half), color=color, alpha=0.2, linewidth=0)
+
+
+def _log_if_wide(ax: Any, series: Sequence[np.ndarray]) -> bool:
+    """A log scale when the positive values span more than LOG_SPAN; says if it chose one."""
+    values = np.concatenate([s[np.isfinite(s) & (s > 0)] for s in series]) if series else np.array([])
+    if values.size and values.max() / values.min() > LOG_SPAN:
+        ax.set_yscale("log")
+        return True
+    return False
+
+
+def _mark_refusals(ax: Any, result: SweepResult, x: XAxis, *, legend: bool = True) -> None:
+    """Shade every point where the database refused connections; a line at the first."""
+    first = first_refusal(result.rows)
+    if first is None:
+        return
+    positions = x.positions
+    shaded = False
+    for i, row in enumerate(result.rows):
+        if (row.get("database.refused_connections") or 0) > 0:
+            low, high = _cell(positions, i)
+            ax.axvspan(low, high, color=REFUSAL, alpha=0.06, linewidth=0,
+                       label="database refusing" if legend and not shaded else None)
+            shaded = True
+    ax.axvline(positions[first], color=REFUSAL, linestyle="--", linewidth=1.2,
+               label=f"first refusal: {x.at(first)}" if legend else None)
+
+
+def _cell(positions: np.ndarray, i: int) -> tuple[float, float]:
+    """The stretch of x closer to point ``i`` than to its neighbours (uneven steps too)."""
+    ordered = np.unique(positions)
+    if len(ordered) == 1:
+        return positions[i] - 0.5, positions[i] + 0.5
+    k = int(np.searchsorted(ordered, positions[i]))
+    left = (ordered[k] - ordered[k - 1]) / 2 if k > 0 else (ordered[1] - ordered[0]) / 2
+    right = (ordered[k + 1] - ordered[k]) / 2 if k + 1 < len(ordered) else (ordered[-1] - ordered[-2]) / 2
+    return positions[i] - left, positions[i] + right
+
+
+def _finish(ax: Any, x: XAxis, result: SweepResult, title: str) -> None:
+    x.apply(ax)
+    ax.legend(loc="best", frameon=True, framealpha=0.85, edgecolor="none")  # readable over the lines
+    _titles(ax, f"{title} vs {x.axis.name}", _subtitle(result))
+
+
+def _titles(ax: Any, title: str, subtitle: str) -> None:
+    """A title over a small grey subtitle (scenario and fixed settings), both left-aligned
+    and stacked in points so they never overlap whatever the figure's size."""
+    lines = subtitle.count("\n") + 1
+    ax.annotate(subtitle, xy=(0, 1), xycoords="axes fraction", xytext=(0, 6), textcoords="offset points",
+                fontsize=8, color="#444444", va="bottom", ha="left")
+    ax.annotate(title, xy=(0, 1), xycoords="axes fraction", xytext=(0, 10 + 10 * lines), textcoords="offset points",
+                fontsize=12, va="bottom", ha="left")
+
+
+def _subtitle(result: SweepResult, width: int = 110, *, bands: bool = True) -> str:
+    """The scenario and the settings held fixed, as a title's second line."""
+    swept = {a.path for a in result.axes}
+    fixed = []
+    for path, name, fmt in FIXED:
+        if path in swept:
+            continue
+        value = _setting(result, {}, path)
+        if path == "database.max_connections":
+            fixed.append(f"{result.scenario.get('database', {}).get('flavor', '')} {name} {value}")
+        else:
+            fixed.append(f"{name} {fmt(value)}")
+    for path, value in result.overrides.items():
+        if path not in {p for p, _, _ in FIXED}:
+            fixed.append(f"{path}={label(value)}")
+    text = (f"scenario '{result.name}' · {', '.join(fixed)} · mean of {result.replications} "
+            f"replication{'s' if result.replications > 1 else ''}" + (", bands = 95% CI" if bands else ""))
+    return "\n".join(textwrap.wrap(text, width))

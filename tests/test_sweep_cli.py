@@ -1,0 +1,155 @@
+"""``simpool sweep`` on the command line: outputs, one-line errors with exit 2, identical
+CSVs whatever ``--jobs``, and Ctrl-C keeping the finished points (exit 130)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from simpool.cli import app
+
+ASSETS = Path(__file__).parent / "cli_sweep"
+SPIKE = str(ASSETS / "spike.yaml")
+runner = CliRunner()
+
+
+@pytest.mark.slow  # draws all four charts (matplotlib: a few seconds)
+def test_sweep_writes_table_csv_json_and_charts(tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["sweep", SPIKE, "--max-open", "2..10:4", "--replications", "2", "--jobs", "1",
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "tiny-spike: sweep of 1 setting, 2 replications per point" in result.stdout
+    assert "point 3/3 done: max_open=10" in result.stderr  # not a terminal: one line per point
+    assert "3 points × 2 replications in" in result.stderr
+    charts = [f"sweep-{n}.{e}" for n in ("wait", "failures", "dials", "connections") for e in ("png", "svg")]
+    assert sorted(p.name for p in out.iterdir()) == sorted(["sweep.csv", "sweep.json", *charts])
+
+
+def test_default_out_folder_is_named_after_the_scenario(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["sweep", SPIKE, "--max-open", "2", "--replications", "1", "--jobs", "1", "--no-plots",
+                                 "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert sorted(p.name for p in (tmp_path / "simpool-out" / "tiny-spike-sweep").iterdir()) == ["sweep.csv",
+                                                                                                 "sweep.json"]
+
+
+def test_json_output_and_set(tmp_path):
+    result = runner.invoke(app, ["sweep", SPIKE, "--instances", "1,2", "--set", "fleet.pool.max_open=3",
+                                 "--replications", "1", "--jobs", "1", "--json", "--no-plots", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["overrides"] == {"fleet.pool.max_open": 3}
+    assert [row["fleet.instances"] for row in doc["rows"]] == [1, 2]
+    assert doc == json.loads((tmp_path / "sweep.json").read_text())
+
+
+def test_jobs_1_and_2_write_identical_csvs(tmp_path):
+    args = [SPIKE, "--max-open", "2..12:2", "--replications", "2", "--no-plots", "--quiet"]
+    for jobs in ("1", "2"):
+        result = runner.invoke(app, ["sweep", *args, "--jobs", jobs, "--out", str(tmp_path / jobs)])
+        assert result.exit_code == 0, result.output
+    assert (tmp_path / "1" / "sweep.csv").read_bytes() == (tmp_path / "2" / "sweep.csv").read_bytes()
+    assert (tmp_path / "1" / "sweep.json").read_bytes() == (tmp_path / "2" / "sweep.json").read_bytes()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--max-open", "50..10"], "error: --max-open: empty range '50..10': start 50 is after end 10"),
+    (["--max-open", "10..50:0"], "error: --max-open: step must be positive (not '0')"),
+    (["--lifetime", "0..1h"], "error: --lifetime: a range of durations needs a step, e.g. 0..1h:STEP"),
+    (["--max-idle", "1,,2"], "error: --max-idle: empty item in list '1,,2'"),
+    ([], "error: nothing to sweep: give --max-open"),
+    (["--max-open", "1..200", "--instances", "1..100"],
+     "error: the grid has 20,000 points (more than 10,000); add --yes to run it"),
+    (["--vary", "fleet.pool.max_opn=1,2"],
+     "error: fleet.pool.max_opn: unknown field 'max_opn'; did you mean 'max_open'?"),
+    (["--vary", "fleet.instances"], "error: --vary: expected PATH=VALUES"),
+    (["--max-open", "1", "--vary", "fleet.pool.max_open=2"], "error: fleet.pool.max_open: swept twice"),
+    (["--max-open", "1", "--set", "oops"], "error: --set: expected PATH=VALUE"),
+    (["--max-open", "1", "--set", "fleet.pool.max_open=2"],
+     "error: fleet.pool.max_open: is both set (--set) and swept"),
+    (["--max-open", "-1,2"],
+     "error: point fleet.pool.max_open=-1: fleet.pool.max_open: Input should be greater than or equal to 0"),
+    (["--lifetime", "0,5"],
+     "error: point fleet.pool.conn_max_lifetime=5: fleet.pool.conn_max_lifetime: missing unit"),
+    (["--max-open", "1", "--replications", "0"], "error: replications: must be an integer >= 1 (not 0)"),
+    (["no-such-scenario", "--max-open", "1"], "error: no-such-scenario: no such file or bundled scenario"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
+    """Bad input: one line naming the option or field, exit 2, no traceback, no files."""
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["sweep", *args, "--out", str(out), "--jobs", "1"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(message), result.stderr
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_yes_lifts_the_grid_limit(tmp_path):
+    """With --yes a big grid gets past the size check (and here stops at its first, bad point)."""
+    result = runner.invoke(app, ["sweep", "--max-open", "-1..199", "--instances", "1..100", "--yes", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: point fleet.pool.max_open=-1, fleet.instances=1:")
+
+
+def test_dask_without_scheduler_is_an_error(tmp_path):
+    pytest.importorskip("distributed")
+    result = runner.invoke(app, ["sweep", SPIKE, "--max-open", "1", "--executor", "dask", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    assert result.stderr == "error: the dask executor needs a scheduler address (--scheduler tcp://host:8786)\n"
+
+
+@pytest.mark.parametrize("jobs", ["1", pytest.param("2", marks=pytest.mark.slow)])  # 2: spawns a pool too
+def test_sigint_keeps_finished_points_and_exits_130(tmp_path, jobs):
+    """A real Ctrl-C: SIGINT once the first point is reported; the finished points are
+    written, the count is said, and the exit status is 130."""
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simpool", "sweep", SPIKE, "--max-open", "1..40", "--replications", "2",
+         "--jobs", jobs, "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "120"},
+        # A test runner's worker may ignore SIGINT, and children inherit that; Ctrl-C must work here.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 60
+    lines = []
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        lines.append(line)
+        if line.startswith("point 1/40 done") or not line:
+            break
+    assert lines[-1].startswith("point 1/40 done"), "".join(lines)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    finished = int(stderr.split("interrupted: ")[1].split(" of 40")[0])
+    assert 1 <= finished < 40
+    assert f"interrupted: {finished} of 40 points finished; wrote them to {out}" in stderr.replace("\n", " ")
+    rows = (out / "sweep.csv").read_text().splitlines()
+    assert len(rows) == 1 + finished
+    doc = json.loads((out / "sweep.json").read_text())
+    assert (doc["interrupted"], doc["finished"], doc["points"]) == (True, finished, 40)
+    settings = [r["fleet.pool.max_open"] for r in doc["rows"]]
+    assert settings == sorted(set(settings)) and set(settings) <= set(range(1, 41))  # grid order
+    assert "Traceback" not in stderr
+    assert not list(out.glob("*.png")), "no charts for an interrupted sweep"
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_bundled_scenario_by_name_and_default_values(tmp_path):
+    """A bare name finds scenarios/<name>.yaml; ``default`` goes into the CSV as written."""
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["sweep", "spike", "--max-idle", "default,0", "--set", "duration=12s",
+                                 "--set", "warmup=2s", "--replications", "1", "--jobs", "1",
+                                 "--no-plots", "--quiet", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = (out / "sweep.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in lines] == ["fleet.pool.max_idle", "default", "0"]
