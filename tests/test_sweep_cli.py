@@ -81,7 +81,7 @@ def test_jobs_1_and_2_write_identical_csvs(tmp_path):
     (["--lifetime", "0,5"],
      "error: point fleet.pool.conn_max_lifetime=5: fleet.pool.conn_max_lifetime: missing unit"),
     (["--max-open", "1", "--replications", "0"], "error: replications: must be an integer >= 1 (not 0)"),
-    (["no-such-scenario", "--max-open", "1"], "error: no-such-scenario: no such file or bundled scenario"),
+    (["no-such-scenario", "--max-open", "1"], "error: no-such-scenario: no such file, nor a bundled scenario"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     """Bad input: one line naming the option or field, exit 2, no traceback, no files."""
