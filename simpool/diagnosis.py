@@ -137,7 +137,7 @@ def refusals(scenario: Any, summary: dict[str, Any]) -> Finding | None:
     total = _mean(summary, "requests", "total")
     markers = ("too many", "reserved", "Too many")
     messages = [(m, c) for m, c in summary.get("error_messages", {}).items() if any(k in m for k in markers)]
-    quoted = "; ".join(f'"{m}" ({_count(c / summary["replications"])}×)' for m, c in messages[:3])
+    quoted = "; ".join(f'"{m}" ({_count(c)}×)' for m, c in messages[:3])
     db = summary["database"]
     return Finding(
         "refusals", "problem",

@@ -113,13 +113,12 @@ def _errors_table(summary: dict[str, Any]) -> Table | None:
     messages = summary.get("error_messages") or {}
     if not messages:
         return None
-    reps = summary["replications"]
     table = Table(title="Errors as Go returned them", title_justify="left", show_header=False, box=None,
                   padding=(0, 2))
     table.add_column("count", justify="right", no_wrap=True)
     table.add_column("message", overflow="fold")
     for message, count in list(messages.items())[:8]:
-        table.add_row(_number(count / reps, 0), message)
+        table.add_row(_number(count, 0), message)
     return table
 
 

@@ -108,7 +108,9 @@ class Result:
         for rep in self.replications:
             for message, count in rep.error_messages.items():
                 messages[message] = messages.get(message, 0) + count
-        summary["error_messages"] = dict(sorted(messages.items(), key=lambda kv: (-kv[1], kv[0])))
+        # Like every other metric: the mean per replication (an error absent from a replication counts 0).
+        summary["error_messages"] = {
+            message: count / len(reps) for message, count in sorted(messages.items(), key=lambda kv: (-kv[1], kv[0]))}
         return summary
 
     def flat(self) -> dict[str, float | None]:

@@ -132,7 +132,8 @@ def test_refusals_quote_the_database_and_its_peak():
 
 
 def test_refusal_counts_are_per_replication():
-    finding = refusals(scenario(), summary({"Error 1040 (08004): Too many connections": 300}, replications=3,
+    """The summary's error_messages are already means per replication; quoted as they are."""
+    finding = refusals(scenario(), summary({"Error 1040 (08004): Too many connections": 100.0}, replications=3,
                                            requests__total=1000, errors__too_many_connections=100))
     assert '"Error 1040 (08004): Too many connections" (100×)' in finding.text
 

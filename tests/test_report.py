@@ -68,10 +68,20 @@ def test_summary_shows_each_part(run):
 def test_error_texts_are_listed_per_replication(run):
     scenario, result = run
     summary = result.summary()
-    summary["error_messages"] = {"FATAL: sorry, too many clients already (SQLSTATE 53300)": 10}
+    summary["error_messages"] = {"FATAL: sorry, too many clients already (SQLSTATE 53300)": 5.0}
     text = render(summary, scenario)
     assert "Errors as Go returned them" in text
-    assert "5 FATAL: sorry, too many clients already (SQLSTATE 53300)" in " ".join(text.split())  # 10 over 2 runs
+    assert "5 FATAL: sorry, too many clients already (SQLSTATE 53300)" in " ".join(text.split())
+
+
+def test_summary_error_messages_are_means_per_replication():
+    """error_messages, like every metric, are the mean per replication, so they add up to
+    the mean failure counts."""
+    import simpool
+
+    scenario = simpool.load_scenario("scenarios/spike.yaml", overrides={"duration": "30s", "warmup": "5s"})
+    summary = simpool.simulate(scenario, replications=2).summary()
+    assert sum(summary["error_messages"].values()) == summary["requests"]["failed"]["mean"] > 0
 
 
 def test_many_instances_are_left_to_the_json(run):
