@@ -1,0 +1,181 @@
+"""Shared pieces of the benchmarks: the plain M/M/c scenario, a bare callback-style SimPy
+M/M/c fed the very same arrivals and query times, a hand-written heapq loop for context,
+and timing helpers (medians of alternating runs, ratios within one process)."""
+
+from __future__ import annotations
+
+import gc
+import heapq
+import itertools
+import platform
+import statistics
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import simpy
+
+import simpool
+from simpool.engine import Streams
+from simpool.model.distributions import make_sampler
+from simpool.model.workload import arrival_chunks
+
+SERVERS = 25
+RATE = 2000.0
+MEAN_SERVICE = 0.010
+SEED = 1
+
+
+def mmc_scenario(requests: int, *, servers: int = SERVERS, rate: float = RATE, seed: int = SEED,
+                 **pool: Any) -> simpool.Scenario:
+    """simpool's plain M/M/c: one instance, MaxOpen = MaxIdle = c, no handshake cost,
+    unlimited cores, Poisson arrivals, exponential 10 ms queries, no deadline. Every Go
+    rule and the recorder stay on; ``requests`` sets the duration (requests / rate)."""
+    return simpool.load_scenario({
+        "duration": f"{requests / rate}s", "warmup": "0", "seed": seed,
+        "database": {"handshake": "0", "cores": 0, "max_connections": 1000,
+                     "query": {"dist": "exponential", "mean": f"{MEAN_SERVICE * 1e3:g}ms"}},
+        "fleet": {"instances": 1, "pool": {"max_open": servers, "max_idle": servers, **pool}},
+        "workload": {"arrivals": [{"kind": "poisson", "rate": f"{rate:g}/s"}], "request": {"timeout": "0"}},
+    })
+
+
+def same_traffic(scenario: simpool.Scenario, replication: int = 0) -> tuple[Iterator[float], Callable[[], float]]:
+    """The arrival times and query times simpool's replication sees, from the same
+    ``SeedSequence`` streams (engine.Streams), drawn lazily in the same chunks: query
+    times are drawn in arrival order, as ``App.handle`` does."""
+    streams = Streams(scenario.seed, replication)
+    spec = scenario.workload.arrivals[0]
+    chunks = arrival_chunks(spec, streams.rng("arrivals", 0), scenario.duration)
+    times = (arrival[0] for arrival in itertools.chain.from_iterable(chunks))
+    return times, make_sampler(scenario.database.query, streams.rng("service"))
+
+
+class BareMMc:
+    """A minimal callback-style SimPy M/M/c: ``Timeout`` events with callbacks, a free
+    server count and a FIFO deque; waits summed in plain counters."""
+
+    def __init__(self, env: simpy.Environment, servers: int, times: Iterator[float], service: Callable[[], float]):
+        self.env = env
+        self.free = servers
+        self.queue: deque[tuple[float, float]] = deque()
+        self.times = times
+        self.service = service
+        self.n = 0
+        self.waited = 0
+        self.total_wait = 0.0
+        self._next_arrival()
+
+    def _next_arrival(self) -> None:
+        t = next(self.times, None)
+        if t is not None:
+            self.env.timeout(t - self.env.now).callbacks.append(self._arrive)
+
+    def _arrive(self, _event: Any) -> None:
+        self._next_arrival()
+        now = self.env.now
+        self.n += 1
+        if self.free:
+            self.free -= 1
+            self.env.timeout(self.service()).callbacks.append(self._depart)
+        else:
+            self.queue.append((now, self.service()))
+
+    def _depart(self, _event: Any) -> None:
+        if self.queue:
+            arrived, service = self.queue.popleft()
+            wait = self.env.now - arrived
+            self.total_wait += wait
+            self.waited += wait > 0
+            self.env.timeout(service).callbacks.append(self._depart)
+        else:
+            self.free += 1
+
+
+def run_bare(scenario: simpool.Scenario) -> dict[str, float]:
+    """The bare SimPy model on simpool's traffic, run to the end of its arrivals."""
+    times, service = same_traffic(scenario)
+    env = simpy.Environment()
+    model = BareMMc(env, scenario.fleet.pool.max_open, times, service)
+    env.run()
+    return {"requests": model.n, "mean_wait": model.total_wait / model.n, "p_wait": model.waited / model.n}
+
+
+def run_heapq(scenario: simpool.Scenario) -> dict[str, float]:
+    """The same FIFO M/M/c as a hand-written heapq event loop (no SimPy), for context."""
+    times, service = same_traffic(scenario)
+    c = scenario.fleet.pool.max_open
+    heap: list[tuple[float, int, int]] = []
+    seq = itertools.count()
+    queue: deque[tuple[float, float]] = deque()
+    free, n, waited, total_wait = c, 0, 0, 0.0
+    t = next(times, None)
+    if t is not None:
+        heapq.heappush(heap, (t, next(seq), 0))
+    while heap:
+        now, _, kind = heapq.heappop(heap)
+        if kind == 0:  # arrival
+            t = next(times, None)
+            if t is not None:
+                heapq.heappush(heap, (t, next(seq), 0))
+            n += 1
+            if free:
+                free -= 1
+                heapq.heappush(heap, (now + service(), next(seq), 1))
+            else:
+                queue.append((now, service()))
+        elif queue:  # departure with someone waiting
+            arrived, s = queue.popleft()
+            wait = now - arrived
+            total_wait += wait
+            waited += wait > 0
+            heapq.heappush(heap, (now + s, next(seq), 1))
+        else:
+            free += 1
+    return {"requests": n, "mean_wait": total_wait / n, "p_wait": waited / n}
+
+
+def run_simpool(scenario: simpool.Scenario) -> dict[str, float]:
+    """simpool end to end (``simulate``: build, run, drain, result)."""
+    metrics = simpool.simulate(scenario).replications[0]
+    wait = metrics.wait
+    return {"requests": metrics.metrics["requests"]["total"], "mean_wait": wait.mean(),
+            "p_wait": wait.fraction_positive()}
+
+
+def timed(fn: Callable[[], dict[str, float]]) -> tuple[float, dict[str, float]]:
+    """Seconds for one call, starting from a collected heap (the previous run's garbage
+    is not charged to this one)."""
+    gc.collect()
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out
+
+
+def alternate(runs: dict[str, Callable[[], dict[str, float]]], repeats: int) -> dict[str, list[tuple[float, dict]]]:
+    """Run each callable ``repeats`` times, interleaved (a, b, c, a, b, c, …), so that
+    load from other processes on the machine hits every contender alike."""
+    out: dict[str, list[tuple[float, dict]]] = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, fn in runs.items():
+            out[name].append(timed(fn))
+    return out
+
+
+def median_rate(samples: list[tuple[float, dict]]) -> float:
+    return statistics.median(out["requests"] / seconds for seconds, out in samples)
+
+
+def median_ratio(a: list[tuple[float, dict]], b: list[tuple[float, dict]]) -> float:
+    """Median over rounds of rate(a) / rate(b), each round's pair run back to back."""
+    return statistics.median((x["requests"] / sa) / (y["requests"] / sb) for (sa, x), (sb, y) in zip(a, b, strict=True))
+
+
+def machine() -> str:
+    import os
+
+    return (f"{platform.machine()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+            f"simpy {simpy.__version__}, {time.strftime('%Y-%m-%d')}, load average "
+            f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
