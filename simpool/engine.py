@@ -146,7 +146,7 @@ class Simulation:
                            pool_per_request=pitfalls.pool_per_request)
         for i, spec in enumerate(scenario.workload.arrivals):
             chunks = arrival_chunks(spec, streams.rng("arrivals", i), scenario.duration)
-            ArrivalProcess(env, chunks, self._dispatch)
+            ArrivalProcess(env, chunks, self.fleet.dispatch)
         recorder.start_sampling(self.fleet, self.database, scenario.step, scenario.duration)
         if scenario.warmup > 0:
             call_later(env, scenario.warmup, self._warmup_over)
@@ -154,10 +154,6 @@ class Simulation:
             recorder.mark_warmup(self.fleet, self.database)
         self.drain_until = scenario.duration + max(MIN_DRAIN, 2 * request.timeout)
         """After ``duration`` no request arrives; in-flight ones may finish until then."""
-
-    def _dispatch(self, arrival: Any) -> None:
-        self.recorder.request_arrived(arrival[0])
-        self.fleet.dispatch(arrival)
 
     def _warmup_over(self, _call: Any) -> None:
         self.recorder.mark_warmup(self.fleet, self.database)

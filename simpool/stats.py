@@ -45,14 +45,19 @@ class LogHistogram:
             self._flush()
 
     def extend(self, values: Iterable[float]) -> None:
-        for value in values:
-            self.add(value)
+        """Add many values at once (vectorised: no Python call per value)."""
+        self._flush()
+        self._fold(np.asarray(values if isinstance(values, np.ndarray) else list(values), dtype=float))
 
     def _flush(self) -> None:
-        if not self._buffer:
+        if self._buffer:
+            values = np.asarray(self._buffer, dtype=float)
+            self._buffer = []
+            self._fold(values)
+
+    def _fold(self, values: np.ndarray) -> None:
+        if not len(values):
             return
-        values = np.asarray(self._buffer, dtype=float)
-        self._buffer = []
         if (values < 0).any() or not np.isfinite(values).all():
             raise ValueError("LogHistogram takes finite values >= 0")
         self.count += len(values)

@@ -114,11 +114,12 @@ class Request:
         "conn", "attempt", "asked_at", "wait", "leak",
     )
 
-    def __init__(self, app: Any, instance: Instance, request_id: int, arrival: float,
+    def __init__(self, app: Any, instance: Instance, db: DB, request_id: int, arrival: float,
                  deadline: float, demands: list[float], leak: bool):
         self.app = app
         self.instance = instance
-        self.db: DB | None = None
+        self.db = db
+        """The instance's pool, or this request's own (``pool_per_request``)."""
         self.id = request_id
         self.arrival = arrival
         self.deadline = deadline
@@ -133,11 +134,6 @@ class Request:
 
     def __repr__(self) -> str:
         return f"Request(id={self.id}, instance={self.instance.name!r}, arrival={self.arrival:g})"
-
-    def start(self) -> None:
-        instance = self.instance
-        self.db = instance.new_pool() if instance.pool_per_request else instance.db
-        self._acquire()
 
     # --------------------------------------------------------------- getting a conn (Rule 7)
 
@@ -277,15 +273,19 @@ class App:
     def handle(self, instance: Instance, arrival: float, service: float | None, timeout: float | None) -> Request:
         """A request arrives at ``instance``: draw its queries and pitfalls now, in arrival
         order, so that pool settings cannot reshuffle them (common random numbers)."""
+        self.recorder.request_arrived(arrival)
         self._next_id += 1
-        if service is None:
-            demands = [self.query() for _ in range(self.queries)]
-        else:
+        if service is not None:
             demands = [service] * self.queries
+        elif self.queries == 1:
+            demands = [self.query()]
+        else:
+            demands = [self.query() for _ in range(self.queries)]
         leak = self.leak_fraction > 0 and self._coin() < self.leak_fraction
         limit = self.timeout if timeout is None else timeout
         deadline = arrival + limit if limit > 0 and not self.no_deadline else INF
         instance.in_flight += 1
-        request = Request(self, instance, self._next_id, arrival, deadline, demands, leak)
-        request.start()
+        db = instance.new_pool() if instance.pool_per_request else instance.db
+        request = Request(self, instance, db, self._next_id, arrival, deadline, demands, leak)
+        request._acquire()
         return request

@@ -22,7 +22,10 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from heapq import heappush
 from typing import Any
+
+from simpy.events import NORMAL
 
 from ..scenario import DatabaseSpec, NetworkSpec
 from .errors import (
@@ -33,7 +36,7 @@ from .errors import (
     PG_RESERVED_SUPERUSER,
     PG_TOO_MANY_CLIENTS,
 )
-from .events import INF, call_later
+from .events import INF, Call, call_later
 
 DialCallback = Callable[[Any, "Session | None", Any], None]
 QueryCallback = Callable[[Any, Any], None]
@@ -61,10 +64,18 @@ class Session:
         return f"Session(id={self.id}, dead={self.dead}, holds_slot={self.holds_slot}, busy={self.busy})"
 
 
-class _Query:
+class _Query(Call):
+    """One query sent on a session; also the event of its end, put on the schedule when
+    it gets a core (``callbacks`` is the database's ``_finish``)."""
+
     __slots__ = ("session", "demand", "deadline", "callback", "token", "state", "timer")
 
-    def __init__(self, session: Session, demand: float, deadline: float, callback: QueryCallback, token: Any):
+    def __init__(self, on_finish: tuple[Callable[[Any], None]], session: Session, demand: float,
+                 deadline: float, callback: QueryCallback, token: Any):
+        # NOTE: Call.__init__ inlined for performance (one query per request).
+        self.callbacks = on_finish
+        self._ok = True
+        self.value = None
         self.session = session
         self.demand = demand
         self.deadline = deadline
@@ -112,6 +123,8 @@ class Database:
         self._idle_drop = 0.0 if keepalive_saves else network.idle_drop
         self._orphan_timeout = network.orphan_timeout
         self._watch = min((t for t in (self._idle_timeout, self._idle_drop) if t > 0), default=0.0)
+        self._on_finish = (self._finish,)
+        """The callbacks of every query's end event (one shared tuple)."""
 
     def __repr__(self) -> str:
         return (f"Database(flavor={self.spec.flavor!r}, connections={self.connections}/"
@@ -235,7 +248,7 @@ class Database:
         if session.dead:
             call_later(env, 0.0, self._query_refused, (callback, token))
             return
-        query = _Query(session, demand, deadline, callback, token)
+        query = _Query(self._on_finish, session, demand, deadline, callback, token)
         session.busy = True
         self.inside += 1
         if self.cores == 0 or self.running < self.cores:
@@ -251,19 +264,22 @@ class Database:
         callback(token, ERR_BAD_CONN)
 
     def _start(self, query: _Query) -> None:
+        """The query gets a core: its end goes on the schedule (and a timer for the
+        client's deadline if the end would come after it)."""
         env = self.env
+        now = env._now
         self.running += 1
         query.state = "running"
         n = self.inside
         duration = query.demand
         if n > 1 and (self.sigma or self.kappa):
             duration *= 1.0 + self.sigma * (n - 1) + self.kappa * n * (n - 1)
-        if env._now + duration > query.deadline:
-            query.timer = call_later(env, query.deadline - env._now, self._running_deadline, query)
-        call_later(env, duration, self._finish, query)
+        if now + duration > query.deadline:
+            query.timer = call_later(env, query.deadline - now, self._running_deadline, query)
+        # NOTE: env.schedule inlined for performance (one query per request).
+        heappush(env._queue, (now + duration, NORMAL, next(env._eid), query))
 
-    def _finish(self, call: Any) -> None:
-        query = call.value
+    def _finish(self, query: _Query) -> None:
         session = query.session
         self.running -= 1
         self.inside -= 1
@@ -271,7 +287,8 @@ class Database:
         session.last_active = self.env._now
         if session.client_gone:
             self._release_slot(session)
-        self._start_queued()
+        if self._queue:
+            self._start_queued()
         if query.state == "running":
             query.state = "done"
             query.callback(query.token, None)

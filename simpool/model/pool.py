@@ -50,6 +50,7 @@ class DB:
         self.env = env
         self.connector = connector
         self.profile = profile
+        self._newest_first = profile.idle_pick == "newest"
         self.name = name
         self.free_conn: list[DriverConn] = []
         """Idle conns, oldest return first (Go: ``freeConn``)."""
@@ -172,16 +173,17 @@ class DB:
         free = self.free_conn
         if strategy == CACHED_OR_NEW and free:
             # Rule 2 step 3: newest first (Go >= 1.18, "lowest idle time"), oldest first before.
-            dc = free.pop() if self.profile.idle_pick == "newest" else free.pop(0)
+            dc = free.pop() if self._newest_first else free.pop(0)
             dc.in_use = True
             self._out += 1
-            if dc.expired(self.max_lifetime, now):
+            if self.max_lifetime > 0 and dc.expired(self.max_lifetime, now):
                 self.max_lifetime_closed += 1
                 self.close_conn(dc)
                 caller.conn_ready(None, ERR_BAD_CONN)
                 return
             # Idle time is deliberately not checked here (Rule 2 step 3): only the cleaner does.
-            if self._reset_session_fails(dc):
+            # NOTE: _reset_session_fails(dc) inlined for performance (every reuse).
+            if dc.need_reset and dc.session.dead:
                 self.close_conn(dc)
                 caller.conn_ready(None, ERR_BAD_CONN)
                 return
@@ -283,7 +285,7 @@ class DB:
         if not dc.in_use:
             raise RuntimeError(f"sql: connection returned that was never out: {dc!r}")
         now = self.env._now
-        if not bad and dc.expired(self.max_lifetime, now):
+        if not bad and self.max_lifetime > 0 and dc.expired(self.max_lifetime, now):
             self.max_lifetime_closed += 1
             bad = True
         dc.in_use = False
@@ -304,7 +306,7 @@ class DB:
             return False
         if self.max_open > 0 and self.num_open > self.max_open:
             return False
-        req = self.conn_requests.take() if len(self.conn_requests) else None
+        req = self.conn_requests.take()
         if req is not None:
             if err is None:
                 dc.in_use = True

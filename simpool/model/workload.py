@@ -18,7 +18,7 @@ from ..scenario import (
     SpikeArrivals,
     TraceArrivals,
 )
-from .events import call_later
+from .events import Call, push
 
 CHUNK = 4096
 
@@ -87,7 +87,12 @@ def arrival_chunks(spec: Any, rng: np.random.Generator, end: float) -> Iterator[
 
 
 class ArrivalProcess:
-    """Feeds one arrival process's requests to ``dispatch(arrival)`` at their times."""
+    """Feeds one arrival process's requests to ``dispatch(arrival)`` at their times.
+
+    Each arrival is scheduled at its own time (never earlier than now), so a request's
+    arrival time is exactly the one drawn or replayed. One :class:`Call` serves every
+    arrival: only one is pending at a time, and it is re-armed when it fires.
+    """
 
     def __init__(self, env: Any, chunks: Iterator[list[Arrival]], dispatch: Any):
         self.env = env
@@ -95,6 +100,9 @@ class ArrivalProcess:
         self._dispatch = dispatch
         self._batch: list[Arrival] = []
         self._pos = 0
+        # NOTE: one Call re-armed per arrival rather than a new one, for performance.
+        self._on_arrival = (self._arrive,)
+        self._call = Call(self._on_arrival)
         self._schedule_next()
 
     def _schedule_next(self) -> None:
@@ -105,8 +113,13 @@ class ArrivalProcess:
                 return
         arrival = self._batch[self._pos]
         self._pos += 1
-        call_later(self.env, max(0.0, arrival[0] - self.env._now), self._arrive, arrival)
+        call = self._call
+        call.callbacks = self._on_arrival
+        call.value = arrival
+        env = self.env
+        push(env, max(arrival[0], env._now), call)
 
-    def _arrive(self, call: Any) -> None:
+    def _arrive(self, call: Call) -> None:
+        arrival = call.value
         self._schedule_next()
-        self._dispatch(call.value)
+        self._dispatch(arrival)
