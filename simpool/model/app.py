@@ -127,7 +127,7 @@ class Request:
         self.query_index = 0
         self.conn: Any = None
         self.attempt = 0
-        self.asked_at = 0.0
+        self.asked_at = arrival
         self.wait = 0.0
         """Seconds spent getting connections (pool wait, dials and retries)."""
         self.leak = leak
@@ -145,9 +145,11 @@ class Request:
     def conn_ready(self, dc: Any, err: DriverError | None) -> None:
         """The pool's answer to one attempt of ``DB.retry``."""
         if err is None:
-            self.wait += self.app.env._now - self.asked_at
+            app = self.app
+            self.wait += app.env._now - self.asked_at
             self.conn = dc
-            self._run_query()
+            # NOTE: _run_query inlined for performance (every request).
+            app.database.execute(dc.session, self.demands[self.query_index], self.deadline, Request.query_done, self)
         elif err is ERR_BAD_CONN:
             self._retry_bad_conn()
         else:
@@ -287,5 +289,5 @@ class App:
         instance.in_flight += 1
         db = instance.new_pool() if instance.pool_per_request else instance.db
         request = Request(self, instance, db, self._next_id, arrival, deadline, demands, leak)
-        request._acquire()
+        db.conn(request, CACHED_OR_NEW, deadline)  # the first attempt of DB.retry (Rule 7.1)
         return request

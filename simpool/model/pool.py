@@ -61,6 +61,9 @@ class DB:
         self.max_open = 0
         self.max_idle_count = 0
         """Go's encoding: 0 = default (2), −1 = zero idle, n > 0 = n."""
+        self._max_idle = DEFAULT_MAX_IDLE_CONNS
+        """``max_idle_conns_locked()``, kept by the setters (the only writers of
+        ``max_idle_count``), for performance: it is read on every return."""
         self.max_lifetime = 0.0
         self.max_idle_time = 0.0
         self.closed = False
@@ -111,7 +114,7 @@ class DB:
         self.max_idle_count = n if n > 0 else -1
         if self.max_open > 0 and self.max_idle_conns_locked() > self.max_open:
             self.max_idle_count = self.max_open
-        keep = self.max_idle_conns_locked()
+        keep = self._max_idle = self.max_idle_conns_locked()
         closing = self.free_conn[keep:]
         if closing:
             del self.free_conn[keep:]
@@ -314,9 +317,13 @@ class DB:
             self._deliver(req, dc, err)
             return True
         if err is None:
-            if self.max_idle_conns_locked() > len(self.free_conn):
-                self.free_conn.append(dc)
-                self.start_cleaner_locked()
+            free = self.free_conn
+            if self._max_idle > len(free):
+                free.append(dc)
+                # NOTE: start_cleaner_locked() inlined for performance (every return);
+                # numOpen > 0 here, since dc is open.
+                if (self.max_lifetime > 0 or self.max_idle_time > 0) and not self.cleaner.running:
+                    self.cleaner.start()
                 return True
             self.max_idle_closed += 1
         return False
@@ -407,6 +414,8 @@ class DB:
         if self.num_open != len(self.free_conn) + self._out + self._dialing and not self.closed:
             problems.append(f"num_open {self.num_open} != idle {len(self.free_conn)} + out {self._out}"
                             f" + dialing {self._dialing}")
+        if self._max_idle != self.max_idle_conns_locked():
+            problems.append(f"cached max idle {self._max_idle} != {self.max_idle_conns_locked()}")
         if any(dc.in_use or dc.closed for dc in self.free_conn):
             problems.append("an idle conn is in use or closed")
         for name in ("num_open", "_out", "_dialing", *COUNTER_FIELDS):
