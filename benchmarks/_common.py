@@ -13,6 +13,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from operator import itemgetter
 from typing import Any
 
 import simpy
@@ -49,7 +50,7 @@ def same_traffic(scenario: simpool.Scenario, replication: int = 0) -> tuple[Iter
     streams = Streams(scenario.seed, replication)
     spec = scenario.workload.arrivals[0]
     chunks = arrival_chunks(spec, streams.rng("arrivals", 0), scenario.duration)
-    times = (arrival[0] for arrival in itertools.chain.from_iterable(chunks))
+    times = map(itemgetter(0), itertools.chain.from_iterable(chunks))
     return times, make_sampler(scenario.database.query, streams.rng("service"))
 
 
