@@ -147,12 +147,16 @@ def run_simpool(scenario: simpool.Scenario) -> dict[str, float]:
 
 
 def timed(fn: Callable[[], dict[str, float]]) -> tuple[float, dict[str, float]]:
-    """Seconds for one call, starting from a collected heap (the previous run's garbage
-    is not charged to this one)."""
+    """CPU seconds of this process for one call, starting from a collected heap (the
+    previous run's garbage is not charged to this one).
+
+    CPU time rather than wall-clock: the machine is shared, and a run is one thread, so
+    its CPU time is what a quiet machine's wall-clock would show, with less noise.
+    """
     gc.collect()
-    start = time.perf_counter()
+    start = time.process_time()
     out = fn()
-    return time.perf_counter() - start, out
+    return time.process_time() - start, out
 
 
 def alternate(runs: dict[str, Callable[[], dict[str, float]]], repeats: int) -> dict[str, list[tuple[float, dict]]]:
