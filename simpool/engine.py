@@ -13,12 +13,13 @@ from typing import Any
 
 import numpy as np
 import simpy
+from simpy.events import URGENT
 
 from .exceptions import ScenarioError
 from .model.app import App
 from .model.database import Database
 from .model.distributions import make_sampler, uniform_stream
-from .model.events import call_later
+from .model.events import Call
 from .model.fleet import Fleet
 from .model.workload import ArrivalProcess, arrival_chunks
 from .recorder import Recorder
@@ -149,7 +150,9 @@ class Simulation:
             ArrivalProcess(env, chunks, self.fleet.dispatch)
         recorder.start_sampling(self.fleet, self.database, scenario.step, scenario.duration)
         if scenario.warmup > 0:
-            call_later(env, scenario.warmup, self._warmup_over)
+            # URGENT: the warm-up ends before anything else that happens at that instant, so
+            # a request arriving exactly then counts (as "arrived at or after warmup" says).
+            env.schedule(Call((self._warmup_over,)), URGENT, scenario.warmup)
         else:
             recorder.mark_warmup(self.fleet, self.database)
         self.drain_until = scenario.duration + max(MIN_DRAIN, 2 * request.timeout)

@@ -309,8 +309,9 @@ class DB:
             return False
         if self.max_open > 0 and self.num_open > self.max_open:
             return False
-        req = self.conn_requests.take()
-        if req is not None:
+        waiters = self.conn_requests
+        if waiters:
+            req = waiters.take()
             if err is None:
                 dc.in_use = True
                 self._out += 1
