@@ -120,7 +120,7 @@ class Request:
     )
 
     def __init__(self, app: Any, instance: Instance, db: DB, request_id: int, arrival: float,
-                 deadline: float, demands: list[float], leak: bool):
+                 deadline: float, demands: tuple[float, ...], leak: bool):
         self.app = app
         self.instance = instance
         self.db = db
@@ -285,11 +285,11 @@ class App:
         order, so that pool settings cannot reshuffle them (common random numbers)."""
         self._next_id += 1
         if service is not None:
-            demands = [service] * self.queries
+            demands = (service,) * self.queries
         elif self.queries == 1:
-            demands = [self.query()]
+            demands = (self.query(),)
         else:
-            demands = [self.query() for _ in range(self.queries)]
+            demands = tuple([self.query() for _ in range(self.queries)])
         leak = self.leak_fraction > 0 and self._coin() < self.leak_fraction
         if timeout is None:
             timeout = self.timeout
