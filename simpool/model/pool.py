@@ -62,8 +62,7 @@ class DB:
         self.max_idle_count = 0
         """Go's encoding: 0 = default (2), −1 = zero idle, n > 0 = n."""
         self._max_idle = DEFAULT_MAX_IDLE_CONNS
-        """``max_idle_conns_locked()``, kept by the setters (the only writers of
-        ``max_idle_count``), for performance: it is read on every return."""
+        """``max_idle_conns_locked()``, kept by the setters, for performance (read on every return)."""
         self.max_lifetime = 0.0
         self.max_idle_time = 0.0
         self.closed = False
@@ -392,21 +391,9 @@ class DB:
         """Rule 9 (``DB.Stats``, sql.go:1215). ``InUse = numOpen − len(freeConn)``, so pending
         dials count as in use."""
         idle = len(self.free_conn)
-        return DBStats(
-            max_open_connections=self.max_open,
-            open_connections=self.num_open,
-            in_use=self.num_open - idle,
-            idle=idle,
-            wait_count=self.wait_count,
-            wait_duration=self.wait_duration,
-            max_idle_closed=self.max_idle_closed,
-            max_idle_time_closed=self.max_idle_time_closed,
-            max_lifetime_closed=self.max_lifetime_closed,
-            dials=self.dials,
-            failed_dials=self.failed_dials,
-            handshake_s=self.handshake_s,
-            peak_open=self.peak_open,
-        )
+        counters = {name: getattr(self, name) for name in COUNTER_FIELDS}
+        return DBStats(max_open_connections=self.max_open, open_connections=self.num_open,
+                       in_use=self.num_open - idle, idle=idle, peak_open=self.peak_open, **counters)
 
     def check_invariants(self) -> None:
         """Raise ``RuntimeError`` if the books stop balancing: ``numOpen`` = idle + out +
