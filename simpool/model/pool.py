@@ -61,8 +61,6 @@ class DB:
         self.max_open = 0
         self.max_idle_count = 0
         """Go's encoding: 0 = default (2), −1 = zero idle, n > 0 = n."""
-        self._max_idle = DEFAULT_MAX_IDLE_CONNS
-        """``max_idle_conns_locked()``, kept by the setters, for performance (read on every return)."""
         self.max_lifetime = 0.0
         self.max_idle_time = 0.0
         self.closed = False
@@ -113,7 +111,7 @@ class DB:
         self.max_idle_count = n if n > 0 else -1
         if self.max_open > 0 and self.max_idle_conns_locked() > self.max_open:
             self.max_idle_count = self.max_open
-        keep = self._max_idle = self.max_idle_conns_locked()
+        keep = self.max_idle_conns_locked()
         closing = self.free_conn[keep:]
         if closing:
             del self.free_conn[keep:]
@@ -318,7 +316,7 @@ class DB:
             return True
         if err is None:
             free = self.free_conn
-            if self._max_idle > len(free):
+            if self.max_idle_conns_locked() > len(free):
                 free.append(dc)
                 # NOTE: start_cleaner_locked() inlined for performance (every return);
                 # numOpen > 0 here, since dc is open.
@@ -402,8 +400,6 @@ class DB:
         if self.num_open != len(self.free_conn) + self._out + self._dialing and not self.closed:
             problems.append(f"num_open {self.num_open} != idle {len(self.free_conn)} + out {self._out}"
                             f" + dialing {self._dialing}")
-        if self._max_idle != self.max_idle_conns_locked():
-            problems.append(f"cached max idle {self._max_idle} != {self.max_idle_conns_locked()}")
         if any(dc.in_use or dc.closed for dc in self.free_conn):
             problems.append("an idle conn is in use or closed")
         for name in ("num_open", "_out", "_dialing", *COUNTER_FIELDS):
