@@ -13,20 +13,20 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from operator import itemgetter
 from typing import Any
 
+import numpy as np
 import simpy
 
 import simpool
-from simpool.engine import Streams
-from simpool.model.distributions import make_sampler
-from simpool.model.workload import arrival_chunks
+from simpool.engine import SOURCES
 
 SERVERS = 25
 RATE = 2000.0
 MEAN_SERVICE = 0.010
 SEED = 1
+CHUNK = 4096
+"""simpool's chunk of random draws (simpool.model.workload.CHUNK, distributions.CHUNK)."""
 
 
 def mmc_scenario(requests: int, *, servers: int = SERVERS, rate: float = RATE, seed: int = SEED,
@@ -43,27 +43,50 @@ def mmc_scenario(requests: int, *, servers: int = SERVERS, rate: float = RATE, s
     })
 
 
-def same_traffic(scenario: simpool.Scenario, replication: int = 0) -> tuple[Iterator[float], Callable[[], float]]:
-    """The arrival times and query times simpool's replication sees, from the same
-    ``SeedSequence`` streams (engine.Streams), drawn lazily in the same chunks: query
-    times are drawn in arrival order, as ``App.handle`` does."""
-    streams = Streams(scenario.seed, replication)
-    spec = scenario.workload.arrivals[0]
-    chunks = arrival_chunks(spec, streams.rng("arrivals", 0), scenario.duration)
-    times = map(itemgetter(0), itertools.chain.from_iterable(chunks))
-    return times, make_sampler(scenario.database.query, streams.rng("service"))
+def _stream(seed: int, replication: int, source: int) -> np.random.Generator:
+    """simpool's stream for one source (engine.Streams: SeedSequence spawn keys)."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(replication, source, 0)))
+
+
+def same_traffic(scenario: simpool.Scenario, replication: int = 0) -> tuple[Iterator[float], Iterator[float]]:
+    """The arrival times and query times simpool's replication sees, regenerated here
+    from the same ``SeedSequence`` streams in the same chunks (simpool's Poisson process:
+    cumulated exponential gaps, 4096 at a time; query times drawn 4096 at a time, one per
+    request in arrival order, as ``App.handle`` draws them). Written out here rather than
+    borrowed from simpool, so that the baseline's cost does not change with simpool's
+    code; ``mmc.py`` checks that both models saw the same number of requests and agree on
+    the waits."""
+    (spec,) = scenario.workload.arrivals
+    query = scenario.database.query
+    if spec.kind != "poisson" or spec.start != 0 or spec.end is not None or query.dist != "exponential":
+        raise ValueError("the bare models know only simpool's plain M/M/c scenario")
+    arrivals = _stream(scenario.seed, replication, SOURCES["arrivals"])
+    service = _stream(scenario.seed, replication, SOURCES["service"])
+
+    def arrival_chunks() -> Iterator[list[float]]:
+        t = 0.0
+        while True:
+            times = t + np.cumsum(arrivals.exponential(1.0 / spec.rate, CHUNK))
+            inside = times[times < scenario.duration]
+            yield inside.tolist()
+            if len(inside) < CHUNK:
+                return
+            t = float(times[-1])
+
+    service_chunks = iter(lambda: service.exponential(query.mean, CHUNK).tolist(), None)
+    return itertools.chain.from_iterable(arrival_chunks()), itertools.chain.from_iterable(service_chunks)
 
 
 class BareMMc:
     """A minimal callback-style SimPy M/M/c: ``Timeout`` events with callbacks, a free
     server count and a FIFO deque; waits summed in plain counters."""
 
-    def __init__(self, env: simpy.Environment, servers: int, times: Iterator[float], service: Callable[[], float]):
+    def __init__(self, env: simpy.Environment, servers: int, times: Iterator[float], services: Iterator[float]):
         self.env = env
         self.free = servers
         self.queue: deque[tuple[float, float]] = deque()
         self.times = times
-        self.service = service
+        self.services = services
         self.n = 0
         self.waited = 0
         self.total_wait = 0.0
@@ -80,9 +103,9 @@ class BareMMc:
         self.n += 1
         if self.free:
             self.free -= 1
-            self.env.timeout(self.service()).callbacks.append(self._depart)
+            self.env.timeout(next(self.services)).callbacks.append(self._depart)
         else:
-            self.queue.append((now, self.service()))
+            self.queue.append((now, next(self.services)))
 
     def _depart(self, _event: Any) -> None:
         if self.queue:
@@ -97,16 +120,17 @@ class BareMMc:
 
 def run_bare(scenario: simpool.Scenario) -> dict[str, float]:
     """The bare SimPy model on simpool's traffic, run to the end of its arrivals."""
-    times, service = same_traffic(scenario)
+    times, services = same_traffic(scenario)
     env = simpy.Environment()
-    model = BareMMc(env, scenario.fleet.pool.max_open, times, service)
+    model = BareMMc(env, scenario.fleet.pool.max_open, times, services)
     env.run()
     return {"requests": model.n, "mean_wait": model.total_wait / model.n, "p_wait": model.waited / model.n}
 
 
 def run_heapq(scenario: simpool.Scenario) -> dict[str, float]:
     """The same FIFO M/M/c as a hand-written heapq event loop (no SimPy), for context."""
-    times, service = same_traffic(scenario)
+    times, services = same_traffic(scenario)
+    service = services.__next__
     c = scenario.fleet.pool.max_open
     heap: list[tuple[float, int, int]] = []
     seq = itertools.count()
