@@ -60,12 +60,6 @@ class Instance:
         self.pools.append(db)
         return db
 
-    def request_done(self) -> None:
-        """A request finished (``in_flight`` down by one)."""
-        self.in_flight -= 1
-        if self.retiring:
-            self.close_if_idle()
-
     def close_if_idle(self) -> None:
         """A retiring instance closes its pool once no request is in flight."""
         if self.in_flight == 0 and self.db is not None:
@@ -249,7 +243,6 @@ class Request:
         if instance.pool_per_request:
             self.db.close()  # defer db.Close()
         self.app.recorder.request_done(self, err)
-        # NOTE: instance.request_done() inlined for performance (every request).
         instance.in_flight -= 1
         if instance.retiring:
             instance.close_if_idle()

@@ -83,7 +83,7 @@ class _Query(Call):
 
     def __init__(self, on_finish: tuple[Callable[[Any], None]], session: Session, demand: float,
                  deadline: float, callback: QueryCallback, token: Any):
-        # NOTE: Call.__init__ inlined (``value`` is unused) for performance (one per request).
+        # NOTE: Call.__init__ inlined (``value`` is unused), for performance.
         self.callbacks = on_finish
         self._ok = True
         self.session = session
@@ -307,7 +307,7 @@ class Database:
             duration *= 1.0 + self.sigma * (n - 1) + self.kappa * n * (n - 1)
         if now + duration > query.deadline:
             query.timer = call_later(env, query.deadline - now, self._running_deadline, query)
-        # NOTE: env.schedule inlined for performance (one query per request).
+        # NOTE: env.schedule inlined, for performance.
         heappush(env._queue, (now + duration, NORMAL, next(env._eid), query))
 
     def _finish(self, query: _Query) -> None:
