@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from heapq import heappush
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -88,7 +87,8 @@ def arrival_chunks(spec: Any, rng: np.random.Generator, end: float) -> Iterator[
         raise TypeError(f"unknown arrival spec {spec!r}")
     for chunk in chunks:
         # NOTE: tuples built by zip (in C) rather than a comprehension, for performance.
-        yield list(zip(chunk.tolist(), repeat(None), repeat(None), repeat(None)))
+        none = itertools.repeat(None)
+        yield list(zip(chunk.tolist(), none, none, none, strict=False))  # none is endless
 
 
 class ArrivalProcess:
