@@ -77,6 +77,8 @@ def check_consistency(scenario: Scenario) -> None:
         if not isinstance(arrivals, TraceArrivals):
             continue
         for t, hint, _, _ in arrivals.rows:
+            if hint is None:  # no instance named: round robin
+                continue
             index = hint if isinstance(hint, int) else _instance_index(hint)
             if index is None or not 0 <= index < instances:
                 raise ScenarioError(
