@@ -12,12 +12,13 @@ from typing import Any
 
 import numpy as np
 import simpy
+from simpy.events import URGENT
 
 from .exceptions import ScenarioError
 from .model.app import App
 from .model.database import Database
 from .model.distributions import make_sampler, uniform_stream
-from .model.events import call_later
+from .model.events import Call
 from .model.fleet import Fleet
 from .model.workload import ArrivalProcess, arrival_chunks
 from .recorder import Recorder
@@ -75,6 +76,8 @@ def check_consistency(scenario: Scenario) -> None:
         if not isinstance(arrivals, TraceArrivals):
             continue
         for t, hint, _, _ in arrivals.rows:
+            if hint is None:  # no instance named: round robin
+                continue
             index = hint if isinstance(hint, int) else _instance_index(hint)
             if index is None or not 0 <= index < instances:
                 raise ScenarioError(
@@ -124,18 +127,16 @@ class Simulation:
                            pool_per_request=pitfalls.pool_per_request)
         for i, spec in enumerate(scenario.workload.arrivals):
             chunks = arrival_chunks(spec, streams.rng("arrivals", i), scenario.duration)
-            ArrivalProcess(env, chunks, self._dispatch)
+            ArrivalProcess(env, chunks, self.fleet.dispatch)
         recorder.start_sampling(self.fleet, self.database, scenario.step, scenario.duration)
         if scenario.warmup > 0:
-            call_later(env, scenario.warmup, self._warmup_over)
+            # URGENT: the warm-up ends before anything else that happens at that instant, so
+            # a request arriving exactly then counts (as "arrived at or after warmup" says).
+            env.schedule(Call((self._warmup_over,)), URGENT, scenario.warmup)
         else:
             recorder.mark_warmup(self.fleet, self.database)
         self.drain_until = scenario.duration + max(MIN_DRAIN, 2 * request.timeout)
         """After ``duration`` no request arrives; in-flight ones may finish until then."""
-
-    def _dispatch(self, arrival: Any) -> None:
-        self.recorder.request_arrived(arrival[0])
-        self.fleet.dispatch(arrival)
 
     def _warmup_over(self, _call: Any) -> None:
         self.recorder.mark_warmup(self.fleet, self.database)

@@ -17,48 +17,70 @@ from .result import (
 )
 from .stats import LogHistogram
 
+FLUSH_EVERY = 16384
+"""Finished requests between two folds of their waits and latencies into the histograms."""
+
 
 class Recorder:
     """Collects one replication's statistics.
 
-    Requests count if they *arrived* at or after ``warmup``; pool and database counters
-    are differences between the end and the warm-up instant, and peaks restart there.
+    Requests count if they *arrived* at or after ``warmup`` (those the fleet dispatched
+    after :meth:`mark_warmup`, which runs before anything else at that instant); pool and
+    database counters are differences between the end and the warm-up instant, and peaks
+    restart there.
     """
 
     def __init__(self, env: Any, warmup: float, *, record_requests: bool = False):
         self.env = env
         self.warmup = warmup
-        self.arrived = 0
-        self.ok = 0
+        self._arrivals_baseline = 0
+        """``fleet.arrivals`` when the warm-up ended."""
         self.errors = dict.fromkeys(ERROR_KINDS, 0)
         self.messages: dict[str, int] = {}
         self.wait = LogHistogram()
         self.latency = LogHistogram()
+        self._waits: list[float] = []
+        self._latencies: list[float] = []
+        """Values not yet folded into the histograms (they go in by the thousand)."""
         self.records: list[RequestRecord] | None = [] if record_requests else None
         self._baseline: dict[str, dict[str, float]] = {}
         self._refused_baseline = 0
         self._samples: list[tuple[float, list[tuple[int, int, int, int]], int, int, int]] = []
-
-    def request_arrived(self, arrival: float) -> None:
-        if arrival >= self.warmup:
-            self.arrived += 1
 
     def request_done(self, request: Any, err: Any) -> None:
         """A request answered: ``err`` is None on success or the Go error it returned."""
         if request.arrival < self.warmup:
             return
         latency = self.env._now - request.arrival
-        if err is None:
-            self.ok += 1
-        else:
+        if err is not None:
             self.errors[err.kind] += 1
             self.messages[err.message] = self.messages.get(err.message, 0) + 1
-        self.wait.add(request.wait)
-        self.latency.add(latency)
+        # NOTE: buffered here rather than LogHistogram.add per value, for performance.
+        waits = self._waits
+        waits.append(request.wait)
+        self._latencies.append(latency)
+        if len(waits) >= FLUSH_EVERY:
+            self._flush()
         if self.records is not None:
             self.records.append(RequestRecord(
                 request.id, request.instance.name, request.arrival, request.wait, latency,
                 "ok" if err is None else err.kind, None if err is None else err.message))
+
+    @property
+    def answered(self) -> int:
+        """Requests answered, ok or failed: one wait recorded for each."""
+        return self.wait.n + len(self._waits)
+
+    @property
+    def ok(self) -> int:
+        """Requests answered without an error."""
+        return self.answered - sum(self.errors.values())
+
+    def _flush(self) -> None:
+        self.wait.extend(self._waits)
+        self.latency.extend(self._latencies)
+        self._waits = []
+        self._latencies = []
 
     # ------------------------------------------------------------------ warm-up and gauges
 
@@ -82,12 +104,14 @@ class Recorder:
             self._baseline[instance.name] = instance.counters()
             instance.open_gauge.reset_peak()
         fleet.open_gauge.reset_peak()
+        self._arrivals_baseline = fleet.arrivals
         database.peak_connections = database.connections
         self._refused_baseline = database.refused_connections
 
     # ------------------------------------------------------------------ the result
 
     def result(self, index: int, fleet: Any, database: Any) -> ReplicationResult:
+        self._flush()
         instances = []
         totals: dict[str, float] = {}
         for instance in fleet.instances:
@@ -97,10 +121,12 @@ class Recorder:
                 if key != "name" and key != "peak_open":
                     totals[key] = totals.get(key, 0) + value
         totals["peak_open"] = fleet.open_gauge.peak
-        finished = self.ok + sum(self.errors.values())
+        arrived = fleet.arrivals - self._arrivals_baseline
+        finished = self.answered
+        ok = finished - sum(self.errors.values())
         metrics = {
-            "requests": {"total": self.arrived, "ok": self.ok, "failed": sum(self.errors.values()),
-                         "unfinished": self.arrived - finished},
+            "requests": {"total": arrived, "ok": ok, "failed": sum(self.errors.values()),
+                         "unfinished": arrived - finished},
             "errors": dict(self.errors),
             "wait_ms": _distribution_ms(self.wait),
             "latency_ms": _distribution_ms(self.latency),

@@ -45,22 +45,38 @@ class LogHistogram:
             self._flush()
 
     def extend(self, values: Iterable[float]) -> None:
-        for value in values:
-            self.add(value)
+        """Add many values at once (vectorised: no Python call per value)."""
+        self._flush()
+        if isinstance(values, np.ndarray):
+            self._fold(values.astype(float, copy=False).ravel())
+        elif isinstance(values, list):
+            self._fold(np.fromiter(values, float, len(values)))
+        else:
+            self._fold(np.fromiter(values, float))
 
     def _flush(self) -> None:
-        if not self._buffer:
+        if self._buffer:
+            values = np.fromiter(self._buffer, float, len(self._buffer))
+            self._buffer = []
+            self._fold(values)
+
+    def _fold(self, values: np.ndarray) -> None:
+        if not len(values):
             return
-        values = np.asarray(self._buffer, dtype=float)
-        self._buffer = []
-        if (values < 0).any() or not np.isfinite(values).all():
+        low, high = float(values.min()), float(values.max())
+        if not (low >= 0 and high < math.inf):  # also false for NaN
             raise ValueError("LogHistogram takes finite values >= 0")
         self.count += len(values)
         self.total += float(values.sum())
-        self.maximum = max(self.maximum, float(values.max()))
-        positive = values[values > 0]
+        self.maximum = max(self.maximum, high)
+        positive = values[values > 0] if low == 0 else values.copy()
         self.zeros += len(values) - len(positive)
-        index = np.floor(np.log(np.maximum(positive, _SMALLEST) / _SMALLEST) / _LOG_GROWTH).astype(np.int64)
+        # index = floor(log(max(x, smallest) / smallest) / log growth), computed in place
+        np.maximum(positive, _SMALLEST, out=positive)
+        positive /= _SMALLEST
+        np.log(positive, out=positive)
+        positive /= _LOG_GROWTH
+        index = positive.astype(np.int64)  # values are >= 0 here, so truncation is floor
         np.minimum(index, _BUCKETS - 1, out=index)
         self._counts += np.bincount(index, minlength=_BUCKETS)
 

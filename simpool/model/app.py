@@ -60,9 +60,9 @@ class Instance:
         self.pools.append(db)
         return db
 
-    def request_done(self) -> None:
-        self.in_flight -= 1
-        if self.retiring and self.in_flight == 0 and self.db is not None:
+    def close_if_idle(self) -> None:
+        """A retiring instance closes its pool once no request is in flight."""
+        if self.in_flight == 0 and self.db is not None:
             self.db.close()
 
     def retire(self) -> None:
@@ -70,8 +70,7 @@ class Instance:
         shutdown, then ``db.Close``)."""
         self.accepting = False
         self.retiring = True
-        if self.in_flight == 0 and self.db is not None:
-            self.db.close()
+        self.close_if_idle()
 
     def prune_pools(self) -> None:
         """Fold closed pools with nothing open into the totals (pool-per-request mode)."""
@@ -114,11 +113,12 @@ class Request:
         "conn", "attempt", "asked_at", "wait", "leak",
     )
 
-    def __init__(self, app: Any, instance: Instance, request_id: int, arrival: float,
-                 deadline: float, demands: list[float], leak: bool):
+    def __init__(self, app: Any, instance: Instance, db: DB, request_id: int, arrival: float,
+                 deadline: float, demands: tuple[float, ...], leak: bool):
         self.app = app
         self.instance = instance
-        self.db: DB | None = None
+        self.db = db
+        """The instance's pool, or this request's own (``pool_per_request``)."""
         self.id = request_id
         self.arrival = arrival
         self.deadline = deadline
@@ -126,18 +126,13 @@ class Request:
         self.query_index = 0
         self.conn: Any = None
         self.attempt = 0
-        self.asked_at = 0.0
+        self.asked_at = arrival
         self.wait = 0.0
         """Seconds spent getting connections (pool wait, dials and retries)."""
         self.leak = leak
 
     def __repr__(self) -> str:
         return f"Request(id={self.id}, instance={self.instance.name!r}, arrival={self.arrival:g})"
-
-    def start(self) -> None:
-        instance = self.instance
-        self.db = instance.new_pool() if instance.pool_per_request else instance.db
-        self._acquire()
 
     # --------------------------------------------------------------- getting a conn (Rule 7)
 
@@ -149,9 +144,11 @@ class Request:
     def conn_ready(self, dc: Any, err: DriverError | None) -> None:
         """The pool's answer to one attempt of ``DB.retry``."""
         if err is None:
-            self.wait += self.app.env._now - self.asked_at
+            app = self.app
+            self.wait += app.env._now - self.asked_at
             self.conn = dc
-            self._run_query()
+            # NOTE: _run_query inlined for performance (every request).
+            app.database.execute(dc.session, self.demands[self.query_index], self.deadline, Request.query_done, self)
         elif err is ERR_BAD_CONN:
             self._retry_bad_conn()
         else:
@@ -246,7 +243,9 @@ class Request:
         if instance.pool_per_request:
             self.db.close()  # defer db.Close()
         self.app.recorder.request_done(self, err)
-        instance.request_done()
+        instance.in_flight -= 1
+        if instance.retiring:
+            instance.close_if_idle()
 
 
 def _end_leak(call: Any) -> None:
@@ -278,14 +277,18 @@ class App:
         """A request arrives at ``instance``: draw its queries and pitfalls now, in arrival
         order, so that pool settings cannot reshuffle them (common random numbers)."""
         self._next_id += 1
-        if service is None:
-            demands = [self.query() for _ in range(self.queries)]
+        if service is not None:
+            demands = (service,) * self.queries
+        elif self.queries == 1:
+            demands = (self.query(),)
         else:
-            demands = [service] * self.queries
+            demands = tuple([self.query() for _ in range(self.queries)])
         leak = self.leak_fraction > 0 and self._coin() < self.leak_fraction
-        limit = self.timeout if timeout is None else timeout
-        deadline = arrival + limit if limit > 0 and not self.no_deadline else INF
+        if timeout is None:
+            timeout = self.timeout
+        deadline = arrival + timeout if timeout > 0 and not self.no_deadline else INF
         instance.in_flight += 1
-        request = Request(self, instance, self._next_id, arrival, deadline, demands, leak)
-        request.start()
+        db = instance.new_pool() if instance.pool_per_request else instance.db
+        request = Request(self, instance, db, self._next_id, arrival, deadline, demands, leak)
+        db.conn(request, CACHED_OR_NEW, deadline)  # the first attempt of DB.retry (Rule 7.1)
         return request

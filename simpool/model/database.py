@@ -22,7 +22,10 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from heapq import heappush
 from typing import Any
+
+from simpy.events import NORMAL
 
 from ..scenario import DatabaseSpec, NetworkSpec
 from .errors import (
@@ -33,7 +36,7 @@ from .errors import (
     PG_RESERVED_SUPERUSER,
     PG_TOO_MANY_CLIENTS,
 )
-from .events import INF, call_later
+from .events import INF, Call, call_later
 
 DialCallback = Callable[[Any, "Session | None", Any], None]
 QueryCallback = Callable[[Any, Any], None]
@@ -44,9 +47,16 @@ class Session:
 
     ``dead`` means the client can no longer use it (the server killed it, or a middlebox
     dropped the flow); ``holds_slot`` whether it still counts against ``max_connections``.
+
+    A session runs one query at a time (``busy``). A *plain* query (see
+    :meth:`Database.execute`) cannot be queued or cancelled, so its end needs no record of
+    its own: the session is put on the schedule as that event (``callbacks`` and ``_ok``
+    are SimPy's event protocol), with the reply to send in ``query_callback`` and
+    ``query_token``.
     """
 
-    __slots__ = ("id", "dead", "holds_slot", "busy", "client_gone", "last_active", "dropped")
+    __slots__ = ("id", "dead", "holds_slot", "busy", "client_gone", "last_active", "dropped",
+                 "callbacks", "_ok", "query_callback", "query_token")
 
     def __init__(self, session_id: int, now: float):
         self.id = session_id
@@ -56,15 +66,26 @@ class Session:
         self.client_gone = False
         self.last_active = now
         self.dropped = False
+        self.callbacks: Any = None
+        self._ok = True
+        self.query_callback: QueryCallback | None = None
+        self.query_token: Any = None
 
     def __repr__(self) -> str:
         return f"Session(id={self.id}, dead={self.dead}, holds_slot={self.holds_slot}, busy={self.busy})"
 
 
-class _Query:
+class _Query(Call):
+    """One query sent on a session; also the event of its end, put on the schedule when
+    it gets a core (``callbacks`` is the database's ``_finish``)."""
+
     __slots__ = ("session", "demand", "deadline", "callback", "token", "state", "timer")
 
-    def __init__(self, session: Session, demand: float, deadline: float, callback: QueryCallback, token: Any):
+    def __init__(self, on_finish: tuple[Callable[[Any], None]], session: Session, demand: float,
+                 deadline: float, callback: QueryCallback, token: Any):
+        # NOTE: Call.__init__ inlined (``value`` is unused), for performance.
+        self.callbacks = on_finish
+        self._ok = True
         self.session = session
         self.demand = demand
         self.deadline = deadline
@@ -72,6 +93,9 @@ class _Query:
         self.token = token
         self.state = "queued"
         self.timer: Any = None
+
+    def __repr__(self) -> str:
+        return f"_Query(session={self.session.id}, demand={self.demand:g}, state={self.state!r})"
 
 
 class Database:
@@ -112,6 +136,11 @@ class Database:
         self._idle_drop = 0.0 if keepalive_saves else network.idle_drop
         self._orphan_timeout = network.orphan_timeout
         self._watch = min((t for t in (self._idle_timeout, self._idle_drop) if t > 0), default=0.0)
+        self._no_contention = not (self.sigma or self.kappa)
+        """A query runs for exactly its demand."""
+        self._on_finish = (self._finish,)
+        self._on_plain_finish = (self._plain_finish,)
+        """The callbacks of every query's end event (one shared tuple each)."""
 
     def __repr__(self) -> str:
         return (f"Database(flavor={self.spec.flavor!r}, connections={self.connections}/"
@@ -235,9 +264,24 @@ class Database:
         if session.dead:
             call_later(env, 0.0, self._query_refused, (callback, token))
             return
-        query = _Query(session, demand, deadline, callback, token)
+        if session.busy:
+            raise RuntimeError(f"a session runs one query at a time: {session!r}")
         session.busy = True
         self.inside += 1
+        end = env._now + demand
+        if end <= deadline and self._no_contention and (self.cores == 0 or self.running < self.cores):
+            # A plain query: a free core, no contention model, and it ends before the
+            # client's deadline. It runs for exactly its demand and nothing can stop it,
+            # so the session is its end event.
+            # NOTE: no _Query record and env.schedule inlined, for performance (the
+            # common case: one per request).
+            self.running += 1
+            session.callbacks = self._on_plain_finish
+            session.query_callback = callback
+            session.query_token = token
+            heappush(env._queue, (end, NORMAL, next(env._eid), session))
+            return
+        query = _Query(self._on_finish, session, demand, deadline, callback, token)
         if self.cores == 0 or self.running < self.cores:
             self._start(query)
         else:
@@ -251,19 +295,24 @@ class Database:
         callback(token, ERR_BAD_CONN)
 
     def _start(self, query: _Query) -> None:
+        """The query gets a core: its end goes on the schedule (and a timer for the
+        client's deadline if the end would come after it)."""
         env = self.env
+        now = env._now
         self.running += 1
         query.state = "running"
         n = self.inside
         duration = query.demand
         if n > 1 and (self.sigma or self.kappa):
             duration *= 1.0 + self.sigma * (n - 1) + self.kappa * n * (n - 1)
-        if env._now + duration > query.deadline:
-            query.timer = call_later(env, query.deadline - env._now, self._running_deadline, query)
-        call_later(env, duration, self._finish, query)
+        if now + duration > query.deadline:
+            query.timer = call_later(env, query.deadline - now, self._running_deadline, query)
+        # NOTE: env.schedule inlined, for performance.
+        heappush(env._queue, (now + duration, NORMAL, next(env._eid), query))
 
-    def _finish(self, call: Any) -> None:
-        query = call.value
+    def _finish(self, query: _Query) -> None:
+        """A query ends: its core goes to the next queued query, and the client hears
+        back unless it gave up meanwhile."""
         session = query.session
         self.running -= 1
         self.inside -= 1
@@ -271,10 +320,26 @@ class Database:
         session.last_active = self.env._now
         if session.client_gone:
             self._release_slot(session)
-        self._start_queued()
+        if self._queue:
+            self._start_queued()
         if query.state == "running":
             query.state = "done"
             query.callback(query.token, None)
+
+    def _plain_finish(self, session: Session) -> None:
+        """A plain query ends (the session was its end event): as :meth:`_finish`, for a
+        query that no client can have given up on."""
+        self.running -= 1
+        self.inside -= 1
+        session.busy = False
+        session.last_active = self.env._now
+        if session.client_gone:
+            self._release_slot(session)
+        if self._queue:
+            self._start_queued()
+        callback, token = session.query_callback, session.query_token
+        session.query_token = None
+        callback(token, None)
 
     def _start_queued(self) -> None:
         queue = self._queue

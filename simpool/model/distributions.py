@@ -1,13 +1,15 @@
 """Samplers built from the scenario's distribution specs, each on its own random stream.
 
 Values are drawn from numpy in chunks and handed out one at a time: the sequence is the
-same as drawing one by one from the same stream, but costs a list index per value.
+same as drawing one by one from the same stream, but costs a ``next`` per value.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
@@ -22,27 +24,23 @@ from ..scenario import (
 CHUNK = 4096
 
 
-class Sampler:
-    """Callable returning the next value of a distribution (seconds)."""
+class Sampler(partial):
+    """Callable returning the next value of a distribution (seconds).
 
-    __slots__ = ("_draw", "_buffer", "_pos", "mean", "name")
+    ``draw(n)`` is asked for ``CHUNK`` values whenever the previous chunk is used up
+    (never before the first call), and the values are handed out in order.
+    """
 
-    def __init__(self, draw: Callable[[int], np.ndarray], mean: float, name: str):
-        self._draw = draw
-        self._buffer: list[float] = []
-        self._pos = 0
+    # NOTE: a ``partial(next, values)`` over a chained iterator of the chunks, for
+    # performance: calling it runs no Python frame (one or more draws per request).
+
+    def __new__(cls, draw: Callable[[int], np.ndarray], mean: float, name: str) -> Sampler:
+        chunks = iter(lambda: draw(CHUNK).tolist(), None)  # endless and lazy
+        self = super().__new__(cls, next, itertools.chain.from_iterable(chunks))
         self.mean = mean
         """The distribution's mean, for theory checks."""
         self.name = name
-
-    def __call__(self) -> float:
-        pos = self._pos
-        buffer = self._buffer
-        if pos == len(buffer):
-            buffer = self._buffer = self._draw(CHUNK).tolist()
-            pos = 0
-        self._pos = pos + 1
-        return buffer[pos]
+        return self
 
     def __repr__(self) -> str:
         return f"Sampler({self.name}, mean={self.mean:g})"

@@ -70,10 +70,11 @@ class Fleet:
             instance = self._by_hint(hint)
         else:
             serving = self.serving
-            if self._next >= len(serving):
-                self._next = 0
-            instance = serving[self._next]
-            self._next += 1
+            turn = self._next
+            if turn >= len(serving):
+                turn = 0
+            instance = serving[turn]
+            self._next = turn + 1
         self.app.handle(instance, self.env._now, service, timeout)
 
     def _by_hint(self, hint: Any) -> Instance:

@@ -50,6 +50,7 @@ class DB:
         self.env = env
         self.connector = connector
         self.profile = profile
+        self._newest_first = profile.idle_pick == "newest"
         self.name = name
         self.free_conn: list[DriverConn] = []
         """Idle conns, oldest return first (Go: ``freeConn``)."""
@@ -172,16 +173,17 @@ class DB:
         free = self.free_conn
         if strategy == CACHED_OR_NEW and free:
             # Rule 2 step 3: newest first (Go >= 1.18, "lowest idle time"), oldest first before.
-            dc = free.pop() if self.profile.idle_pick == "newest" else free.pop(0)
+            dc = free.pop() if self._newest_first else free.pop(0)
             dc.in_use = True
             self._out += 1
-            if dc.expired(self.max_lifetime, now):
+            if self.max_lifetime > 0 and dc.expired(self.max_lifetime, now):
                 self.max_lifetime_closed += 1
                 self.close_conn(dc)
                 caller.conn_ready(None, ERR_BAD_CONN)
                 return
             # Idle time is deliberately not checked here (Rule 2 step 3): only the cleaner does.
-            if self._reset_session_fails(dc):
+            # NOTE: _reset_session_fails(dc) inlined for performance (every reuse).
+            if dc.need_reset and dc.session.dead:
                 self.close_conn(dc)
                 caller.conn_ready(None, ERR_BAD_CONN)
                 return
@@ -283,7 +285,7 @@ class DB:
         if not dc.in_use:
             raise RuntimeError(f"sql: connection returned that was never out: {dc!r}")
         now = self.env._now
-        if not bad and dc.expired(self.max_lifetime, now):
+        if not bad and self.max_lifetime > 0 and dc.expired(self.max_lifetime, now):
             self.max_lifetime_closed += 1
             bad = True
         dc.in_use = False
@@ -304,17 +306,22 @@ class DB:
             return False
         if self.max_open > 0 and self.num_open > self.max_open:
             return False
-        req = self.conn_requests.take() if len(self.conn_requests) else None
-        if req is not None:
+        waiters = self.conn_requests
+        if waiters:
+            req = waiters.take()
             if err is None:
                 dc.in_use = True
                 self._out += 1
             self._deliver(req, dc, err)
             return True
         if err is None:
-            if self.max_idle_conns_locked() > len(self.free_conn):
-                self.free_conn.append(dc)
-                self.start_cleaner_locked()
+            free = self.free_conn
+            if self.max_idle_conns_locked() > len(free):
+                free.append(dc)
+                # NOTE: start_cleaner_locked() inlined for performance (every return);
+                # numOpen > 0 here, since dc is open.
+                if (self.max_lifetime > 0 or self.max_idle_time > 0) and not self.cleaner.running:
+                    self.cleaner.start()
                 return True
             self.max_idle_closed += 1
         return False
@@ -382,21 +389,9 @@ class DB:
         """Rule 9 (``DB.Stats``, sql.go:1215). ``InUse = numOpen − len(freeConn)``, so pending
         dials count as in use."""
         idle = len(self.free_conn)
-        return DBStats(
-            max_open_connections=self.max_open,
-            open_connections=self.num_open,
-            in_use=self.num_open - idle,
-            idle=idle,
-            wait_count=self.wait_count,
-            wait_duration=self.wait_duration,
-            max_idle_closed=self.max_idle_closed,
-            max_idle_time_closed=self.max_idle_time_closed,
-            max_lifetime_closed=self.max_lifetime_closed,
-            dials=self.dials,
-            failed_dials=self.failed_dials,
-            handshake_s=self.handshake_s,
-            peak_open=self.peak_open,
-        )
+        counters = {name: getattr(self, name) for name in COUNTER_FIELDS}
+        return DBStats(max_open_connections=self.max_open, open_connections=self.num_open,
+                       in_use=self.num_open - idle, idle=idle, peak_open=self.peak_open, **counters)
 
     def check_invariants(self) -> None:
         """Raise ``RuntimeError`` if the books stop balancing: ``numOpen`` = idle + out +

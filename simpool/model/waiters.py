@@ -40,20 +40,29 @@ class ConnRequest:
         return f"ConnRequest(caller={self.caller!r}, wait_start={self.wait_start:g})"
 
 
-class RandomWaiters:
-    """Go ≥ 1.23: ``connRequestSet`` (sql.go:3667). Rule 3.3: a freed conn goes to a
-    uniformly random waiter; ``deleteIndex`` swaps the last element into the hole."""
+class RandomWaiters(list):
+    """Go ≥ 1.23: ``connRequestSet`` (sql.go:3667), a slice of waiters. Rule 3.3: a freed
+    conn goes to a uniformly random waiter; ``deleteIndex`` swaps the last element into
+    the hole.
+
+    Like Go's set, it *is* the slice (a ``list`` of :class:`ConnRequest`); only the methods
+    below change it.
+    """
+
+    # NOTE: a list subclass, for performance: ``len`` and truth tests on it run no Python
+    # frame, and the pool asks "any waiters?" on every return.
+    __slots__ = ("_uniform",)
 
     def __init__(self, uniform: Uniform):
-        self._items: list[ConnRequest] = []
+        super().__init__()
         self._uniform = uniform
 
-    def __len__(self) -> int:
-        return len(self._items)
+    def __repr__(self) -> str:
+        return f"RandomWaiters({len(self)} waiting)"
 
     def add(self, req: ConnRequest) -> None:
-        req.slot = len(self._items)
-        self._items.append(req)
+        req.slot = len(self)
+        self.append(req)
 
     def delete(self, req: ConnRequest) -> bool:
         """Go: ``connRequestSet.Delete`` — false if the request was already taken."""
@@ -64,27 +73,26 @@ class RandomWaiters:
 
     def take(self) -> ConnRequest | None:
         """Go: ``TakeRandom`` — ``rand.IntN(len)``, uniform."""
-        items = self._items
-        if not items:
+        if not self:
             return None
-        pick = int(self._uniform() * len(items))
-        req = items[pick]
+        pick = int(self._uniform() * len(self))
+        req = self[pick]
         self._delete_index(pick)
         return req
 
     def drain(self) -> list[ConnRequest]:
         """Go: ``CloseAndRemoveAll`` — every waiter, removed."""
-        items, self._items = self._items, []
+        items = self[:]
+        self.clear()
         for req in items:
             req.slot = None
         return items
 
     def _delete_index(self, index: int) -> None:
-        items = self._items
-        items[index].slot = None
-        last = items.pop()
-        if index < len(items):
-            items[index] = last
+        self[index].slot = None
+        last = self.pop()
+        if index < len(self):
+            self[index] = last
             last.slot = index
 
 

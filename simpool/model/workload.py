@@ -6,10 +6,13 @@ event per process, so the schedule holds a handful of arrival events, not millio
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
+from heapq import heappush
 from typing import Any
 
 import numpy as np
+from simpy.events import NORMAL
 
 from ..scenario import (
     DiurnalArrivals,
@@ -18,7 +21,7 @@ from ..scenario import (
     SpikeArrivals,
     TraceArrivals,
 )
-from .events import call_later
+from .events import Call, push
 
 CHUNK = 4096
 
@@ -83,30 +86,39 @@ def arrival_chunks(spec: Any, rng: np.random.Generator, end: float) -> Iterator[
     else:
         raise TypeError(f"unknown arrival spec {spec!r}")
     for chunk in chunks:
-        yield [(t, None, None, None) for t in chunk.tolist()]
+        # NOTE: tuples built by zip (in C) rather than a comprehension, for performance.
+        none = itertools.repeat(None)
+        yield list(zip(chunk.tolist(), none, none, none, strict=False))  # none is endless
 
 
 class ArrivalProcess:
-    """Feeds one arrival process's requests to ``dispatch(arrival)`` at their times."""
+    """Feeds one arrival process's requests to ``dispatch(arrival)`` at their times.
+
+    Each arrival is scheduled at its own time (the chunks are in time order), so a
+    request's arrival time is exactly the one drawn or replayed. Only the next arrival is
+    on the schedule, and one :class:`Call` serves them all: it is re-armed as it fires.
+    """
 
     def __init__(self, env: Any, chunks: Iterator[list[Arrival]], dispatch: Any):
         self.env = env
-        self._chunks = chunks
+        self._arrivals = itertools.chain.from_iterable(chunks)
         self._dispatch = dispatch
-        self._batch: list[Arrival] = []
-        self._pos = 0
-        self._schedule_next()
+        self._on_arrival = (self._arrive,)
+        first = next(self._arrivals, None)
+        if first is not None:
+            push(env, max(first[0], env._now), Call(self._on_arrival, first))
 
-    def _schedule_next(self) -> None:
-        if self._pos == len(self._batch):
-            self._batch = next(self._chunks, [])
-            self._pos = 0
-            if not self._batch:
-                return
-        arrival = self._batch[self._pos]
-        self._pos += 1
-        call_later(self.env, max(0.0, arrival[0] - self.env._now), self._arrive, arrival)
-
-    def _arrive(self, call: Any) -> None:
-        self._schedule_next()
-        self._dispatch(call.value)
+    def _arrive(self, call: Call) -> None:
+        arrival = call.value
+        following = next(self._arrivals, None)
+        if following is not None:
+            # NOTE: the fired Call is re-armed rather than a new one made, and
+            # env.schedule is inlined, for performance (one arrival per request).
+            call.callbacks = self._on_arrival
+            call.value = following
+            env = self.env
+            at = following[0]
+            if at < env._now:  # never in the past (chunks are sorted; this is a guard)
+                at = env._now
+            heappush(env._queue, (at, NORMAL, next(env._eid), call))
+        self._dispatch(arrival)
