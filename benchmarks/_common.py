@@ -39,7 +39,8 @@ def mmc_scenario(requests: int, *, servers: int = SERVERS, rate: float = RATE, s
         "database": {"handshake": "0", "cores": 0, "max_connections": 1000,
                      "query": {"dist": "exponential", "mean": f"{MEAN_SERVICE * 1e3:g}ms"}},
         "fleet": {"instances": 1, "pool": {"max_open": servers, "max_idle": servers, **pool}},
-        "workload": {"arrivals": [{"kind": "poisson", "rate": f"{rate:g}/s"}], "request": {"timeout": "0"}},
+        "workload": {"arrivals": [{"kind": "poisson", "rate": f"{rate:g}/s"}],
+                     "request": {"queries": 1, "transaction": False, "think": "0", "timeout": "0"}},
     })
 
 

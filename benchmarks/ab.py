@@ -30,7 +30,8 @@ def scenario(requests: int, rate: float = 2000.0) -> dict:
             "database": {"handshake": "0", "cores": 0, "max_connections": 1000,
                          "query": {"dist": "exponential", "mean": "10ms"}},
             "fleet": {"instances": 1, "pool": {"max_open": 25, "max_idle": 25}},
-            "workload": {"arrivals": [{"kind": "poisson", "rate": f"{rate:g}/s"}], "request": {"timeout": "0"}}}
+            "workload": {"arrivals": [{"kind": "poisson", "rate": f"{rate:g}/s"}],
+                         "request": {"queries": 1, "transaction": False, "think": "0", "timeout": "0"}}}
 
 
 def main() -> int:

@@ -30,7 +30,8 @@ def _pitfall(requests: int, kind: str) -> dict:
             "database": {"handshake": "1ms", "max_connections": 100,
                          "query": {"dist": "exponential", "mean": "10ms"}},
             "fleet": {"instances": 1, "pool": {"max_open": 25, "max_idle": 25}},
-            "workload": {"arrivals": [{"kind": "poisson", "rate": f"{RATE:g}/s"}], "request": {"timeout": "1s"}}}
+            "workload": {"arrivals": [{"kind": "poisson", "rate": f"{RATE:g}/s"}],
+                         "request": {"queries": 1, "transaction": False, "think": "0", "timeout": "1s"}}}
     if kind == "pool-per-request":
         base["pitfalls"] = {"pool_per_request": True}
         base["fleet"]["pool"] = {"max_open": 0, "max_idle": 2}

@@ -23,7 +23,7 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-from _common import RATE, machine, mmc_scenario
+from _common import machine, mmc_scenario
 
 import simpool
 from simpool.engine import run_replication
@@ -65,11 +65,7 @@ def by_pool(tasks: list[tuple[int, int, int]], jobs: int) -> tuple[list[float], 
 
 
 def by_sweep(points: int, replications: int, requests: int, jobs: int) -> list[float]:
-    scenario = {"duration": f"{requests / RATE}s", "warmup": "0", "seed": 1,
-                "database": {"handshake": "0", "cores": 0, "max_connections": 1000,
-                             "query": {"dist": "exponential", "mean": "10ms"}},
-                "fleet": {"instances": 1, "pool": {"max_open": 25, "max_idle": 25}},
-                "workload": {"arrivals": [{"kind": "poisson", "rate": f"{RATE:g}/s"}], "request": {"timeout": "0"}}}
+    scenario = mmc_scenario(requests)
     axes = {"fleet.pool.max_open": f"21..{20 + points}"}
     result = simpool.sweep(scenario, axes, replications=replications, jobs=jobs)
     return [row.get("wait_ms.mean") for row in result.rows]
