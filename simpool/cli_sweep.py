@@ -27,7 +27,7 @@ from rich.progress import (
 from rich.text import Text
 
 from .catalog import resolve_scenario
-from .cli_common import SetOption, exit_codes, folder_name, parse_sets, stderr
+from .cli_common import ScenarioArg, SetOption, exit_codes, folder_name, parse_sets, stderr
 from .exceptions import ScenarioError, SimpoolError
 from .sweep_axes import Axis, grid_size, label, parse_values
 
@@ -51,8 +51,7 @@ VALUES_HELP = "Values: 10..50, 10..50:5, 2,5,10, 0,30m,1h, or default (Go's defa
 
 
 def sweep_command(
-    scenario: Annotated[str | None, typer.Argument(
-        help="Scenario file or bundled name; the built-in default when omitted.", show_default=False)] = None,
+    scenario: ScenarioArg = None,
     *,
     max_open: Annotated[str | None, typer.Option("--max-open", help=f"Sweep SetMaxOpenConns. {VALUES_HELP}",
                                                  show_default=False)] = None,

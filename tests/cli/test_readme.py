@@ -70,6 +70,15 @@ def test_every_run_option_is_in_the_cli_reference():
                 assert f"`{opt}" in reference, opt
 
 
+def test_every_sweep_option_is_in_the_cli_reference():
+    command = typer.main.get_command(app).commands["sweep"]
+    reference = README[README.index("## Command line"):README.index("### Results")]
+    for param in command.params:
+        for opt in param.opts:
+            if opt.startswith("--") and opt != "--help":
+                assert f"`{opt}" in reference, opt
+
+
 def test_every_bundled_scenario_is_listed():
     for item in bundled_scenarios():
         assert f"| `{item.name}` |" in README
