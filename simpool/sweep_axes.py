@@ -16,10 +16,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import yaml
-from pydantic import BaseModel
 
 from .exceptions import ScenarioError
-from .scenario import Scenario
+from .scenario import field_default
 from .units import format_duration, parse_duration
 
 DEFAULT = "default"
@@ -187,43 +186,3 @@ def _range_numbers(parts: list[str]) -> tuple[str | None, list[Decimal]]:
         return "duration", [Decimal(round(parse_duration(p) * 1e9)) / Decimal(10**9) for p in parts]
     except ValueError:
         return None, []
-
-
-# ---------------------------------------------------------------------------- defaults
-
-
-def field_default(path: str) -> Any:
-    """The built-in default of the scenario field at ``path``, as YAML-ready data.
-
-    Raises:
-        ScenarioError: when the path runs through a list of mixed kinds (arrivals), whose
-            fields have no single default.
-    """
-    model: Any = Scenario
-    parts = path.split(".")
-    for i, part in enumerate(parts):
-        if part.isdigit():
-            continue
-        fields = {**model.model_fields, **{f.alias: f for f in model.model_fields.values() if f.alias}}
-        if part not in fields:
-            raise ScenarioError(f"unknown field {part!r}", field=path)
-        info = fields[part]
-        if i == len(parts) - 1:
-            if info.is_required():
-                break
-            default = info.get_default(call_default_factory=True)
-            if isinstance(default, BaseModel):
-                return default.model_dump(mode="json", by_alias=True)
-            return default
-        model = _single_model(info.annotation)
-        if model is None:
-            break
-    raise ScenarioError("this field has no single built-in default; give a value instead of 'default'", field=path)
-
-
-def _single_model(annotation: Any) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    args = [a for a in getattr(annotation, "__args__", ()) if a is not type(None)]
-    models = [m for m in (_single_model(a) for a in args) if m is not None]
-    return models[0] if len(models) == 1 else None

@@ -24,6 +24,22 @@ _RATE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*/\s*(s|sec|sec
 _RATE_UNIT = {"s": 1.0, "sec": 1.0, "second": 1.0, "min": 60.0, "minute": 60.0, "h": 3600.0, "hour": 3600.0}
 
 
+def _unit_text(value: object, what: str, example: str, with_unit: str) -> str | None:
+    """The stripped text of a value that needs a unit, or None for a bare zero (the one
+    number allowed without one); anything else that is not text, or is negative, is an
+    error quoting it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"expected a {what} such as {example} (not {value!r})")
+    if not isinstance(value, str):
+        if value == 0:
+            return None
+        raise ValueError(f"missing unit in {what} {value!r}: write e.g. {with_unit.format(v=value)}")
+    text = value.strip()
+    if text.startswith("-"):
+        raise ValueError(f"{what} must not be negative (not {value!r})")
+    return text
+
+
 def parse_duration(value: object) -> float:
     """Seconds from a Go duration string (``time.ParseDuration`` syntax, no sign).
 
@@ -33,19 +49,9 @@ def parse_duration(value: object) -> float:
     Raises:
         ValueError: with a message that quotes the bad value.
     """
-    if isinstance(value, bool):
-        raise ValueError(f"expected a duration such as '250ms' or '1h30m' (not {value!r})")
-    if isinstance(value, (int, float)):
-        if value == 0:
-            return 0.0
-        raise ValueError(f"missing unit in duration {value!r}: write e.g. '{value}s' or '{value}ms'")
-    if not isinstance(value, str):
-        raise ValueError(f"expected a duration such as '250ms' or '1h30m' (not {value!r})")
-    text = value.strip()
-    if text in ("0", "0.0", "+0"):
+    text = _unit_text(value, "duration", "'250ms' or '1h30m'", "'{v}s' or '{v}ms'")
+    if text is None or text in ("0", "0.0", "+0"):
         return 0.0
-    if text.startswith("-"):
-        raise ValueError(f"duration must not be negative (not {value!r})")
     if text.startswith("+"):
         text = text[1:]
     pos, total = 0, 0.0
@@ -98,19 +104,9 @@ def parse_rate(value: object) -> float:
     Raises:
         ValueError: with a message that quotes the bad value.
     """
-    if isinstance(value, bool):
-        raise ValueError(f"expected a rate such as '800/s' or '48000/min' (not {value!r})")
-    if isinstance(value, (int, float)):
-        if value == 0:
-            return 0.0
-        raise ValueError(f"missing unit in rate {value!r}: write e.g. '{value}/s'")
-    if not isinstance(value, str):
-        raise ValueError(f"expected a rate such as '800/s' or '48000/min' (not {value!r})")
-    text = value.strip()
-    if text == "0":
+    text = _unit_text(value, "rate", "'800/s' or '48000/min'", "'{v}/s'")
+    if text is None or text == "0":
         return 0.0
-    if text.startswith("-"):
-        raise ValueError(f"rate must not be negative (not {value!r})")
     match = _RATE.match(text)
     if match is None:
         raise ValueError(f"invalid rate {value!r}: expected e.g. '800/s', '48000/min' or '100/h'")

@@ -6,12 +6,12 @@ from simpool.exceptions import ScenarioError
 from simpool.sweep_axes import (
     DEFAULT,
     Axis,
-    field_default,
     grid,
     grid_size,
     make_axes,
     parse_values,
 )
+from simpool.scenario import field_default
 from simpool.sweep_run import grid_values
 
 

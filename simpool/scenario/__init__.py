@@ -28,7 +28,7 @@ from .distributions import (
     LognormalDist,
     UniformDist,
 )
-from .loading import apply_overrides, load_scenario, parse_yaml, validate_scenario
+from .loading import apply_overrides, field_default, load_scenario, parse_yaml, validate_scenario
 from .sections import (
     FLAVOR_DEFAULTS,
     AutoscaleSpec,
@@ -49,5 +49,5 @@ __all__ = [
     "DiurnalArrivals", "Distribution", "Duration", "EmpiricalDist", "ExponentialDist", "FLAVOR_DEFAULTS",
     "FleetSpec", "LognormalDist", "NetworkSpec", "OnOffArrivals", "PitfallsSpec", "PoissonArrivals",
     "PoolSpec", "Rate", "RequestSpec", "Scenario", "Spec", "SpikeArrivals", "TraceArrivals",
-    "UniformDist", "WorkloadSpec", "apply_overrides", "load_scenario", "parse_yaml", "validate_scenario",
+    "UniformDist", "WorkloadSpec", "apply_overrides", "field_default", "load_scenario", "parse_yaml", "validate_scenario",
 ]

@@ -159,7 +159,7 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any], *, source: 
 def _field_model(model: Any, part: str) -> Any:
     if model is None:
         return None
-    fields = {**model.model_fields, **{f.alias: f for f in model.model_fields.values() if f.alias}}
+    fields = _fields(model)
     return _submodel(fields[part].annotation) if part in fields else None
 
 
@@ -188,10 +188,43 @@ def _check_override_path(parts: list[str], dotted: str) -> None:
             return
         if part.isdigit():
             continue
-        fields = {**model.model_fields, **{f.alias: f for f in model.model_fields.values() if f.alias}}
+        fields = _fields(model)
         if part not in fields:
             raise ScenarioError(_unknown_key_message(part, _field_names(model)), field=dotted)
         model = _submodel(fields[part].annotation)
+
+
+def _fields(model: type[BaseModel]) -> dict[str, Any]:
+    """A model's fields by name and by alias (``for`` is ``for_``)."""
+    return {**model.model_fields, **{f.alias: f for f in model.model_fields.values() if f.alias}}
+
+
+def field_default(path: str) -> Any:
+    """The built-in default of the scenario field at ``path``, as YAML-ready data (what
+    ``default`` means in a sweep).
+
+    Raises:
+        ScenarioError: for an unknown field, or a path through a list of mixed kinds
+            (arrivals), whose fields have no single default.
+    """
+    model: Any = Scenario
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        if part.isdigit():
+            continue
+        fields = _fields(model)
+        if part not in fields:
+            raise ScenarioError(_unknown_key_message(part, _field_names(model)), field=path)
+        info = fields[part]
+        if i == len(parts) - 1:
+            if info.is_required():
+                break
+            default = info.get_default(call_default_factory=True)
+            return default.model_dump(mode="json", by_alias=True) if isinstance(default, BaseModel) else default
+        model = _submodel(info.annotation)
+        if model is None:
+            break
+    raise ScenarioError("this field has no single built-in default; give a value instead of 'default'", field=path)
 
 
 def _submodel(annotation: Any) -> Any:
@@ -250,7 +283,7 @@ def _model_at(loc: list[str]) -> Any:
             continue
         if part.isdigit() or part.startswith("function-"):
             continue
-        fields = {**model.model_fields, **{f.alias: f for f in model.model_fields.values() if f.alias}}
+        fields = _fields(model)
         if part not in fields:
             return None
         model = _submodel(fields[part].annotation) or model
