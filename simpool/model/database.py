@@ -313,22 +313,15 @@ class Database:
     def _finish(self, query: _Query) -> None:
         """A query ends: its core goes to the next queued query, and the client hears
         back unless it gave up meanwhile."""
-        session = query.session
-        self.running -= 1
-        self.inside -= 1
-        session.busy = False
-        session.last_active = self.env._now
-        if session.client_gone:
-            self._release_slot(session)
-        if self._queue:
-            self._start_queued()
+        self._plain_finish(query.session, callback=False)
         if query.state == "running":
             query.state = "done"
             query.callback(query.token, None)
 
-    def _plain_finish(self, session: Session) -> None:
-        """A plain query ends (the session was its end event): as :meth:`_finish`, for a
-        query that no client can have given up on."""
+    def _plain_finish(self, session: Session, callback: bool = True) -> None:
+        """A query ends on ``session``: its core goes to the next queued query, and the
+        session's slot goes if its client has gone. A plain query (the session was its end
+        event, no client can have given up on it) also calls its client back here."""
         self.running -= 1
         self.inside -= 1
         session.busy = False
@@ -337,9 +330,10 @@ class Database:
             self._release_slot(session)
         if self._queue:
             self._start_queued()
-        callback, token = session.query_callback, session.query_token
-        session.query_token = None
-        callback(token, None)
+        if callback:
+            on_done, token = session.query_callback, session.query_token
+            session.query_token = None
+            on_done(token, None)
 
     def _start_queued(self) -> None:
         queue = self._queue
