@@ -38,7 +38,6 @@ class Instance:
         self._uniform = uniform
         self.pool_per_request = pool_per_request
         self.in_flight = 0
-        self.accepting = True
         self.retiring = False
         self.pools: list[DB] = []
         """Live pools: the instance's one pool, or one per in-flight request."""
@@ -68,7 +67,6 @@ class Instance:
     def retire(self) -> None:
         """Stop taking requests; close the pool once in-flight requests are done (graceful
         shutdown, then ``db.Close``)."""
-        self.accepting = False
         self.retiring = True
         self.close_if_idle()
 
