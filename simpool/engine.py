@@ -19,7 +19,7 @@ from .model.app import App
 from .model.database import Database
 from .model.distributions import make_sampler, uniform_stream
 from .model.events import Call
-from .model.fleet import Fleet
+from .model.fleet import Fleet, instance_index
 from .model.workload import ArrivalProcess, arrival_chunks
 from .recorder import Recorder
 from .result import ReplicationResult, Result
@@ -78,19 +78,12 @@ def check_consistency(scenario: Scenario) -> None:
         for t, hint, _, _ in arrivals.rows:
             if hint is None:  # no instance named: round robin
                 continue
-            index = hint if isinstance(hint, int) else _instance_index(hint)
+            index = instance_index(hint)
             if index is None or not 0 <= index < instances:
                 raise ScenarioError(
                     f"trace row at t_ms={t * 1e3:g} names instance {hint!r}, but the fleet has "
                     f"{instances} (0..{instances - 1} or app-0..app-{instances - 1})",
                     field=f"workload.arrivals.{i}.file")
-
-
-def _instance_index(hint: Any) -> int | None:
-    text = str(hint)
-    if text.startswith("app-") and text[4:].isdigit():
-        return int(text[4:])
-    return None
 
 
 def run_replication(scenario: Scenario, seed: int, index: int, *, record_requests: bool = False) -> ReplicationResult:

@@ -104,16 +104,6 @@ class LogHistogram:
         n = self.n
         return (n - self.zeros) / n if n else math.nan
 
-    def fraction_above(self, threshold: float) -> float:
-        """Share of values above ``threshold`` (to the bucket's resolution)."""
-        n = self.n
-        if not n:
-            return math.nan
-        if threshold <= 0:
-            return self.fraction_positive()
-        index = int(math.floor(math.log(max(threshold, _SMALLEST) / _SMALLEST) / _LOG_GROWTH))
-        return float(self._counts[index + 1:].sum()) / n
-
     def percentile(self, p: float) -> float:
         """The ``p``-th percentile (0-100), nearest rank, to 0.5% relative accuracy."""
         n = self.n

@@ -18,6 +18,14 @@ from .dbstats import OpenGauge
 from .events import call_later
 
 
+def instance_index(hint: Any) -> int | None:
+    """The instance a trace row names: an index (``2``) or a name (``app-2``); None if neither."""
+    if isinstance(hint, int):
+        return hint
+    text = str(hint)
+    return int(text[4:]) if text.startswith("app-") and text[4:].isdigit() else None
+
+
 class Fleet:
     """Every instance that ever ran, and the round-robin over those serving."""
 
@@ -78,10 +86,8 @@ class Fleet:
         self.app.handle(instance, self.env._now, service, timeout)
 
     def _by_hint(self, hint: Any) -> Instance:
-        """A trace's ``instance``: an index or a name (``app-2``); checked before the run."""
-        if isinstance(hint, int):
-            return self.instances[hint]
-        return self.instances[int(str(hint).removeprefix("app-"))]
+        """A trace's ``instance`` (checked before the run by ``engine.check_consistency``)."""
+        return self.instances[instance_index(hint)]
 
     # ------------------------------------------------------------------ autoscaling
 

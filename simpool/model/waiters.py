@@ -122,10 +122,6 @@ class MapWaiters:
     def __len__(self) -> int:
         return self._count
 
-    @property
-    def bucket_count(self) -> int:
-        return 1 << self._b
-
     def add(self, req: ConnRequest) -> None:
         if self._count + 1 > 8 and self._count + 1 > 13 * ((1 << self._b) // 2):
             self._grow()
