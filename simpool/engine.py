@@ -20,7 +20,7 @@ from .model.database import Database
 from .model.distributions import make_sampler, uniform_stream
 from .model.events import Call
 from .model.fleet import Fleet, instance_index
-from .model.workload import ArrivalProcess, arrival_chunks
+from .model.workload import ArrivalProcess, arrival_chunks, replay, trace_rows
 from .recorder import Recorder
 from .result import ReplicationResult, Result
 from .scenario import Scenario, TraceArrivals
@@ -120,7 +120,11 @@ class Simulation:
                            pool_per_request=pitfalls.pool_per_request)
         for i, spec in enumerate(scenario.workload.arrivals):
             chunks = arrival_chunks(spec, streams.rng("arrivals", i), scenario.duration)
-            ArrivalProcess(env, chunks, self.fleet.dispatch)
+            if isinstance(spec, TraceArrivals):
+                dispatch = replay(trace_rows(spec, scenario.duration), self.fleet.dispatch_row)
+            else:
+                dispatch = self.fleet.dispatch
+            ArrivalProcess(env, chunks, dispatch)
         recorder.start_sampling(self.fleet, self.database, scenario.step, scenario.duration)
         if scenario.warmup > 0:
             # URGENT: the warm-up ends before anything else that happens at that instant, so

@@ -3,6 +3,7 @@
 import pytest
 
 from simpool.exceptions import ScenarioError
+from simpool.scenario import field_default
 from simpool.sweep_axes import (
     DEFAULT,
     Axis,
@@ -11,7 +12,6 @@ from simpool.sweep_axes import (
     make_axes,
     parse_values,
 )
-from simpool.scenario import field_default
 from simpool.sweep_run import grid_values
 
 

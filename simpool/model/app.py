@@ -104,7 +104,7 @@ class Instance:
 
 class Request:
     """One request's journey; it is the pool's caller (``conn_ready``) and the database's
-    query token (``query_done``)."""
+    client (``query_done``)."""
 
     __slots__ = (
         "app", "instance", "db", "id", "arrival", "deadline", "demands", "query_index",
@@ -146,7 +146,7 @@ class Request:
             self.wait += app.env._now - self.asked_at
             self.conn = dc
             # NOTE: _run_query inlined for performance (every request).
-            app.database.execute(dc.session, self.demands[self.query_index], self.deadline, Request.query_done, self)
+            app.database.execute(dc.session, self.demands[self.query_index], self.deadline, self)
         elif err is ERR_BAD_CONN:
             self._retry_bad_conn()
         else:
@@ -167,8 +167,7 @@ class Request:
     # --------------------------------------------------------------- queries
 
     def _run_query(self) -> None:
-        self.app.database.execute(self.conn.session, self.demands[self.query_index], self.deadline,
-                                  Request.query_done, self)
+        self.app.database.execute(self.conn.session, self.demands[self.query_index], self.deadline, self)
 
     def query_done(self, err: DriverError | None) -> None:
         dc = self.conn
@@ -270,21 +269,27 @@ class App:
         self.no_deadline = no_deadline
         self._coin = coin
         self._next_id = 0
+        self._patience = timeout if timeout > 0 and not no_deadline else INF
+        """Seconds from arrival to the deadline of a request with the default timeout."""
 
-    def handle(self, instance: Instance, arrival: float, service: float | None, timeout: float | None) -> Request:
+    def handle(self, instance: Instance, arrival: float, service: float | None = None,
+               timeout: float | None = None) -> Request:
         """A request arrives at ``instance``: draw its queries and pitfalls now, in arrival
-        order, so that pool settings cannot reshuffle them (common random numbers)."""
+        order, so that pool settings cannot reshuffle them (common random numbers).
+        ``service`` and ``timeout`` are a trace row's overrides."""
         self._next_id += 1
         if service is not None:
             demands = (service,) * self.queries
         elif self.queries == 1:
             demands = (self.query(),)
         else:
-            demands = tuple([self.query() for _ in range(self.queries)])
+            query = self.query
+            demands = tuple([query() for _ in range(self.queries)])
         leak = self.leak_fraction > 0 and self._coin() < self.leak_fraction
         if timeout is None:
-            timeout = self.timeout
-        deadline = arrival + timeout if timeout > 0 and not self.no_deadline else INF
+            deadline = arrival + self._patience
+        else:
+            deadline = arrival + timeout if timeout > 0 and not self.no_deadline else INF
         instance.in_flight += 1
         db = instance.new_pool() if instance.pool_per_request else instance.db
         request = Request(self, instance, db, self._next_id, arrival, deadline, demands, leak)

@@ -39,7 +39,6 @@ from .errors import (
 from .events import INF, Call, call_later
 
 DialCallback = Callable[[Any, "Session | None", Any], None]
-QueryCallback = Callable[[Any, Any], None]
 
 
 class Session:
@@ -51,12 +50,11 @@ class Session:
     A session runs one query at a time (``busy``). A *plain* query (see
     :meth:`Database.execute`) cannot be queued or cancelled, so its end needs no record of
     its own: the session is put on the schedule as that event (``callbacks`` and ``_ok``
-    are SimPy's event protocol), with the reply to send in ``query_callback`` and
-    ``query_token``.
+    are SimPy's event protocol), with the client to answer in ``client``.
     """
 
     __slots__ = ("id", "dead", "holds_slot", "busy", "client_gone", "last_active", "dropped",
-                 "callbacks", "_ok", "query_callback", "query_token")
+                 "callbacks", "_ok", "client")
 
     def __init__(self, session_id: int, now: float):
         self.id = session_id
@@ -68,8 +66,8 @@ class Session:
         self.dropped = False
         self.callbacks: Any = None
         self._ok = True
-        self.query_callback: QueryCallback | None = None
-        self.query_token: Any = None
+        self.client: Any = None
+        """Whom the running plain query answers (``client.query_done``)."""
 
     def __repr__(self) -> str:
         return f"Session(id={self.id}, dead={self.dead}, holds_slot={self.holds_slot}, busy={self.busy})"
@@ -79,18 +77,17 @@ class _Query(Call):
     """One query sent on a session; also the event of its end, put on the schedule when
     it gets a core (``callbacks`` is the database's ``_finish``)."""
 
-    __slots__ = ("session", "demand", "deadline", "callback", "token", "state", "timer")
+    __slots__ = ("session", "demand", "deadline", "client", "state", "timer")
 
     def __init__(self, on_finish: tuple[Callable[[Any], None]], session: Session, demand: float,
-                 deadline: float, callback: QueryCallback, token: Any):
+                 deadline: float, client: Any):
         # NOTE: Call.__init__ inlined (``value`` is unused), for performance.
         self.callbacks = on_finish
         self._ok = True
         self.session = session
         self.demand = demand
         self.deadline = deadline
-        self.callback = callback
-        self.token = token
+        self.client = client
         self.state = "queued"
         self.timer: Any = None
 
@@ -136,8 +133,11 @@ class Database:
         self._idle_drop = 0.0 if keepalive_saves else network.idle_drop
         self._orphan_timeout = network.orphan_timeout
         self._watch = min((t for t in (self._idle_timeout, self._idle_drop) if t > 0), default=0.0)
-        self._no_contention = not (self.sigma or self.kappa)
-        """A query runs for exactly its demand."""
+        self._core_limit = self.cores or INF
+        """Queries that may run at once (``cores``, 0 meaning unlimited)."""
+        self._plain_limit = self._core_limit if not (self.sigma or self.kappa) else 0
+        """As ``_core_limit`` if a query runs for exactly its demand (no contention model),
+        else 0: no query is plain (see :meth:`execute`)."""
         self._on_finish = (self._finish,)
         self._on_plain_finish = (self._plain_finish,)
         """The callbacks of every query's end event (one shared tuple each)."""
@@ -256,20 +256,20 @@ class Database:
 
     # ------------------------------------------------------------------ queries
 
-    def execute(self, session: Session, demand: float, deadline: float, callback: QueryCallback, token: Any) -> None:
-        """Run one query of ``demand`` seconds; later ``callback(token, None)`` when it
-        completes or ``callback(token, error)``: ``ErrBadConn`` on a dead session (nothing
+    def execute(self, session: Session, demand: float, deadline: float, client: Any) -> None:
+        """Run one query of ``demand`` seconds; later ``client.query_done(None)`` when it
+        completes or ``client.query_done(error)``: ``ErrBadConn`` on a dead session (nothing
         was sent, so Go may retry), ``DeadlineExceeded`` if the deadline comes first."""
         env = self.env
         if session.dead:
-            call_later(env, 0.0, self._query_refused, (callback, token))
+            call_later(env, 0.0, self._query_refused, client)
             return
         if session.busy:
             raise RuntimeError(f"a session runs one query at a time: {session!r}")
         session.busy = True
         self.inside += 1
         end = env._now + demand
-        if end <= deadline and self._no_contention and (self.cores == 0 or self.running < self.cores):
+        if end <= deadline and self.running < self._plain_limit:
             # A plain query: a free core, no contention model, and it ends before the
             # client's deadline. It runs for exactly its demand and nothing can stop it,
             # so the session is its end event.
@@ -277,12 +277,11 @@ class Database:
             # common case: one per request).
             self.running += 1
             session.callbacks = self._on_plain_finish
-            session.query_callback = callback
-            session.query_token = token
+            session.client = client
             heappush(env._queue, (end, NORMAL, next(env._eid), session))
             return
-        query = _Query(self._on_finish, session, demand, deadline, callback, token)
-        if self.cores == 0 or self.running < self.cores:
+        query = _Query(self._on_finish, session, demand, deadline, client)
+        if self.running < self._core_limit:
             self._start(query)
         else:
             self._queue.append(query)
@@ -291,8 +290,7 @@ class Database:
 
     @staticmethod
     def _query_refused(call: Any) -> None:
-        callback, token = call.value
-        callback(token, ERR_BAD_CONN)
+        call.value.query_done(ERR_BAD_CONN)
 
     def _start(self, query: _Query) -> None:
         """The query gets a core: its end goes on the schedule (and a timer for the
@@ -313,12 +311,12 @@ class Database:
     def _finish(self, query: _Query) -> None:
         """A query ends: its core goes to the next queued query, and the client hears
         back unless it gave up meanwhile."""
-        self._plain_finish(query.session, callback=False)
+        self._plain_finish(query.session, answer=False)
         if query.state == "running":
             query.state = "done"
-            query.callback(query.token, None)
+            query.client.query_done(None)
 
-    def _plain_finish(self, session: Session, callback: bool = True) -> None:
+    def _plain_finish(self, session: Session, answer: bool = True) -> None:
         """A query ends on ``session``: its core goes to the next queued query, and the
         session's slot goes if its client has gone. A plain query (the session was its end
         event, no client can have given up on it) also calls its client back here."""
@@ -330,14 +328,13 @@ class Database:
             self._release_slot(session)
         if self._queue:
             self._start_queued()
-        if callback:
-            on_done, token = session.query_callback, session.query_token
-            session.query_token = None
-            on_done(token, None)
+        if answer:
+            client, session.client = session.client, None
+            client.query_done(None)
 
     def _start_queued(self) -> None:
         queue = self._queue
-        while queue and (self.cores == 0 or self.running < self.cores):
+        while queue and self.running < self._core_limit:
             query = queue.popleft()
             if query.state != "queued":
                 continue
@@ -351,7 +348,7 @@ class Database:
         query = call.value
         if query.state == "running":
             query.state = "cancelled"
-            query.callback(query.token, ERR_DEADLINE)
+            query.client.query_done(ERR_DEADLINE)
 
     def _queued_deadline(self, call: Any) -> None:
         query = call.value
@@ -360,7 +357,7 @@ class Database:
         query.state = "cancelled"
         self.inside -= 1
         query.session.busy = False
-        query.callback(query.token, ERR_DEADLINE)
+        query.client.query_done(ERR_DEADLINE)
 
     @property
     def queued(self) -> int:

@@ -61,6 +61,8 @@ class DB:
         self.max_open = 0
         self.max_idle_count = 0
         """Go's encoding: 0 = default (2), −1 = zero idle, n > 0 = n."""
+        self._max_idle = DEFAULT_MAX_IDLE_CONNS
+        """``maxIdleConnsLocked()``, worked out whenever a setter changes ``max_idle_count``."""
         self.max_lifetime = 0.0
         self.max_idle_time = 0.0
         self.closed = False
@@ -100,18 +102,23 @@ class DB:
 
     def max_idle_conns_locked(self) -> int:
         """Rule 5.2 (``maxIdleConnsLocked``): never set → 2; ``SetMaxIdleConns(n ≤ 0)`` → 0."""
-        n = self.max_idle_count
+        return self._max_idle
+
+    def _set_max_idle_count(self, n: int) -> None:
+        """Store Go's encoded idle cap and its decoded value (Rule 5.2)."""
+        self.max_idle_count = n
         if n == 0:
-            return DEFAULT_MAX_IDLE_CONNS
-        return 0 if n < 0 else n
+            self._max_idle = DEFAULT_MAX_IDLE_CONNS
+        else:
+            self._max_idle = 0 if n < 0 else n
 
     def set_max_idle_conns(self, n: int) -> None:
         """Rule 5.3 (sql.go:995): store, cap at ``maxOpen``, close the *newest* surplus idle
         conns (``freeConn[cap:]``), counting them in ``MaxIdleClosed``."""
-        self.max_idle_count = n if n > 0 else -1
-        if self.max_open > 0 and self.max_idle_conns_locked() > self.max_open:
-            self.max_idle_count = self.max_open
-        keep = self.max_idle_conns_locked()
+        self._set_max_idle_count(n if n > 0 else -1)
+        if self.max_open > 0 and self._max_idle > self.max_open:
+            self._set_max_idle_count(self.max_open)
+        keep = self._max_idle
         closing = self.free_conn[keep:]
         if closing:
             del self.free_conn[keep:]
@@ -316,7 +323,8 @@ class DB:
             return True
         if err is None:
             free = self.free_conn
-            if self.max_idle_conns_locked() > len(free):
+            # NOTE: max_idle_conns_locked() read from its cache, for performance (every return).
+            if self._max_idle > len(free):
                 free.append(dc)
                 # NOTE: start_cleaner_locked() inlined for performance (every return);
                 # numOpen > 0 here, since dc is open.

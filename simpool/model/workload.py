@@ -7,7 +7,7 @@ event per process, so the schedule holds a handful of arrival events, not millio
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from heapq import heappush
 from typing import Any
 
@@ -25,7 +25,7 @@ from .events import Call, push
 
 CHUNK = 4096
 
-Arrival = tuple[float, Any, "float | None", "float | None"]
+TraceRow = tuple[float, Any, "float | None", "float | None"]
 """(time, instance hint, service seconds per query, timeout seconds) — hints may be None."""
 
 
@@ -67,12 +67,13 @@ def _diurnal(rng: np.random.Generator, spec: DiurnalArrivals, end: float) -> Ite
             yield chunk[keep]
 
 
-def arrival_chunks(spec: Any, rng: np.random.Generator, end: float) -> Iterator[list[Arrival]]:
-    """Chunks of arrivals before ``end`` for one process, in time order."""
+def arrival_chunks(spec: Any, rng: np.random.Generator, end: float) -> Iterator[list[float]]:
+    """Chunks of one process's arrival times before ``end``, in time order (a trace's
+    rows' times; its rows themselves come from :func:`trace_rows`)."""
     if isinstance(spec, TraceArrivals):
-        rows = [row for row in spec.rows if row[0] < end]
-        for i in range(0, len(rows), CHUNK):
-            yield rows[i:i + CHUNK]
+        times = [row[0] for row in trace_rows(spec, end)]
+        for i in range(0, len(times), CHUNK):
+            yield times[i:i + CHUNK]
         return
     if isinstance(spec, PoissonArrivals):
         stop = end if spec.end is None else min(end, spec.end)
@@ -86,39 +87,47 @@ def arrival_chunks(spec: Any, rng: np.random.Generator, end: float) -> Iterator[
     else:
         raise TypeError(f"unknown arrival spec {spec!r}")
     for chunk in chunks:
-        # NOTE: tuples built by zip (in C) rather than a comprehension, for performance.
-        none = itertools.repeat(None)
-        yield list(zip(chunk.tolist(), none, none, none, strict=False))  # none is endless
+        yield chunk.tolist()
+
+
+def trace_rows(spec: TraceArrivals, end: float) -> list[TraceRow]:
+    """A trace's rows before ``end``, in time order."""
+    return [row for row in spec.rows if row[0] < end]
+
+
+def replay(rows: list[TraceRow], dispatch_row: Callable[[TraceRow], Any]) -> Callable[[], Any]:
+    """The ``dispatch`` of a trace's :class:`ArrivalProcess`: each arrival hands the next
+    row to ``dispatch_row`` (the process fires the rows' times in the same order)."""
+    next_row = iter(rows).__next__
+    return lambda: dispatch_row(next_row())
 
 
 class ArrivalProcess:
-    """Feeds one arrival process's requests to ``dispatch(arrival)`` at their times.
+    """Calls ``dispatch()`` at each arrival time of one process.
 
     Each arrival is scheduled at its own time (the chunks are in time order), so a
     request's arrival time is exactly the one drawn or replayed. Only the next arrival is
     on the schedule, and one :class:`Call` serves them all: it is re-armed as it fires.
+    A trace's dispatch takes its next row itself (the rows fire in order).
     """
 
-    def __init__(self, env: Any, chunks: Iterator[list[Arrival]], dispatch: Any):
+    def __init__(self, env: Any, chunks: Iterator[list[float]], dispatch: Callable[[], Any]):
         self.env = env
-        self._arrivals = itertools.chain.from_iterable(chunks)
+        self._times = itertools.chain.from_iterable(chunks)
         self._dispatch = dispatch
         self._on_arrival = (self._arrive,)
-        first = next(self._arrivals, None)
+        first = next(self._times, None)
         if first is not None:
-            push(env, max(first[0], env._now), Call(self._on_arrival, first))
+            push(env, max(first, env._now), Call(self._on_arrival))
 
     def _arrive(self, call: Call) -> None:
-        arrival = call.value
-        following = next(self._arrivals, None)
+        following = next(self._times, None)
         if following is not None:
             # NOTE: the fired Call is re-armed rather than a new one made, and
             # env.schedule is inlined, for performance (one arrival per request).
             call.callbacks = self._on_arrival
-            call.value = following
             env = self.env
-            at = following[0]
-            if at < env._now:  # never in the past (chunks are sorted; this is a guard)
-                at = env._now
-            heappush(env._queue, (at, NORMAL, next(env._eid), call))
-        self._dispatch(arrival)
+            if following < env._now:  # never in the past (chunks are sorted; this is a guard)
+                following = env._now
+            heappush(env._queue, (following, NORMAL, next(env._eid), call))
+        self._dispatch()

@@ -35,6 +35,17 @@ def make_app(env, *, pool=None, database=None, network=None, queries=1, transact
                            send=lambda: app.handle(instance, env.now, None, None))
 
 
+class QueryClient:
+    """A database client for tests: each answer ``query_done(err)`` is logged as
+    ``(now, name, err)``."""
+
+    def __init__(self, env, log: list, name=None):
+        self.env, self.log, self.name = env, log, name
+
+    def query_done(self, err) -> None:
+        self.log.append((self.env.now, self.name, err))
+
+
 def _seconds(text: str) -> float:
     from simpool.units import parse_duration
 

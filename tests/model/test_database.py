@@ -11,7 +11,7 @@ from simpool.model.errors import (
     PG_TOO_MANY_CLIENTS,
 )
 from simpool.scenario import load_scenario
-from tests.model.harness import make_app
+from tests.model.harness import QueryClient, make_app
 
 
 def _server(env, handshake=0.01, **database):
@@ -87,10 +87,10 @@ def test_cores_queue_queries_fifo(env):
     env.run(until=1)
     done = []
     for i, (_, session, _) in enumerate(sessions):
-        server.execute(session, 1.0, float("inf"), lambda token, err: done.append((env.now, token)), i)
+        server.execute(session, 1.0, float("inf"), QueryClient(env, done, i))
     assert (server.running, server.queued) == (2, 2)
     env.run(until=5)
-    assert done == [(2.0, 0), (2.0, 1), (3.0, 2), (3.0, 3)]
+    assert done == [(2.0, 0, None), (2.0, 1, None), (3.0, 2, None), (3.0, 3, None)]
 
 
 def test_usl_contention_slows_queries(env):
@@ -101,9 +101,9 @@ def test_usl_contention_slows_queries(env):
     env.run(until=1)
     done = []
     for i, (_, session, _) in enumerate(sessions):
-        server.execute(session, 1.0, float("inf"), lambda token, err: done.append(env.now - 1), i)
+        server.execute(session, 1.0, float("inf"), QueryClient(env, done, i))
     env.run(until=5)
-    assert done == pytest.approx([1.0, 1.12, 1.26])
+    assert [t - 1 for t, _, _ in done] == pytest.approx([1.0, 1.12, 1.26])
 
 
 def test_server_idle_timeout_kills_and_frees(env):

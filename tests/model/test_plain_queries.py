@@ -9,6 +9,7 @@ from simpool.model.database import Database, _Query
 from simpool.model.distributions import ConstantSampler
 from simpool.model.errors import ERR_DEADLINE
 from simpool.scenario import load_scenario
+from tests.model.harness import QueryClient
 
 
 def _server(env, **database):
@@ -36,12 +37,12 @@ def test_plain_query_ends_on_time_without_a_query_record(deadline):
     server = _server(env, cores=0)
     (session,) = _sessions(env, server, 1)
     done = []
-    server.execute(session, 0.25, deadline, lambda token, err: done.append((env.now, token, err)), "q")
+    server.execute(session, 0.25, deadline, QueryClient(env, done, "q"))
     assert session.busy and server.running == 1 and not _queries_on_schedule(env)
     assert any(entry[-1] is session for entry in env._queue)
     env.run(until=10)
     assert done == [(1.25, "q", None)]
-    assert not session.busy and session.last_active == 1.25 and session.query_token is None
+    assert not session.busy and session.last_active == 1.25 and session.client is None
     assert (server.running, server.inside) == (0, 0)
 
 
@@ -51,10 +52,10 @@ def test_query_that_would_outlive_its_deadline_takes_the_general_path():
     server = _server(env, cores=0)
     (session,) = _sessions(env, server, 1)
     done = []
-    server.execute(session, 2.0, env.now + 0.5, lambda token, err: done.append((env.now, err)), None)
+    server.execute(session, 2.0, env.now + 0.5, QueryClient(env, done))
     assert len(_queries_on_schedule(env)) == 1
     env.run(until=10)
-    assert done == [(1.5, ERR_DEADLINE)]
+    assert done == [(1.5, None, ERR_DEADLINE)]
 
 
 def test_queries_beyond_the_cores_are_queued_not_plain():
@@ -63,12 +64,11 @@ def test_queries_beyond_the_cores_are_queued_not_plain():
     server = _server(env, cores=1)
     first, second = _sessions(env, server, 2)
     done = []
-    reply = lambda token, err: done.append((env.now, token))  # noqa: E731
-    server.execute(first, 1.0, float("inf"), reply, 1)
-    server.execute(second, 1.0, float("inf"), reply, 2)
+    server.execute(first, 1.0, float("inf"), QueryClient(env, done, 1))
+    server.execute(second, 1.0, float("inf"), QueryClient(env, done, 2))
     assert (server.running, server.queued) == (1, 1)
     env.run(until=10)
-    assert done == [(2.0, 1), (3.0, 2)]
+    assert done == [(2.0, 1, None), (3.0, 2, None)]
 
 
 def test_contention_model_takes_the_general_path():
@@ -76,7 +76,7 @@ def test_contention_model_takes_the_general_path():
     env = Environment()
     server = _server(env, cores=0, contention={"sigma": 0.1, "kappa": 0})
     (session,) = _sessions(env, server, 1)
-    server.execute(session, 1.0, float("inf"), lambda token, err: None, None)
+    server.execute(session, 1.0, float("inf"), QueryClient(env, []))
     assert len(_queries_on_schedule(env)) == 1
 
 
@@ -85,6 +85,6 @@ def test_a_session_runs_one_query_at_a_time():
     env = Environment()
     server = _server(env, cores=0)
     (session,) = _sessions(env, server, 1)
-    server.execute(session, 1.0, float("inf"), lambda token, err: None, None)
+    server.execute(session, 1.0, float("inf"), QueryClient(env, []))
     with pytest.raises(RuntimeError, match="one query at a time"):
-        server.execute(session, 1.0, float("inf"), lambda token, err: None, None)
+        server.execute(session, 1.0, float("inf"), QueryClient(env, []))

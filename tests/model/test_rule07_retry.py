@@ -20,9 +20,9 @@ def test_rule_7_3_three_attempts_exactly_one_fresh_dial(env):
     _three_idle(env, h)
     calls = []
 
-    def always_bad(session, demand, deadline, callback, token):
+    def always_bad(session, demand, deadline, client):
         calls.append(session.id)
-        call_later(env, 0.0, lambda c: callback(token, ERR_BAD_CONN))
+        call_later(env, 0.0, lambda c: client.query_done(ERR_BAD_CONN))
 
     h.database.execute = always_bad
     h.send()

@@ -12,7 +12,7 @@ import simpy
 from simpool import load_scenario
 from simpool.engine import Simulation
 from simpool.model.events import Call
-from simpool.model.workload import CHUNK, ArrivalProcess, arrival_chunks
+from simpool.model.workload import CHUNK, ArrivalProcess, arrival_chunks, replay, trace_rows
 from simpool.scenario import (
     DiurnalArrivals,
     OnOffArrivals,
@@ -24,14 +24,14 @@ from simpool.scenario import (
 SEED = 12345
 
 
-def collect(spec, end: float, seed: int = SEED) -> tuple[list, list[list]]:
-    """All arrivals of one process before ``end``, and the chunks they came in."""
+def collect(spec, end: float, seed: int = SEED) -> tuple[list[float], list[list[float]]]:
+    """All arrival times of one process before ``end``, and the chunks they came in."""
     chunks = list(arrival_chunks(spec, np.random.default_rng(seed), end))
     return [a for chunk in chunks for a in chunk], chunks
 
 
 def times_of(arrivals) -> np.ndarray:
-    return np.array([a[0] for a in arrivals], dtype=float)
+    return np.array(arrivals, dtype=float)
 
 
 def assert_poisson_count(count: int, expected: float) -> None:
@@ -65,7 +65,7 @@ def test_poisson_window_times_and_count():
     assert t.min() < 10.0 + 0.01 and t.max() > 40.0 - 0.01  # the window is filled to its edges
     assert_poisson_count(len(t), 1000 * 30)
     assert len(chunks) > 1, "the window needs several chunks"
-    assert all(a[1:] == (None, None, None) for a in arrivals)
+    assert all(type(a) is float for a in arrivals)
 
 
 def test_poisson_is_cut_at_the_run_end():
@@ -212,16 +212,16 @@ def test_diurnal_with_zero_amplitude_is_flat():
 
 
 def test_trace_replays_exact_times_and_hints(tmp_path):
-    """A trace yields its rows exactly (time, instance, service, timeout), only those before the end."""
+    """A trace yields its rows exactly (time, instance, service, timeout), only those before
+    the end, and their times as its arrival times."""
     spec = trace_spec(tmp_path, "t_ms,instance,service_ms,timeout_ms\n1500,1,2.5,100\n250,app-0,,\n"
                                 "900,,4,\n2500,2,1,1\n")
-    arrivals, chunks = collect(spec, end=2.0)
-    assert arrivals == [
+    assert trace_rows(spec, 2.0) == [
         (0.25, "app-0", None, None),
         (0.9, None, 0.004, None),
         (1.5, 1, 0.0025, 0.1),
     ]
-    assert len(chunks) == 1
+    assert collect(spec, end=2.0) == ([0.25, 0.9, 1.5], [[0.25, 0.9, 1.5]])
 
 
 def test_trace_ignores_the_random_stream(tmp_path):
@@ -231,8 +231,7 @@ def test_trace_ignores_the_random_stream(tmp_path):
     before = rng.bit_generator.state
     a = [x for chunk in arrival_chunks(spec, rng, 10.0) for x in chunk]
     assert rng.bit_generator.state == before
-    assert a == collect(spec, 10.0, seed=99)[0] == [(0.001, None, None, None), (0.002, None, None, None),
-                                                     (0.003, None, None, None)]
+    assert a == collect(spec, 10.0, seed=99)[0] == [0.001, 0.002, 0.003]
 
 
 def test_long_trace_comes_in_ordered_chunks(tmp_path):
@@ -257,31 +256,36 @@ def test_unknown_arrival_spec_is_rejected():
 def test_arrival_process_dispatches_at_arrival_times_in_order():
     """ArrivalProcess calls dispatch at each arrival's time, in order, across chunk boundaries."""
     env = simpy.Environment()
-    chunks = iter([[(0.5, None, None, None), (1.0, "app-1", 0.002, None)],
-                   [(1.0, None, None, 0.1), (2.25, 0, None, None)],
-                   [(7.0, None, None, None)]])
+    chunks = iter([[0.5, 1.0], [1.0, 2.25], [7.0]])
     seen = []
-    ArrivalProcess(env, chunks, lambda arrival: seen.append((env.now, arrival)))
+    ArrivalProcess(env, chunks, lambda: seen.append(env.now))
     env.run(until=5.0)
-    assert seen == [
-        (0.5, (0.5, None, None, None)),
-        (1.0, (1.0, "app-1", 0.002, None)),
-        (1.0, (1.0, None, None, 0.1)),
-        (2.25, (2.25, 0, None, None)),
-    ]
+    assert seen == [0.5, 1.0, 1.0, 2.25]
     env.run(until=10.0)
-    assert seen[-1] == (7.0, (7.0, None, None, None))
-    assert len(seen) == 5
+    assert seen == [0.5, 1.0, 1.0, 2.25, 7.0]
+
+
+def test_replayed_trace_dispatches_each_row_at_its_time(tmp_path):
+    """A trace's process hands each row, hints and all, to dispatch_row at the row's time."""
+    spec = trace_spec(tmp_path, "t_ms,instance,service_ms,timeout_ms\n1000,app-1,2,\n1000,,,100\n"
+                                "500,,,\n2250,0,,\n")
+    env = simpy.Environment()
+    seen = []
+    ArrivalProcess(env, arrival_chunks(spec, np.random.default_rng(0), 2.0),
+                   replay(trace_rows(spec, 2.0), lambda row: seen.append((env.now, row))))
+    env.run(until=5.0)
+    assert seen == [(0.5, (0.5, None, None, None)), (1.0, (1.0, "app-1", 0.002, None)),
+                    (1.0, (1.0, None, None, 0.1))]
 
 
 def test_arrival_process_keeps_one_pending_event():
     """Only the next arrival is on the schedule, not the whole chunk."""
     env = simpy.Environment()
-    chunk = [(float(i), None, None, None) for i in range(1, 1001)]
-    ArrivalProcess(env, iter([chunk]), lambda arrival: None)
+    chunk = [float(i) for i in range(1, 1001)]
+    ArrivalProcess(env, iter([chunk]), lambda: None)
 
     def pending():
-        return [entry[-1].value[0] for entry in env._queue if isinstance(entry[-1], Call)]
+        return [entry[0] for entry in env._queue if isinstance(entry[-1], Call)]
 
     assert pending() == [1.0]
     env.run(until=500.5)
@@ -292,7 +296,7 @@ def test_arrival_process_with_no_arrivals_does_nothing():
     """An empty arrival stream schedules nothing."""
     env = simpy.Environment()
     seen = []
-    ArrivalProcess(env, iter([]), seen.append)
+    ArrivalProcess(env, iter([]), lambda: seen.append(env.now))
     assert env.peek() == math.inf
     env.run(until=10)
     assert seen == []
@@ -303,9 +307,8 @@ def test_arrival_processes_interleave_on_one_clock():
     env = simpy.Environment()
     seen = []
 
-    def dispatch(arrival):
-        assert env.now == arrival[0]
-        seen.append(arrival[0])
+    def dispatch():
+        seen.append(env.now)
 
     a = PoissonArrivals(rate="50/s")
     b = SpikeArrivals(**{"at": "2s", "for": "3s", "rate": "200/s"})
