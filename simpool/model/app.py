@@ -103,31 +103,56 @@ class Instance:
 
 
 class Request:
-    """One request's journey; it is the pool's caller (``conn_ready``) and the database's
-    client (``query_done``)."""
+    """One request's journey, from its arrival at an instance (one call of the Go handler).
+
+    Making one *is* the request, as making a SimPy ``Request`` is: it draws its queries
+    and pitfalls from the app's streams there and then, in arrival order, so that pool
+    settings cannot reshuffle them (common random numbers), and asks its pool for a
+    connection (the first attempt of ``DB.retry``, Rule 7.1). It is then the pool's caller
+    (``conn_ready``) and the database's client (``query_done``).
+
+    Args:
+        app: what every instance's handler shares.
+        instance: the instance it arrived at.
+        arrival: its arrival time (now).
+        service: a trace row's query time, for every query (None: drawn).
+        timeout: a trace row's timeout (None: the request spec's).
+    """
 
     __slots__ = (
         "app", "instance", "db", "id", "arrival", "deadline", "demands", "query_index",
         "conn", "attempt", "asked_at", "wait", "leak",
     )
 
-    def __init__(self, app: Any, instance: Instance, db: DB, request_id: int, arrival: float,
-                 deadline: float, demands: tuple[float, ...], leak: bool):
+    def __init__(self, app: App, instance: Instance, arrival: float, service: float | None = None,
+                 timeout: float | None = None):
+        app.requests += 1
         self.app = app
         self.instance = instance
-        self.db = db
-        """The instance's pool, or this request's own (``pool_per_request``)."""
-        self.id = request_id
+        self.id = app.requests
         self.arrival = arrival
-        self.deadline = deadline
-        self.demands = demands
+        if service is not None:
+            self.demands = (service,) * app.queries
+        elif app.queries == 1:
+            self.demands = (app.query(),)
+        else:
+            query = app.query
+            self.demands = tuple([query() for _ in range(app.queries)])
+        self.leak = app.leak_fraction > 0 and app.coin() < app.leak_fraction
+        if timeout is None:
+            self.deadline = deadline = arrival + app.patience
+        else:
+            self.deadline = deadline = arrival + timeout if timeout > 0 and not app.no_deadline else INF
         self.query_index = 0
         self.conn: Any = None
         self.attempt = 0
         self.asked_at = arrival
         self.wait = 0.0
         """Seconds spent getting connections (pool wait, dials and retries)."""
-        self.leak = leak
+        instance.in_flight += 1
+        self.db = db = instance.new_pool() if instance.pool_per_request else instance.db
+        """The instance's pool, or this request's own (``pool_per_request``)."""
+        db.conn(self, CACHED_OR_NEW, deadline)
 
     def __repr__(self) -> str:
         return f"Request(id={self.id}, instance={self.instance.name!r}, arrival={self.arrival:g})"
@@ -267,31 +292,8 @@ class App:
         self.query = query
         self.leak_fraction = leak_fraction
         self.no_deadline = no_deadline
-        self._coin = coin
-        self._next_id = 0
-        self._patience = timeout if timeout > 0 and not no_deadline else INF
+        self.coin = coin
+        self.patience = timeout if timeout > 0 and not no_deadline else INF
         """Seconds from arrival to the deadline of a request with the default timeout."""
-
-    def handle(self, instance: Instance, arrival: float, service: float | None = None,
-               timeout: float | None = None) -> Request:
-        """A request arrives at ``instance``: draw its queries and pitfalls now, in arrival
-        order, so that pool settings cannot reshuffle them (common random numbers).
-        ``service`` and ``timeout`` are a trace row's overrides."""
-        self._next_id += 1
-        if service is not None:
-            demands = (service,) * self.queries
-        elif self.queries == 1:
-            demands = (self.query(),)
-        else:
-            query = self.query
-            demands = tuple([query() for _ in range(self.queries)])
-        leak = self.leak_fraction > 0 and self._coin() < self.leak_fraction
-        if timeout is None:
-            deadline = arrival + self._patience
-        else:
-            deadline = arrival + timeout if timeout > 0 and not self.no_deadline else INF
-        instance.in_flight += 1
-        db = instance.new_pool() if instance.pool_per_request else instance.db
-        request = Request(self, instance, db, self._next_id, arrival, deadline, demands, leak)
-        db.conn(request, CACHED_OR_NEW, deadline)  # the first attempt of DB.retry (Rule 7.1)
-        return request
+        self.requests = 0
+        """Requests that have arrived (the last one's id)."""

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..scenario import FleetSpec
-from .app import App, Instance
+from .app import App, Instance, Request
 from .dbstats import OpenGauge
 from .events import call_later
 
@@ -42,7 +42,6 @@ class Fleet:
         self.serving: list[Instance] = []
         self.starting = 0
         self._next = 0
-        self.arrivals = 0
         self.open_gauge = OpenGauge()
         """Open conns over the whole fleet, with their exact peak."""
         for _ in range(spec.instances):
@@ -54,6 +53,11 @@ class Fleet:
 
     def __repr__(self) -> str:
         return f"Fleet(serving={len(self.serving)}, starting={self.starting}, total={len(self.instances)})"
+
+    @property
+    def arrivals(self) -> int:
+        """Requests dispatched so far (each arrival is one request)."""
+        return self.app.requests
 
     @property
     def in_flight(self) -> int:
@@ -71,22 +75,20 @@ class Fleet:
         self.serving.append(instance)
 
     def dispatch(self) -> None:
-        """Route one generated arrival to the next serving instance and handle it."""
-        self.arrivals += 1
+        """Route one generated arrival to the next serving instance, where it becomes a request."""
         # NOTE: _round_robin() inlined for performance (one call per request).
         serving = self.serving
         turn = self._next
         if turn >= len(serving):
             turn = 0
         self._next = turn + 1
-        self.app.handle(serving[turn], self.env._now)
+        Request(self.app, serving[turn], self.env._now)
 
     def dispatch_row(self, row: tuple[float, Any, float | None, float | None]) -> None:
-        """Route one trace row to the instance it names (or round-robin) and handle it."""
+        """Route one trace row to the instance it names (or round-robin), where it becomes a request."""
         _, hint, service, timeout = row
-        self.arrivals += 1
         instance = self._round_robin() if hint is None else self._by_hint(hint)
-        self.app.handle(instance, self.env._now, service, timeout)
+        Request(self.app, instance, self.env._now, service, timeout)
 
     def _round_robin(self) -> Instance:
         serving = self.serving

@@ -1,11 +1,11 @@
 """A hand-driven app: one instance, the real database and handler, no workload.
-Requests are injected with ``app.handle(instance, env.now, None, None)``."""
+Requests are injected with ``send()``: ``Request(app, instance, env.now)``."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
-from simpool.model.app import App, Instance
+from simpool.model.app import App, Instance, Request
 from simpool.model.database import Database
 from simpool.model.distributions import ConstantSampler, make_sampler
 from simpool.recorder import Recorder
@@ -32,7 +32,7 @@ def make_app(env, *, pool=None, database=None, network=None, queries=1, transact
     instance = Instance(env, "app-0", 0, server, scenario.fleet.pool, Uniform(),
                         pool_per_request=pool_per_request)
     return SimpleNamespace(app=app, instance=instance, database=server, recorder=recorder,
-                           send=lambda: app.handle(instance, env.now, None, None))
+                           send=lambda: Request(app, instance, env.now))
 
 
 class QueryClient:
