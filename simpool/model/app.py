@@ -138,7 +138,9 @@ class Request:
         else:
             query = app.query
             self.demands = tuple([query() for _ in range(app.queries)])
-        self.leak = app.leak_fraction > 0 and app.coin() < app.leak_fraction
+        self.leak = app.leak_fraction > 0 and app.coin() < app.leak_fraction and not app.transaction
+        """Rule 10: its last ``*sql.Rows`` is never closed. Not inside a Tx: Commit cancels
+        the Tx's context, which closes its rows (sql.go ``Tx.Commit``)."""
         if timeout is None:
             self.deadline = deadline = arrival + app.patience
         else:
@@ -195,40 +197,37 @@ class Request:
         self.app.database.execute(self.conn.session, self.demands[self.query_index], self.deadline, self)
 
     def query_done(self, err: DriverError | None) -> None:
-        dc = self.conn
-        transaction = self.app.transaction
+        """The database's answer to the current query."""
         if err is not None:
-            self.conn = None
-            if err is ERR_BAD_CONN and not transaction:
-                # The driver refused before sending anything: part of DB.retry (Rule 7.2).
-                self.db.put_conn(dc, bad=True)
-                self.asked_at = self.app.env._now
-                self._retry_bad_conn()
-                return
-            # Cancelled mid-query (the driver destroys the socket) or a dead conn inside a Tx.
-            dc.broken = True
-            self.db.put_conn(dc, bad=err is ERR_BAD_CONN)
-            self._finish(err)
+            self._query_failed(err)
             return
         self.query_index += 1
         more = self.query_index < len(self.demands)
-        if transaction:
-            if more:
-                self._think(holding=True)
-                return
-            self.conn = None
-            self.db.put_conn(dc)  # Commit releases the conn
-            self._finish(None)
+        if more and self.app.transaction:
+            self._think(holding=True)  # the Tx keeps its conn between statements
             return
-        self.conn = None
+        dc, self.conn = self.conn, None
         if self.leak and not more:
             self._leak(dc)
         else:
-            self.db.put_conn(dc)  # rows.Close
+            self.db.put_conn(dc)  # rows.Close, or the Tx's Commit
         if more:
             self._think(holding=False)
         else:
             self._finish(None)
+
+    def _query_failed(self, err: DriverError) -> None:
+        dc, self.conn = self.conn, None
+        if err is ERR_BAD_CONN and not self.app.transaction:
+            # The driver refused before sending anything: part of DB.retry (Rule 7.2).
+            self.db.put_conn(dc, bad=True)
+            self.asked_at = self.app.env._now
+            self._retry_bad_conn()
+            return
+        # Cancelled mid-query (the driver destroys the socket) or a dead conn inside a Tx.
+        dc.broken = True
+        self.db.put_conn(dc, bad=err is ERR_BAD_CONN)
+        self._finish(err)
 
     def _leak(self, dc: Any) -> None:
         """Rule 10: ``*sql.Rows`` never closed. With a cancellable ctx, ``awaitDone`` closes

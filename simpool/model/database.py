@@ -124,8 +124,9 @@ class Database:
         self.refused_connections = 0
         self.running = 0
         """Queries on a core."""
-        self.inside = 0
-        """Queries running or queued (the N of the contention model)."""
+        self.queued = 0
+        """Queries waiting for a core (cancelled ones left in the queue not counted).
+        Running plus queued is the N of the contention model."""
         self._queue: deque[_Query] = deque()
         self._next_session_id = 0
         self._idle_timeout = spec.idle_timeout or 0.0
@@ -267,7 +268,6 @@ class Database:
         if session.busy:
             raise RuntimeError(f"a session runs one query at a time: {session!r}")
         session.busy = True
-        self.inside += 1
         end = env._now + demand
         if end <= deadline and self.running < self._plain_limit:
             # A plain query: a free core, no contention model, and it ends before the
@@ -285,6 +285,7 @@ class Database:
             self._start(query)
         else:
             self._queue.append(query)
+            self.queued += 1
             if deadline < INF:
                 query.timer = call_later(env, deadline - env._now, self._queued_deadline, query)
 
@@ -299,7 +300,7 @@ class Database:
         now = env._now
         self.running += 1
         query.state = "running"
-        n = self.inside
+        n = self.running + self.queued
         duration = query.demand
         if n > 1 and (self.sigma or self.kappa):
             duration *= 1.0 + self.sigma * (n - 1) + self.kappa * n * (n - 1)
@@ -321,7 +322,6 @@ class Database:
         session's slot goes if its client has gone. A plain query (the session was its end
         event, no client can have given up on it) also calls its client back here."""
         self.running -= 1
-        self.inside -= 1
         session.busy = False
         session.last_active = self.env._now
         if session.client_gone:
@@ -338,6 +338,7 @@ class Database:
             query = queue.popleft()
             if query.state != "queued":
                 continue
+            self.queued -= 1
             if query.timer is not None:
                 query.timer.cancel()
                 query.timer = None
@@ -355,11 +356,6 @@ class Database:
         if query.state != "queued":
             return
         query.state = "cancelled"
-        self.inside -= 1
+        self.queued -= 1
         query.session.busy = False
         query.client.query_done(ERR_DEADLINE)
-
-    @property
-    def queued(self) -> int:
-        """Queries waiting for a core."""
-        return self.inside - self.running

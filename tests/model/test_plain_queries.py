@@ -43,7 +43,7 @@ def test_plain_query_ends_on_time_without_a_query_record(deadline):
     env.run(until=10)
     assert done == [(1.25, "q", None)]
     assert not session.busy and session.last_active == 1.25 and session.client is None
-    assert (server.running, server.inside) == (0, 0)
+    assert (server.running, server.queued) == (0, 0)
 
 
 def test_query_that_would_outlive_its_deadline_takes_the_general_path():
