@@ -281,13 +281,13 @@ class DB:
 
     # ------------------------------------------------------------------ return (Rule 5)
 
-    def put_conn(self, dc: DriverConn, bad: bool = False, reset_session: bool = True) -> None:
+    def put_conn(self, dc: DriverConn, bad: bool = False) -> None:
         """Rule 5.1 (``putConn``, sql.go:1481): validate, check lifetime (→
         ``MaxLifetimeClosed``), stamp ``returnedAt``; bad conns are closed, good ones go to
-        a waiter, the idle list, or are closed (→ ``MaxIdleClosed``)."""
+        a waiter, the idle list, or are closed (→ ``MaxIdleClosed``). Every caller here is
+        a ``releaseConn``, which asks for a session reset."""
         if not bad:
-            if reset_session:
-                dc.need_reset = True
+            dc.need_reset = True  # validateConnection(resetSession=true)
             bad = dc.broken  # driver.Validator.IsValid() == false
         if not dc.in_use:
             raise RuntimeError(f"sql: connection returned that was never out: {dc!r}")
