@@ -8,6 +8,7 @@ random numbers across sweep points), and the same seed gives the same numbers.
 
 from __future__ import annotations
 
+from heapq import heappop
 from typing import Any
 
 import numpy as np
@@ -93,6 +94,27 @@ def run_replication(scenario: Scenario, seed: int, index: int, *, record_request
     return simulation.result()
 
 
+def run_before(env: simpy.Environment, until: float) -> None:
+    """Process every event scheduled before ``until``, in the order ``env.step()`` would.
+
+    A run takes two events per request, and ``Environment.run`` pays a method call
+    (``step``) plus its ``try`` blocks for each; this loop is ``step``'s body. Events are
+    processed as SimPy does: the callbacks are taken (and set to ``None``), called in
+    order, then a failed event that nobody defused raises. (SimPy's ``StopSimulation``
+    is not supported here; simpool never uses it.)
+    """
+    queue = env._queue
+    # NOTE: Environment.step inlined for performance (two events per request).
+    while queue and queue[0][0] < until:
+        env._now, _, _, event = heappop(queue)
+        callbacks, event.callbacks = event.callbacks, None
+        for callback in callbacks:
+            callback(event)
+        if not event._ok and not hasattr(event, "_defused"):
+            failure = event._value
+            raise type(failure)(*failure.args) from failure
+
+
 class Simulation:
     """One replication, built and ready to run: the environment, database, fleet,
     workload and recorder, wired together. Tests may step ``env`` themselves."""
@@ -139,9 +161,14 @@ class Simulation:
         self.recorder.mark_warmup(self.fleet, self.database)
 
     def run(self) -> None:
-        """Run to ``duration``, then let in-flight requests finish (up to ``drain_until``)."""
+        """Run to ``duration``, then let in-flight requests finish (up to ``drain_until``).
+
+        The same as ``env.run(until=duration)`` followed by ``env.step()`` while requests
+        are in flight: events at ``duration`` itself wait for the drain.
+        """
         env = self.env
-        env.run(until=self.scenario.duration)
+        run_before(env, self.scenario.duration)
+        env._now = self.scenario.duration
         fleet = self.fleet
         while fleet.in_flight and env.peek() <= self.drain_until:
             env.step()

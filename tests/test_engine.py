@@ -4,9 +4,13 @@ import json
 
 import numpy as np
 import pytest
+from simpy import Environment
+from simpy.events import URGENT
 
 import simpool
 from simpool import ScenarioError, load_scenario, simulate
+from simpool.engine import Simulation, run_before
+from simpool.model.events import Call, call_later
 
 SMALL = {
     "duration": "20s", "warmup": "2s", "seed": 42,
@@ -105,3 +109,46 @@ def test_public_api_is_small():
     assert set(simpool.__all__) == {
         "load_scenario", "simulate", "sweep", "Scenario", "Result", "ReplicationResult",
         "RequestRecord", "TimeSeries", "SweepResult", "SimpoolError", "ScenarioError"}
+
+
+# ---------------------------------------------------------------------------- the event loop
+
+
+def test_run_before_processes_what_env_run_would():
+    """``run_before`` is ``env.run(until)``'s loop: events before ``until`` in time, priority
+    and insertion order; nothing at ``until`` itself (SimPy's stop event is URGENT)."""
+    def schedule(env, log):
+        for t, name in [(2.0, "b"), (1.0, "a"), (2.0, "c"), (3.0, "at-until"), (4.0, "after")]:
+            call_later(env, t, lambda call: log.append((env.now, call.value)), name)
+        env.schedule(Call((lambda call: log.append((env.now, "urgent")),)), URGENT, 2.0)
+
+    ours, simpys = [], []
+    env = Environment()
+    schedule(env, ours)
+    run_before(env, 3.0)
+    reference = Environment()
+    schedule(reference, simpys)
+    reference.run(until=3.0)
+    assert ours == simpys == [(1.0, "a"), (2.0, "urgent"), (2.0, "b"), (2.0, "c")]
+
+
+def test_run_before_raises_a_failed_event():
+    """A failed event nobody defused stops the run with its exception, as in SimPy."""
+    env = Environment()
+    env.event().fail(ValueError("boom"))
+    with pytest.raises(ValueError, match="boom"):
+        run_before(env, 1.0)
+
+
+def test_simulation_run_matches_simpy_run():
+    """The engine's loop gives the very numbers ``env.run`` + ``env.step`` give."""
+    scenario = load_scenario(SMALL)
+    ours = Simulation(scenario, 7)
+    ours.run()
+    reference = Simulation(scenario, 7)
+    reference.env.run(until=scenario.duration)
+    while reference.fleet.in_flight and reference.env.peek() <= reference.drain_until:
+        reference.env.step()
+    a, b = ours.result(), reference.result()
+    assert json.dumps(a.metrics, sort_keys=True) == json.dumps(b.metrics, sort_keys=True)
+    assert np.array_equal(a.timeseries.open, b.timeseries.open)
