@@ -189,7 +189,10 @@ class DB:
                 caller.conn_ready(None, ERR_BAD_CONN)
                 return
             # Idle time is deliberately not checked here (Rule 2 step 3): only the cleaner does.
-            # NOTE: _reset_session_fails(dc) inlined for performance (every reuse).
+            # Go: driverConn.resetSession, only for a conn returned at least once (Go never
+            # clears needReset: the source, not the reference's "last returned", decides);
+            # the driver's ResetSession reports a dead session as ErrBadConn (Rule 7.5: the
+            # MySQL liveness check, pgx's ping).
             if dc.need_reset and dc.session.dead:
                 self.close_conn(dc)
                 caller.conn_ready(None, ERR_BAD_CONN)
@@ -236,24 +239,16 @@ class DB:
             caller.conn_ready(None, err)
             return
         # Only cachedOrNewConn checks expiry here (golang/go#32530).
-        if req.strategy == CACHED_OR_NEW and dc.expired(self.max_lifetime, now):
+        if req.strategy == CACHED_OR_NEW and self.max_lifetime > 0 and dc.expired(self.max_lifetime, now):
             self.max_lifetime_closed += 1
             self.close_conn(dc)
             caller.conn_ready(None, ERR_BAD_CONN)
             return
-        if self._reset_session_fails(dc):
+        if dc.need_reset and dc.session.dead:  # resetSession, as in conn
             self.close_conn(dc)
             caller.conn_ready(None, ERR_BAD_CONN)
             return
         caller.conn_ready(dc, None)
-
-    @staticmethod
-    def _reset_session_fails(dc: DriverConn) -> bool:
-        """Go: ``driverConn.resetSession`` — only for a conn that has been returned at least
-        once (Go never clears ``needReset``, so it stays set: the source, not the reference's
-        "last returned", decides); the driver's ``ResetSession`` reports a dead session as
-        ``ErrBadConn`` (Rule 7.5: the MySQL liveness check, pgx's ping)."""
-        return dc.need_reset and dc.session.dead
 
     def _caller_dial_done(self, token: tuple[Any, float], session: Any, err: DriverError | None) -> None:
         """Rule 2 step 5: a caller's own dial ended. Failure: ``numOpen--``,
