@@ -94,25 +94,37 @@ def run_replication(scenario: Scenario, seed: int, index: int, *, record_request
     return simulation.result()
 
 
-def run_before(env: simpy.Environment, until: float) -> None:
-    """Process every event scheduled before ``until``, in the order ``env.step()`` would.
+class _RunEndedError(Exception):
+    """Raised by the event that ends :func:`run_until` (SimPy's ``StopSimulation``): not an error."""
 
-    A run takes two events per request, and ``Environment.run`` pays a method call
-    (``step``) plus its ``try`` blocks for each; this loop is ``step``'s body. Events are
-    processed as SimPy does: the callbacks are taken (and set to ``None``), called in
-    order, then a failed event that nobody defused raises. (SimPy's ``StopSimulation``
-    is not supported here; simpool never uses it.)
+
+def _stop_run(_event: Any) -> None:
+    raise _RunEndedError
+
+
+def run_until(env: simpy.Environment, until: float) -> None:
+    """``env.run(until=until)``: the same events in the same order, and ``env.now`` is
+    ``until`` afterwards.
+
+    As SimPy does, an URGENT event at ``until`` ends the run, so events at ``until`` itself
+    wait (unless URGENT and scheduled earlier); each event's callbacks are taken (and set
+    to ``None``) and called in order, and a failed event that nobody defused raises.
     """
+    env.schedule(Call((_stop_run,)), URGENT, until - env._now)
     queue = env._queue
-    # NOTE: Environment.step inlined for performance (two events per request).
-    while queue and queue[0][0] < until:
-        env._now, _, _, event = heappop(queue)
-        callbacks, event.callbacks = event.callbacks, None
-        for callback in callbacks:
-            callback(event)
-        if not event._ok and not hasattr(event, "_defused"):
-            failure = event._value
-            raise type(failure)(*failure.args) from failure
+    # NOTE: Environment.step inlined for performance (two events per request); the stop
+    # event is always on the schedule until it fires, so heappop never meets an empty one.
+    try:
+        while True:
+            env._now, _, _, event = heappop(queue)
+            callbacks, event.callbacks = event.callbacks, None
+            for callback in callbacks:
+                callback(event)
+            if not event._ok and not hasattr(event, "_defused"):
+                failure = event._value
+                raise type(failure)(*failure.args) from failure
+    except _RunEndedError:
+        pass
 
 
 class Simulation:
@@ -167,8 +179,7 @@ class Simulation:
         are in flight: events at ``duration`` itself wait for the drain.
         """
         env = self.env
-        run_before(env, self.scenario.duration)
-        env._now = self.scenario.duration
+        run_until(env, self.scenario.duration)
         fleet = self.fleet
         while fleet.in_flight and env.peek() <= self.drain_until:
             env.step()

@@ -9,7 +9,7 @@ from simpy.events import URGENT
 
 import simpool
 from simpool import ScenarioError, load_scenario, simulate
-from simpool.engine import Simulation, run_before
+from simpool.engine import Simulation, run_until
 from simpool.model.events import Call, call_later
 
 SMALL = {
@@ -114,30 +114,38 @@ def test_public_api_is_small():
 # ---------------------------------------------------------------------------- the event loop
 
 
-def test_run_before_processes_what_env_run_would():
-    """``run_before`` is ``env.run(until)``'s loop: events before ``until`` in time, priority
-    and insertion order; nothing at ``until`` itself (SimPy's stop event is URGENT)."""
+def test_run_until_processes_what_env_run_would():
+    """``run_until`` is ``env.run(until)``: events before ``until`` in time, priority and
+    insertion order; at ``until`` itself only URGENT events scheduled before the run (SimPy's
+    stop event is URGENT too); the clock ends at ``until``."""
     def schedule(env, log):
         for t, name in [(2.0, "b"), (1.0, "a"), (2.0, "c"), (3.0, "at-until"), (4.0, "after")]:
             call_later(env, t, lambda call: log.append((env.now, call.value)), name)
         env.schedule(Call((lambda call: log.append((env.now, "urgent")),)), URGENT, 2.0)
+        env.schedule(Call((lambda call: log.append((env.now, "urgent-at-until")),)), URGENT, 3.0)
 
     ours, simpys = [], []
     env = Environment()
     schedule(env, ours)
-    run_before(env, 3.0)
+    run_until(env, 3.0)
     reference = Environment()
     schedule(reference, simpys)
     reference.run(until=3.0)
-    assert ours == simpys == [(1.0, "a"), (2.0, "urgent"), (2.0, "b"), (2.0, "c")]
+    assert ours == simpys == [(1.0, "a"), (2.0, "urgent"), (2.0, "b"), (2.0, "c"), (3.0, "urgent-at-until")]
+    assert env.now == reference.now == 3.0
+    # What is left is the same (SimPy also re-queues its spent stop event, with no callbacks).
+    def pending(e):
+        return sorted(entry[0] for entry in e._queue if entry[-1].callbacks)
+
+    assert pending(env) == pending(reference) == [3.0, 4.0]
 
 
-def test_run_before_raises_a_failed_event():
+def test_run_until_raises_a_failed_event():
     """A failed event nobody defused stops the run with its exception, as in SimPy."""
     env = Environment()
     env.event().fail(ValueError("boom"))
     with pytest.raises(ValueError, match="boom"):
-        run_before(env, 1.0)
+        run_until(env, 1.0)
 
 
 def test_simulation_run_matches_simpy_run():
