@@ -286,7 +286,6 @@ class App:
         self.recorder = recorder
         self.queries = queries
         self.transaction = transaction
-        self.timeout = timeout
         self.think = think
         self.query = query
         self.leak_fraction = leak_fraction
