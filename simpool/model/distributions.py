@@ -32,10 +32,12 @@ class Sampler(partial):
     """
 
     # NOTE: a ``partial(next, values)`` over a chained iterator of the chunks, for
-    # performance: calling it runs no Python frame (one or more draws per request).
+    # performance: calling it runs no Python frame (one or more draws per request). Each
+    # chunk is a memoryview of numpy's doubles, so a Python float is made only when its
+    # value is handed out (``tolist`` would make all 4,096 at once and keep them alive).
 
     def __new__(cls, draw: Callable[[int], np.ndarray], mean: float, name: str) -> Sampler:
-        chunks = iter(lambda: draw(CHUNK).tolist(), None)  # endless and lazy
+        chunks = iter(lambda: memoryview(draw(CHUNK)), None)  # endless and lazy
         self = super().__new__(cls, next, itertools.chain.from_iterable(chunks))
         self.mean = mean
         """The distribution's mean, for theory checks."""

@@ -7,7 +7,7 @@ event per process, so the schedule holds a handful of arrival events, not millio
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from heapq import heappush
 from typing import Any
 
@@ -67,7 +67,7 @@ def _diurnal(rng: np.random.Generator, spec: DiurnalArrivals, end: float) -> Ite
             yield chunk[keep]
 
 
-def arrival_chunks(spec: Any, rng: np.random.Generator, end: float) -> Iterator[list[float]]:
+def arrival_chunks(spec: Any, rng: np.random.Generator, end: float) -> Iterator[Sequence[float]]:
     """Chunks of one process's arrival times before ``end``, in time order (a trace's
     rows' times; its rows themselves come from :func:`trace_rows`)."""
     if isinstance(spec, TraceArrivals):
@@ -87,7 +87,9 @@ def arrival_chunks(spec: Any, rng: np.random.Generator, end: float) -> Iterator[
     else:
         raise TypeError(f"unknown arrival spec {spec!r}")
     for chunk in chunks:
-        yield chunk.tolist()
+        # NOTE: a memoryview of the doubles, not ``tolist()``: each arrival's float is made
+        # only when it comes up, for performance (as in distributions.Sampler).
+        yield memoryview(chunk)
 
 
 def trace_rows(spec: TraceArrivals, end: float) -> list[TraceRow]:
@@ -111,7 +113,7 @@ class ArrivalProcess:
     A trace's dispatch takes its next row itself (the rows fire in order).
     """
 
-    def __init__(self, env: Any, chunks: Iterator[list[float]], dispatch: Callable[[], Any]):
+    def __init__(self, env: Any, chunks: Iterator[Sequence[float]], dispatch: Callable[[], Any]):
         self.env = env
         self._times = itertools.chain.from_iterable(chunks)
         self._dispatch = dispatch
