@@ -53,7 +53,7 @@ def same_traffic(scenario: simpool.Scenario, replication: int = 0) -> tuple[Iter
     """The arrival times and query times simpool's replication sees, regenerated here
     from the same ``SeedSequence`` streams in the same chunks (simpool's Poisson process:
     cumulated exponential gaps, 4096 at a time; query times drawn 4096 at a time, one per
-    request in arrival order, as ``App.handle`` draws them). Written out here rather than
+    request in arrival order, as each ``Request`` draws them at its arrival). Written out here rather than
     borrowed from simpool, so that the baseline's cost does not change with simpool's
     code; ``mmc.py`` checks that both models saw the same number of requests and agree on
     the waits."""

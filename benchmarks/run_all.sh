@@ -1,5 +1,5 @@
 #!/bin/sh
-# Every benchmark, in the order benchmarks/README.md reports them (about 10 minutes on
+# Every benchmark, in the order benchmarks/README.md reports them (about 11 minutes on
 # 2 cores). Usage, from the repository root:  sh benchmarks/run_all.sh | tee benchmarks/RESULTS.txt
 set -e
 cd "$(dirname "$0")/.."
@@ -12,7 +12,7 @@ for s in pool-per-request fifo-leak db-overload; do
   echo; echo "## memory.py --scenario $s --sizes 20000,200000 --tracemalloc"
   python benchmarks/memory.py --scenario "$s" --sizes 20000,200000 --tracemalloc
 done
-echo; echo "## sweep.py"; python benchmarks/sweep.py
+echo; echo "## sweep.py --repeats 3"; python benchmarks/sweep.py --repeats 3
 echo; echo "## startup.py"; python benchmarks/startup.py
 echo; echo "## history.py (simpool/bare at each step of issue #5)"
-python benchmarks/history.py 6e7c246 724150c fb0c98d 1d8efeb 741ee20 75a9720 a339153 e0d73ad HEAD
+python benchmarks/history.py 6e7c246 fb0c98d a339153 a124845 e8c6e20 4c98954 39c23b0 d206d79 5bc2a44 HEAD
