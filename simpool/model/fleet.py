@@ -74,29 +74,23 @@ class Fleet:
     def _serve(self, instance: Instance) -> None:
         self.serving.append(instance)
 
-    def dispatch(self) -> None:
-        """Route one generated arrival to the next serving instance, where it becomes a request."""
-        # NOTE: _round_robin() inlined for performance (one call per request).
+    def dispatch(self, service: float | None = None, timeout: float | None = None) -> None:
+        """Route one arrival to the next serving instance (round robin), where it becomes a
+        request; ``service`` and ``timeout`` are a trace row's overrides."""
         serving = self.serving
         turn = self._next
         if turn >= len(serving):
             turn = 0
         self._next = turn + 1
-        Request(self.app, serving[turn], self.env._now)
+        Request(self.app, serving[turn], self.env._now, service, timeout)
 
     def dispatch_row(self, row: tuple[float, Any, float | None, float | None]) -> None:
-        """Route one trace row to the instance it names (or round-robin), where it becomes a request."""
+        """Route one trace row to the instance it names, or round robin if it names none."""
         _, hint, service, timeout = row
-        instance = self._round_robin() if hint is None else self._by_hint(hint)
-        Request(self.app, instance, self.env._now, service, timeout)
-
-    def _round_robin(self) -> Instance:
-        serving = self.serving
-        turn = self._next
-        if turn >= len(serving):
-            turn = 0
-        self._next = turn + 1
-        return serving[turn]
+        if hint is None:
+            self.dispatch(service, timeout)
+        else:
+            Request(self.app, self._by_hint(hint), self.env._now, service, timeout)
 
     def _by_hint(self, hint: Any) -> Instance:
         """A trace's ``instance`` (checked before the run by ``engine.check_consistency``)."""
