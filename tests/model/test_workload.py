@@ -372,16 +372,22 @@ def test_engine_traffic_does_not_depend_on_pool_settings():
 def test_engine_replays_a_trace_with_its_hints(tmp_path):
     """Trace rows reach the named instance at their time, with their service time and timeout."""
     (tmp_path / "t.csv").write_text(
-        "t_ms,instance,service_ms,timeout_ms\n100,1,3,\n200,app-0,3,\n300,0,50,10\n", encoding="utf-8")
+        "t_ms,instance,service_ms,timeout_ms\n100,1,3,\n200,app-0,3,\n300,0,50,10\n"
+        "400,,5,\n500,,5,4\n", encoding="utf-8")
     scenario = load_scenario({
         "duration": "2s", "warmup": "0", "fleet": {"instances": 2},
         "database": {"handshake": "1ms", "query": "1ms"},
         "workload": {"arrivals": [{"kind": "trace", "file": "t.csv"}], "request": {"queries": 1}},
     }, base_dir=tmp_path)
     records = sorted(run(scenario).requests, key=lambda r: r.arrival)
-    assert [(r.arrival, r.instance) for r in records] == [(0.1, "app-1"), (0.2, "app-0"), (0.3, "app-0")]
-    first, second, third = records
+    # Rows naming no instance go round robin (app-0, then app-1), with their own overrides.
+    assert [(r.arrival, r.instance) for r in records] == [(0.1, "app-1"), (0.2, "app-0"), (0.3, "app-0"),
+                                                          (0.4, "app-0"), (0.5, "app-1")]
+    first, second, third, fourth, fifth = records
     assert first.outcome == "ok" and first.latency == pytest.approx(0.004)  # 1 ms dial + 3 ms query
     assert second.outcome == "ok" and second.latency == pytest.approx(0.004)
     assert third.outcome == "deadline_exceeded"
     assert third.latency == pytest.approx(0.010)
+    # app-0's one conn died with the third request (cancelled mid-query): a new dial.
+    assert fourth.outcome == "ok" and fourth.latency == pytest.approx(0.006)
+    assert fifth.outcome == "deadline_exceeded" and fifth.latency == pytest.approx(0.004)
