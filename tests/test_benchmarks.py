@@ -1,0 +1,60 @@
+"""The benchmark scripts still run against today's simpool (tiny sizes).
+
+No timing is asserted: each script's own checks here are about numbers (request counts,
+Erlang C, peak memory), which are the same on every run; the speed figures themselves live
+in benchmarks/README.md and RESULTS.txt.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = ROOT / "benchmarks"
+
+
+def run(script: str, *args: str) -> str:
+    result = subprocess.run([sys.executable, str(BENCHMARKS / script), *args], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_mmc_benchmark_checks_pass():
+    """simpool and the bare model see the same requests and agree with Erlang C."""
+    out = run("mmc.py", "--requests", "4000", "--repeats", "1", "--no-heapq")
+    assert "check: same requests: ok" in out
+    assert "FAILED" not in out and "ratio simpool / bare SimPy" in out
+
+
+def test_opcode_count_runs():
+    out = run("opcodes.py", "--requests", "2000", "--top", "3")
+    assert "opcodes per request" in out and "Request.__init__" in out
+
+
+def test_memory_benchmark_runs():
+    out = run("memory.py", "--sizes", "2000")
+    assert "(target < 300 MB: ok)" in out
+
+
+@pytest.mark.skipif(not (ROOT / ".git").exists(), reason="ab.py exports a commit with git")
+def test_ab_benchmark_runs():
+    out = run("ab.py", "HEAD", "--requests", "2000", "--repeats", "1")
+    assert "speed-up B/A" in out
+
+
+def test_hotspots_summary(tmp_path):
+    """py-spy's raw stacks are summed by leaf function and line, counting only samples
+    taken inside ``simulate``."""
+    raw = tmp_path / "spy.txt"
+    raw.write_text(
+        "python (1);<module> (x.py:1);simulate (simpool/engine.py:67);conn (simpool/model/pool.py:180) 3\n"
+        "python (1);<module> (x.py:1);simulate (simpool/engine.py:67);conn (simpool/model/pool.py:190) 1\n"
+        "python (1);<module> (x.py:1);load_scenario (simpool/scenario/loading.py:10) 6\n",
+        encoding="utf-8")
+    out = run("hotspots.py", "--summarize", str(raw))
+    assert "4 samples inside simpool.simulate" in out
+    assert "100.0%  conn (simpool/model/pool.py)" in out
+    assert "75.0%  conn (simpool/model/pool.py:180)" in out
