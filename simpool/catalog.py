@@ -12,9 +12,17 @@ from pathlib import Path
 
 from .exceptions import ScenarioError
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
-"""Where the bundled scenarios live: the repository's ``scenarios/`` folder, beside the
-package (an editable install, as the README's commands make, finds it there)."""
+
+def scenario_dir(package: Path) -> Path:
+    """Where the bundled scenarios of the ``simpool`` package in folder ``package`` live:
+    ``simpool/_bundled`` in an installed wheel (the build copies ``scenarios/`` there, see
+    pyproject.toml), else the checkout's ``scenarios/`` beside the package (an editable
+    install, as the README's commands make)."""
+    installed = package / "_bundled"
+    return installed if installed.is_dir() else package.parent / "scenarios"
+
+
+SCENARIO_DIR = scenario_dir(Path(__file__).resolve().parent)
 
 
 @dataclass(frozen=True)

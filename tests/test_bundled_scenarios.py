@@ -4,11 +4,13 @@ and (at full length, marked slow) does what its story says."""
 from __future__ import annotations
 
 import re
+import tomllib
+from pathlib import Path
 
 import pytest
 
 from simpool import load_scenario, simulate
-from simpool.catalog import SCENARIO_DIR, bundled_scenarios
+from simpool.catalog import SCENARIO_DIR, bundled_scenarios, scenario_dir
 from simpool.stats import erlang_c, mmc_mean_wait
 
 FILES = sorted(SCENARIO_DIR.glob("*.yaml"))
@@ -126,3 +128,29 @@ def test_the_suggested_fix_works(name, fix):
     summary = simulate(load_scenario(SCENARIO_DIR / f"{name}.yaml", overrides=fix)).summary()
     assert _errors(summary, "too_many_connections") == 0
     assert summary["requests"]["failed"]["mean"] == 0
+
+
+# ---------------------------------------------------------------------------- packaging
+
+
+def test_a_wheel_ships_every_package_and_the_scenarios():
+    """pyproject.toml lists the packages by hand (one of them, ``simpool._bundled``, is the
+    top-level ``scenarios/`` folder): every package on disk is listed, and the scenarios go
+    in as package data, so ``simpool run spike`` works from a plain ``pip install .``."""
+    root = Path(__file__).resolve().parent.parent
+    setuptools = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    on_disk = {".".join(init.parent.relative_to(root).parts) for init in (root / "simpool").rglob("__init__.py")}
+    assert set(setuptools["packages"]) == on_disk | {"simpool._bundled"}
+    assert setuptools["package-dir"] == {"simpool._bundled": "scenarios"}
+    assert setuptools["package-data"] == {"simpool._bundled": ["*.yaml"]}
+    assert {path.suffix for path in (root / "scenarios").iterdir()} == {".yaml"}, "data files need package-data too"
+
+
+def test_an_installed_copy_of_the_scenarios_comes_first(tmp_path):
+    """In a wheel the scenarios sit in ``simpool/_bundled``; in a checkout, in ``scenarios/``."""
+    package = tmp_path / "simpool"
+    package.mkdir()
+    assert scenario_dir(package) == tmp_path / "scenarios"
+    (package / "_bundled").mkdir()
+    assert scenario_dir(package) == package / "_bundled"
+    assert SCENARIO_DIR == Path(__file__).resolve().parent.parent / "scenarios"  # this checkout
