@@ -40,8 +40,8 @@ _HOMES = {
     "ReplicationResult": ".result",
     "RequestRecord": ".result",
     "TimeSeries": ".result",
-    "sweep": ".sweep_run",
-    "SweepResult": ".sweep_run",
+    "sweep": ".sweeps",
+    "SweepResult": ".sweeps",
     "SimpoolError": ".exceptions",
     "ScenarioError": ".exceptions",
 }
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from .exceptions import ScenarioError, SimpoolError
     from .result import ReplicationResult, RequestRecord, Result, TimeSeries
     from .scenario import Scenario, load_scenario
-    from .sweep_run import SweepResult, sweep
+    from .sweeps import SweepResult, sweep
 
 
 def __getattr__(name: str) -> Any:

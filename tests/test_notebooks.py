@@ -32,6 +32,6 @@ def test_notebook_runs(path, monkeypatch):
             exec(compile(cell.source, f"{path.name}[cell {index}]", "exec"), namespace)
         except Exception as exc:
             raise AssertionError(f"{path.name}, cell {index} failed: {exc!r}") from exc
-    from simpool.figures import pyplot
+    import matplotlib.pyplot as plt
 
-    pyplot().close("all")
+    plt.close("all")

@@ -1,4 +1,5 @@
-"""What every ``simpool`` command shares: exit statuses, one-line errors, ``--set``.
+"""What every ``simpool`` command shares: exit statuses, one-line errors, ``--set``,
+finding and loading the scenario.
 
 Exit status: 0 success, 2 bad input (a scenario, a ``--set``, a usage error), 130
 interrupted, 1 anything else. Errors are one line on stderr; ``SIMPOOL_DEBUG=1`` shows
@@ -17,7 +18,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from .exceptions import ScenarioError, SimpoolError
+from ..catalog import resolve_scenario
+from ..exceptions import ScenarioError, SimpoolError
 
 ScenarioArg = Annotated[
     str | None,
@@ -64,7 +66,7 @@ def exit_codes(err: Console) -> Iterator[None]:
 
 def parse_sets(items: list[str]) -> dict[str, Any]:
     """``--set PATH=VALUE`` pairs; each value is read as YAML, as it would be in the file."""
-    from .scenario import parse_yaml
+    from ..scenario import parse_yaml
 
     overrides: dict[str, Any] = {}
     for item in items:
@@ -83,3 +85,31 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
 def folder_name(name: str) -> str:
     """A scenario name as one safe folder name (``a/b c`` → ``a-b-c``)."""
     return re.sub(r"[^\w.-]+", "-", name).strip(".-") or "scenario"
+
+
+def load(scenario: str | None, sets: list[str], *, duration: str | None = None,
+         go_version: str | None = None) -> Any:
+    """The scenario a command works on, with ``--set`` and the shortcut options applied."""
+    from ..scenario import load_scenario
+
+    overrides = parse_sets(sets)
+    options = {}
+    if duration is not None:
+        overrides["duration"] = options["duration"] = duration
+    if go_version is not None:
+        overrides["fleet.pool.go_version"] = options["fleet.pool.go_version"] = go_version
+    try:
+        return load_scenario(resolve_scenario(scenario), overrides=overrides or None)
+    except ScenarioError as exc:
+        raise _blame_option(exc, overrides, options) from None
+
+
+def _blame_option(exc: ScenarioError, overrides: dict[str, Any], options: dict[str, Any]) -> ScenarioError:
+    """Name the command-line option that set a bad field, not only the file."""
+    field = exc.field or ""
+    if field in options and overrides.get(field) == options[field]:
+        flag = {"duration": "--duration", "fleet.pool.go_version": "--go-version"}[field]
+        return ScenarioError(exc.problem, field=f"{flag} ({field})", source=exc.source)
+    if any(key == field or key.startswith(field + ".") for key in overrides) and field:
+        return ScenarioError(exc.problem, field=f"--set {field}", source=exc.source)
+    return exc

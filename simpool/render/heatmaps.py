@@ -4,21 +4,23 @@ outlined, values written in the cells when they fit."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .figures import pyplot, save_figure
-from .sweep_plots import AXIS_LABELS, LOG_SPAN, REFUSAL, _subtitle, _titles
-from .sweep_run import SweepResult
+from ..sweeps import SweepResult
+from .figures import subplots, titles
+from .sweep_style import AXIS_LABELS, LOG_SPAN, REFUSAL, subtitle
 
 
-def heatmap(result: SweepResult, key: str, what: str, stem: Path, *, scale: float = 1.0) -> list[Path]:
+def heatmap_figure(result: SweepResult, key: str, what: str, *, scale: float = 1.0) -> Any:
+    """The metric ``key`` (times ``scale``) over a two-axis grid (call inside
+    :func:`~simpool.render.figures.figure_style`)."""
+    from matplotlib import colormaps
     from matplotlib.colors import LogNorm, Normalize
+    from matplotlib.patches import Rectangle
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
-    plt = pyplot()
     xa, ya = result.axes
     grid = np.full((len(ya.values), len(xa.values)), np.nan)
     refused = np.zeros_like(grid, dtype=bool)
@@ -30,11 +32,11 @@ def heatmap(result: SweepResult, key: str, what: str, stem: Path, *, scale: floa
     positive = grid[np.isfinite(grid) & (grid > 0)]
     wide = positive.size and positive.max() / positive.min() > LOG_SPAN
     norm = LogNorm(positive.min(), positive.max()) if wide else Normalize(0, np.nanmax(grid) if positive.size else 1)
-    cmap = plt.get_cmap("YlGnBu" if key.startswith("wait") else "magma_r").with_extremes(bad="#f0f0f0")  # dark = bad
+    cmap = colormaps["YlGnBu" if key.startswith("wait") else "magma_r"].with_extremes(bad="#f0f0f0")  # dark = bad
     shown = np.where(grid > 0, grid, np.nan) if wide else grid
     width = max(6.0, min(14.0, 0.45 * len(xa.values) + 2.5))
     height = max(3.5, min(10.0, 0.4 * len(ya.values) + 2.0))
-    fig, ax = plt.subplots(figsize=(width, height))
+    fig, ax = subplots(figsize=(width, height))
     image = ax.imshow(shown, origin="lower", aspect="auto", cmap=cmap, norm=norm, interpolation="nearest")
     bar = fig.colorbar(image, ax=ax, label=what + (" (log scale; 0 in grey)" if wide else ""))
     plain = FuncFormatter(lambda v, _: _short(v))  # 300, not 3 × 10²
@@ -54,12 +56,12 @@ def heatmap(result: SweepResult, key: str, what: str, stem: Path, *, scale: floa
                 ax.text(j, i, _short(value), ha="center", va="center", fontsize=7,
                         color="white" if luminance < 0.5 else "black")
     for i, j in zip(*np.nonzero(refused), strict=True):
-        ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=REFUSAL, linewidth=1.5))
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=REFUSAL, linewidth=1.5))
     note = "red outline: the database refused connections" if refused.any() else "no refusals"
     name = what.split(" (")[0]
-    _titles(ax, f"{name if name.startswith('p99') else name.capitalize()} by {xa.name} and {ya.name}",
-            _subtitle(result, width=int(width * 12), bands=False) + f"\n{note}")
-    return save_figure(fig, stem)
+    titles(ax, f"{name if name.startswith('p99') else name.capitalize()} by {xa.name} and {ya.name}",
+           subtitle(result, width=int(width * 12), bands=False) + f"\n{note}")
+    return fig
 
 
 def _thin_ticks(ax: Any, most: int = 20) -> None:

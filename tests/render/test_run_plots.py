@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from simpool import load_scenario, simulate
-from simpool.plots import _spike_windows, _time_axis, plot_timeseries, write_plots
+from simpool.render.figures import save_figure
+from simpool.render.run_plots import _spike_windows, _time_axis, timeseries_figure, write_plots
 
 SPIKY = {
     "name": "spiky", "duration": "6s", "warmup": "1s", "seed": 2,
@@ -52,13 +53,13 @@ def test_cdf_marks_percentiles_and_the_deadline(spiky):
 def test_figures_are_reproducible(spiky, tmp_path):
     """The same result draws the same SVG bytes."""
     scenario, result, folder, _ = spiky
-    plot_timeseries(result, scenario, tmp_path / "timeseries")
+    save_figure(timeseries_figure(result, scenario), tmp_path / "timeseries")
     assert (tmp_path / "timeseries.svg").read_bytes() == (folder / "timeseries.svg").read_bytes()
 
 
 def test_many_instances_share_one_legend_entry(tmp_path):
     scenario = load_scenario({**SPIKY, "fleet": {"instances": 9}, "duration": "2s", "warmup": "0"})
-    plot_timeseries(simulate(scenario), scenario, tmp_path / "timeseries")
+    save_figure(timeseries_figure(simulate(scenario), scenario), tmp_path / "timeseries")
     svg = (tmp_path / "timeseries.svg").read_text()
     assert "9 instances," in svg and "app-8" not in svg
 

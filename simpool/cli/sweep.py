@@ -1,8 +1,5 @@
-"""``simpool sweep``: parse the grid, call :func:`simpool.sweep_run.sweep`, render.
-
-The main ``simpool`` app registers :func:`sweep_command` as ``simpool sweep``. No model
-logic here.
-"""
+"""``simpool sweep``: parse the grid, call :func:`simpool.sweep`, find the marked points,
+render. No model logic here."""
 
 from __future__ import annotations
 
@@ -26,10 +23,10 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from .catalog import resolve_scenario
-from .cli_common import ScenarioArg, SetOption, exit_codes, folder_name, parse_sets, stderr
-from .exceptions import ScenarioError, SimpoolError
-from .sweep_axes import Axis, grid_size, label, parse_values
+from ..catalog import resolve_scenario
+from ..exceptions import ScenarioError, SimpoolError
+from ..sweeps.axes import Axis, grid_size, label, parse_values
+from .common import ScenarioArg, SetOption, exit_codes, folder_name, parse_sets, stderr
 
 MAX_POINTS = 10_000
 """Bigger grids need ``--yes``: at seconds per run they take days, and are usually a typo."""
@@ -83,7 +80,7 @@ def sweep_command(
 ) -> None:
     """Sweep pool settings over a grid: where is the knee, and where does the database
     start refusing? Writes sweep.csv, sweep.json and charts to --out."""
-    from .sweep_run import sweep
+    from ..sweeps import sweep
 
     options = {"max_open": max_open, "max_idle": max_idle, "lifetime": lifetime,
                "max_idle_time": max_idle_time, "instances": instances}
@@ -115,20 +112,23 @@ def sweep_command(
 
 def _render(result: Any, out: Path, stderr: Console, *, elapsed: float, plots: bool, quiet: bool,
             as_json: bool) -> None:
-    from .sweep_report import sweep_table, to_json, write_outputs
+    from ..analysis.sweep_findings import find
+    from ..render.sweep_files import to_json, write_outputs
+    from ..render.sweep_table import sweep_table
 
+    findings = find(result.rows)
     try:
-        files = write_outputs(result, out)
+        files = write_outputs(result, findings, out)
         if plots and not result.interrupted:
-            from .sweep_plots import plot_sweep
+            from ..render.sweep_plots import plot_sweep
 
-            files += plot_sweep(result, out)
+            files += plot_sweep(result, findings, out)
     except OSError as exc:
         raise SimpoolError(f"cannot write to {out}: {exc.strerror or exc}") from None
     if as_json:
-        sys.stdout.write(to_json(result))
+        sys.stdout.write(to_json(result, findings))
     elif not quiet:
-        Console().print(sweep_table(result))
+        Console().print(sweep_table(result, findings))
     if result.interrupted:
         stderr.print(f"interrupted: {len(result.rows)} of {result.points} points finished; "
                      f"wrote them to {out}", highlight=False)

@@ -14,8 +14,8 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Any, Protocol
 
-from .engine import run_replication
-from .exceptions import SimpoolError
+from ..engine import run_replication
+from ..exceptions import SimpoolError
 
 Task = tuple[Any, int, int]
 """A validated Scenario, the seed, and the replication index."""

@@ -4,7 +4,7 @@ import pytest
 
 from simpool.exceptions import ScenarioError
 from simpool.scenario import field_default
-from simpool.sweep_axes import (
+from simpool.sweeps.axes import (
     DEFAULT,
     Axis,
     grid,
@@ -12,7 +12,7 @@ from simpool.sweep_axes import (
     make_axes,
     parse_values,
 )
-from simpool.sweep_run import grid_values
+from simpool.sweeps.grid import grid_values
 
 
 @pytest.mark.parametrize(("text", "values"), [

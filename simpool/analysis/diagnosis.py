@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .units import format_duration
+from ..units import format_duration
 
 Severity = Literal["problem", "warning", "note", "ok"]
 _ORDER = {"problem": 0, "warning": 1, "note": 2, "ok": 3}

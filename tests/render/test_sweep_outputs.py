@@ -1,4 +1,4 @@
-"""Sweep outputs: the marked points, the CSV and JSON files, the table, the charts."""
+"""Sweep outputs: the CSV and JSON files, the table with its marks, the charts."""
 
 import csv
 import io
@@ -9,31 +9,14 @@ import pytest
 from rich.console import Console
 
 import simpool
-from simpool.sweep_axes import Axis
-from simpool.sweep_plots import XAxis, _log_if_wide, plot_sweep, wait_chart
-from simpool.sweep_report import best_point, first_refusal, sweep_table, to_csv, to_json, write_outputs
-from simpool.sweep_run import SweepResult
+from simpool.analysis.sweep_findings import find
+from simpool.render.figures import save_figure, subplots
+from simpool.render.sweep_files import to_csv, to_json, write_outputs
+from simpool.render.sweep_plots import XAxis, _log_if_wide, plot_sweep, wait_chart
+from simpool.render.sweep_table import sweep_table
+from simpool.sweeps import Axis, SweepResult
 
-SPIKE = Path(__file__).parent / "cli_sweep" / "spike.yaml"
-
-
-def _row(p99, ci=0.0, failed=0.0, refused=0.0, peak=10.0):
-    return {"wait_ms.p99": p99, "wait_ms.p99.ci95": ci, "requests.failed": failed,
-            "database.refused_connections": refused, "database.peak_connections": peak}
-
-
-def test_best_point_is_the_knee_not_the_plateau():
-    """Lowest p99 among points without failures; points within its CI tie, and the one
-    with fewer database connections wins."""
-    rows = [_row(900, failed=50, peak=4), _row(20, ci=1, peak=8), _row(15.5, ci=1, peak=10),
-            _row(15, ci=1, peak=12), _row(15, ci=1, failed=3, refused=2, peak=20)]
-    assert best_point(rows) == 2
-    assert first_refusal(rows) == 4
-
-
-def test_no_best_point_when_everything_fails():
-    assert best_point([_row(900, failed=1), _row(800, failed=2)]) is None
-    assert first_refusal([_row(1)]) is None
+SPIKE = Path(__file__).parent.parent / "assets" / "sweep-spike.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +25,7 @@ def one_axis():
 
 
 def test_csv_has_settings_then_metrics_and_ci(one_axis, tmp_path):
-    files = write_outputs(one_axis, tmp_path)
+    files = write_outputs(one_axis, find(one_axis.rows), tmp_path)
     assert [f.name for f in files] == ["sweep.csv", "sweep.json"]
     rows = list(csv.DictReader(io.StringIO((tmp_path / "sweep.csv").read_text())))
     assert len(rows) == 6
@@ -57,7 +40,7 @@ def test_csv_has_settings_then_metrics_and_ci(one_axis, tmp_path):
 
 
 def test_json_carries_scenario_axes_seeds_and_rows(one_axis, tmp_path):
-    write_outputs(one_axis, tmp_path)
+    write_outputs(one_axis, find(one_axis.rows), tmp_path)
     doc = json.loads((tmp_path / "sweep.json").read_text())
     assert doc["axes"] == [{"path": "fleet.pool.max_open", "values": [2, 4, 6, 8, 10, 12]}]
     assert doc["seed"] == 1 and doc["replications"] == 2
@@ -65,17 +48,19 @@ def test_json_carries_scenario_axes_seeds_and_rows(one_axis, tmp_path):
     assert doc["scenario"]["fleet"]["instances"] == 2
     assert (doc["points"], doc["finished"], doc["interrupted"]) == (6, 6, False)
     assert doc["rows"][0]["wait_ms.p99"] == one_axis.rows[0]["wait_ms.p99"]
+    assert doc["findings"]["best_point"] == {"fleet.pool.max_open": 4}
+    assert doc["findings"]["first_refusal"] == {"fleet.pool.max_open": 10}
 
 
 def test_a_result_comes_back_from_its_json(one_axis):
-    again = SweepResult.from_document(json.loads(to_json(one_axis)))
+    again = SweepResult.from_document(json.loads(to_json(one_axis, find(one_axis.rows))))
     assert again == one_axis
     assert to_csv(again) == to_csv(one_axis)
 
 
 def test_table_marks_the_best_point_and_the_first_refusal(one_axis):
     console = Console(width=120, file=io.StringIO(), force_terminal=False, _environ={})
-    console.print(sweep_table(one_axis))
+    console.print(sweep_table(one_axis, find(one_axis.rows)))
     lines = console.file.getvalue().splitlines()
     best = next(line for line in lines if line.lstrip().startswith("★"))
     refusal = next(line for line in lines if line.lstrip().startswith("⚠"))
@@ -88,8 +73,9 @@ def test_charts_are_reproducible(one_axis, tmp_path):
     """The same sweep draws the same bytes (PNG and SVG). All four one-axis charts are
     drawn by test_sweep_cli."""
     x = XAxis(one_axis.axes[0], one_axis.rows)
-    first = wait_chart(one_axis, x, tmp_path / "a")
-    again = wait_chart(one_axis, x, tmp_path / "b")
+    findings = find(one_axis.rows)
+    first = save_figure(wait_chart(one_axis, findings, x), tmp_path / "a")
+    again = save_figure(wait_chart(one_axis, findings, x), tmp_path / "b")
     assert [f.name for f in first] == ["a.png", "a.svg"]
     assert first[0].stat().st_size > 10_000
     assert [f.read_bytes() for f in first] == [f.read_bytes() for f in again]
@@ -97,20 +83,16 @@ def test_charts_are_reproducible(one_axis, tmp_path):
 
 def test_two_axis_heatmaps_and_none_for_three(tmp_path):
     two = simpool.sweep(SPIKE, {"fleet.pool.max_open": [2, 9], "fleet.instances": [1, 2]}, replications=1, jobs=1)
-    assert sorted(f.name for f in plot_sweep(two, tmp_path)) == [
+    assert sorted(f.name for f in plot_sweep(two, find(two.rows), tmp_path)) == [
         "sweep-failures-heatmap.png", "sweep-failures-heatmap.svg", "sweep-wait-heatmap.png", "sweep-wait-heatmap.svg"]
     three = SweepResult(name="x", scenario={}, axes=(Axis("a", (1,)), Axis("b", (1,)), Axis("c", (1,))), seed=1,
                         replications=1, points=1, rows=({"a": 1, "b": 1, "c": 1},))
-    assert plot_sweep(three, tmp_path / "three") == []
+    assert plot_sweep(three, find(three.rows), tmp_path / "three") == []
 
 
 def test_log_scale_only_when_values_span_decades():
     import numpy as np
 
-    from simpool.figures import pyplot
-
-    plt = pyplot()
-    fig, ax = plt.subplots()
+    _, ax = subplots()
     assert not _log_if_wide(ax, [np.array([0.0, 10.0, 200.0])])
     assert _log_if_wide(ax, [np.array([0.0, 10.0, 996.0])])
-    plt.close(fig)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from simpool import load_scenario
-from simpool.diagnosis import (
+from simpool.analysis.diagnosis import (
     bad_connections,
     diagnose,
     healthy,

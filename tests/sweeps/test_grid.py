@@ -6,12 +6,12 @@ from pathlib import Path
 import pytest
 
 import simpool
-from simpool import sweep_exec
 from simpool.exceptions import ScenarioError
-from simpool.sweep_exec import ExecutorError
-from simpool.sweep_report import to_csv
+from simpool.render.sweep_files import to_csv
+from simpool.sweeps import executors as sweep_exec
+from simpool.sweeps.executors import ExecutorError
 
-SPIKE = Path(__file__).parent / "cli_sweep" / "spike.yaml"
+SPIKE = Path(__file__).parent.parent / "assets" / "sweep-spike.yaml"
 
 
 def test_a_row_is_simulates_flat_summary():

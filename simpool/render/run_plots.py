@@ -7,7 +7,8 @@ carry units, the database's caps are drawn in, spike windows are shaded.
 - ``wait_cdf``: the distribution of the time to get a connection (all replications),
   log time axis, p50/p95/p99 marked, latency beside it for scale.
 
-matplotlib is imported through :func:`simpool.figures.pyplot` only when drawing.
+Each figure is built by a ``*_figure`` function that returns a matplotlib ``Figure``
+(for a notebook to show) and saved by :func:`write_plots`.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from .figures import pyplot, save_figure
-from .stats import LogHistogram
-from .units import format_duration
+from ..stats import LogHistogram
+from ..units import format_duration
+from .figures import figure_style, save_figure, subplots
 
 CAP_COLOR = "#c0392b"
 USABLE_COLOR = "#e67e22"
@@ -32,8 +33,8 @@ MAX_LEGEND_INSTANCES = 8
 
 def write_plots(result: Any, scenario: Any, folder: Path) -> list[Path]:
     """Both figures as PNG and SVG in ``folder``; returns the paths written."""
-    return [*plot_timeseries(result, scenario, folder / "timeseries"),
-            *plot_wait_cdf(result, scenario, folder / "wait_cdf")]
+    return [*save_figure(timeseries_figure(result, scenario), folder / "timeseries"),
+            *save_figure(wait_cdf_figure(result, scenario), folder / "wait_cdf")]
 
 
 # ---------------------------------------------------------------------------- time series
@@ -69,16 +70,22 @@ def _legend_right(ax: Any, handles: list[Any] | None = None, labels: list[str] |
         ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, borderaxespad=0)
 
 
-def plot_timeseries(result: Any, scenario: Any, stem: Path) -> list[Path]:
+def timeseries_figure(result: Any, scenario: Any) -> Any:
     """Database connections and per-instance pool gauges over time (replication 1)."""
-    plt = pyplot()
+    with figure_style():
+        return _draw_timeseries(result, scenario)
+
+
+def _draw_timeseries(result: Any, scenario: Any) -> Any:
+    from matplotlib import colormaps
+    from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
 
     ts = result.replications[0].timeseries
     t, scale, xlabel = _time_axis(ts.t, scenario.duration)
     db = scenario.database
-    fig, axes = plt.subplots(5, 1, figsize=(8.0, 10.0), sharex=True, layout="constrained",
-                             gridspec_kw={"height_ratios": [1.7, 1, 1, 1, 1]})
+    fig, axes = subplots(5, 1, figsize=(8.0, 10.0), sharex=True, layout="constrained",
+                         gridspec_kw={"height_ratios": [1.7, 1, 1, 1, 1]})
     reps = len(result.replications)
     which = f" (replication 1 of {reps})" if reps > 1 else ""
     fig.suptitle(f"{scenario.name}: connections over time{which}", fontsize=13, fontweight="bold")
@@ -108,7 +115,7 @@ def plot_timeseries(result: Any, scenario: Any, stem: Path) -> list[Path]:
               ("idle", "Idle per instance", "connections"),
               ("waiting", "Requests waiting for a connection, per instance", "requests")]
     many = len(ts.instances) > MAX_LEGEND_INSTANCES
-    colors = plt.get_cmap("tab10")
+    colors = colormaps["tab10"]
     pool = scenario.fleet.pool
     for ax, (field, title, unit) in zip(axes[1:], panels, strict=True):
         _shade(ax, scenario, scale, label=False)
@@ -130,12 +137,12 @@ def plot_timeseries(result: Any, scenario: Any, stem: Path) -> list[Path]:
             keep = [i for i, label in enumerate(labels) if label not in ts.instances]
             handles, labels = [handles[i] for i in keep], [labels[i] for i in keep]
         elif many:
-            handles = [*handles, plt.Line2D([], [], color="grey", lw=0.6)]
+            handles = [*handles, Line2D([], [], color="grey", lw=0.6)]
             labels = [*labels, f"{len(ts.instances)} instances,\none line each"]
         _legend_right(ax, handles, labels)
     axes[-1].set_xlabel(xlabel)
     axes[-1].set_xlim(0, t[-1] if len(t) else scenario.duration / scale)
-    return save_figure(fig, stem)
+    return fig
 
 
 # ---------------------------------------------------------------------------- wait CDF
@@ -152,14 +159,18 @@ def _ms_label(ms: float) -> str:
     return f"{ms:,.0f} ms" if ms >= 10 else f"{ms:.1f} ms" if ms >= 0.1 else f"{ms:.2f} ms"
 
 
-def plot_wait_cdf(result: Any, scenario: Any, stem: Path) -> list[Path]:
+def wait_cdf_figure(result: Any, scenario: Any) -> Any:
     """CDF of the time to get a connection, log x axis, p50/p95/p99 marked."""
-    plt = pyplot()
+    with figure_style():
+        return _draw_wait_cdf(result, scenario)
+
+
+def _draw_wait_cdf(result: Any, scenario: Any) -> Any:
     from matplotlib.ticker import FuncFormatter
 
     wait = _pooled([r.wait for r in result.replications])
     latency = _pooled([r.latency for r in result.replications])
-    fig, ax = plt.subplots(figsize=(8.0, 4.5), layout="constrained")
+    fig, ax = subplots(figsize=(8.0, 4.5), layout="constrained")
     reps = len(result.replications)
     pooled = f", {reps} replications pooled" if reps > 1 else ""
     fig.suptitle(f"{scenario.name}: time to get a connection", fontsize=13, fontweight="bold")
@@ -201,4 +212,4 @@ def plot_wait_cdf(result: Any, scenario: Any, stem: Path) -> list[Path]:
     ax.set_xlabel("time (ms, log scale)")
     ax.set_ylabel("fraction of requests")
     _legend_right(ax)
-    return save_figure(fig, stem)
+    return fig

@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .engine import check_consistency
-from .exceptions import ScenarioError
-from .result import ERROR_KINDS, ReplicationResult, Result
-from .scenario import Scenario, apply_overrides, validate_scenario
-from .scenario.loading import _read_yaml
-from .stats import mean_ci95
-from .sweep_axes import Axis, grid, label, make_axes
-from .sweep_exec import Outcome, make_executor
+from ..engine import check_consistency
+from ..exceptions import ScenarioError
+from ..result import ERROR_KINDS, ReplicationResult, Result
+from ..scenario import Scenario, apply_overrides, validate_scenario
+from ..scenario.loading import _read_yaml
+from ..stats import mean_ci95
+from .axes import Axis, grid, label, make_axes
+from .executors import Outcome, make_executor
 
 STREAMS = "numpy SeedSequence(seed, spawn_key=(replication, source, index))"
 """How each run's random streams derive from the seed (see simpool.engine.Streams)."""
@@ -61,7 +61,7 @@ class SweepResult:
 
     def document(self) -> dict[str, Any]:
         """The ``sweep.json`` document."""
-        from . import __version__
+        from .. import __version__
 
         return {
             "simpool": __version__,

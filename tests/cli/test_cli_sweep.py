@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from simpool.cli import app
 
-ASSETS = Path(__file__).parent / "cli_sweep"
-SPIKE = str(ASSETS / "spike.yaml")
+ASSETS = Path(__file__).parent.parent / "assets"
+SPIKE = str(ASSETS / "sweep-spike.yaml")
 runner = CliRunner()
 
 

@@ -3,68 +3,58 @@
 One axis: wait percentiles, failure rate by kind, dials and handshake time per second,
 and peak database connections against the cap, each against the swept setting, with 95%
 CI bands, the best point starred and the first refusal marked. Two axes: heatmaps of p99
-wait and failure rate (:mod:`simpool.sweep_heatmaps`). Values spanning more than 1.5 decades get a log scale.
+wait and failure rate (:mod:`simpool.render.heatmaps`). Values spanning more than 1.5
+decades get a log scale. The marked points are the sweep's findings
+(:mod:`simpool.analysis.sweep_findings`); nothing is ranked here.
 """
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .figures import pyplot, save_figure
-from .result import ERROR_KINDS
-from .sweep_axes import Axis, label
-from .sweep_report import best_point, first_refusal
-from .sweep_run import SweepResult
-from .units import format_duration, parse_duration
+from ..analysis.sweep_findings import SweepFindings
+from ..result import ERROR_KINDS
+from ..sweeps import SweepResult
+from ..sweeps.axes import Axis, label
+from ..units import format_duration, parse_duration
+from .figures import figure_style, save_figure, subplots, titles
+from .heatmaps import heatmap_figure
+from .sweep_style import AXIS_LABELS, LOG_SPAN, REFUSAL, setting, subtitle
 
-AXIS_LABELS = {
-    "fleet.pool.max_open": "max_open per instance (SetMaxOpenConns)",
-    "fleet.pool.max_idle": "max_idle per instance (SetMaxIdleConns)",
-    "fleet.pool.conn_max_lifetime": "conn_max_lifetime (SetConnMaxLifetime)",
-    "fleet.pool.conn_max_idle_time": "conn_max_idle_time (SetConnMaxIdleTime)",
-    "fleet.instances": "app instances",
-    "database.max_connections": "database max_connections",
-}
-FIXED = (
-    ("fleet.instances", "instances", str),
-    ("fleet.pool.max_open", "max_open", lambda v: "unlimited" if v == 0 else str(v)),
-    ("fleet.pool.max_idle", "max_idle", lambda v: "2 (Go default)" if v is None else str(v)),
-    ("fleet.pool.conn_max_lifetime", "lifetime", lambda v: "forever" if v in (0, "0") else str(v)),
-    ("fleet.pool.conn_max_idle_time", "idle time", lambda v: "forever" if v in (0, "0") else str(v)),
-    ("database.max_connections", "max_connections", str),
-)
 KIND_LABELS = {"too_many_connections": "too many connections (refused)", "deadline_exceeded": "deadline exceeded",
                "bad_connection": "bad connection", "other": "other"}
 COLORS = {"p50": "#9ecae1", "p95": "#3182bd", "p99": "#08306b", "too_many_connections": "#d62728",
           "deadline_exceeded": "#ff7f0e", "bad_connection": "#9467bd", "other": "#7f7f7f"}
-REFUSAL = "#d62728"
 CAP = "#222222"
-LOG_SPAN = 30.0
-"""Positive values spanning more than this ratio (1.5 decades) get a log scale: a linear
-one would flatten the small values a planner cares about (refusals beside timeouts)."""
 
 
-def plot_sweep(result: SweepResult, out: str | Path) -> list[Path]:
+def plot_sweep(result: SweepResult, findings: SweepFindings, out: str | Path) -> list[Path]:
     """Write the charts for ``result`` into ``out``; returns the files (none for 3+ axes)."""
-    if not result.rows:
-        return []
     out = Path(out)
-    if len(result.axes) == 1:
-        x = XAxis(result.axes[0], result.rows)
-        return [*wait_chart(result, x, out / "sweep-wait"), *failure_chart(result, x, out / "sweep-failures"),
-                *dial_chart(result, x, out / "sweep-dials"), *connection_chart(result, x, out / "sweep-connections")]
-    if len(result.axes) == 2:
-        from .sweep_heatmaps import heatmap
+    return [path for stem, fig in sweep_figures(result, findings).items() for path in save_figure(fig, out / stem)]
 
-        return [*heatmap(result, "wait_ms.p99", "p99 wait for a connection (ms)", out / "sweep-wait-heatmap"),
-                *heatmap(result, "failure_rate.failed", "failed requests (%)", out / "sweep-failures-heatmap",
-                         scale=100)]
-    return []
+
+def sweep_figures(result: SweepResult, findings: SweepFindings) -> dict[str, Any]:
+    """The charts of a sweep by file stem: four for one axis, two heatmaps for two axes,
+    none for more (or for a sweep with no finished point)."""
+    if not result.rows:
+        return {}
+    with figure_style():
+        if len(result.axes) == 1:
+            x = XAxis(result.axes[0], result.rows)
+            return {"sweep-wait": wait_chart(result, findings, x),
+                    "sweep-failures": failure_chart(result, findings, x),
+                    "sweep-dials": dial_chart(result, findings, x),
+                    "sweep-connections": connection_chart(result, findings, x)}
+        if len(result.axes) == 2:
+            return {"sweep-wait-heatmap": heatmap_figure(result, "wait_ms.p99", "p99 wait for a connection (ms)"),
+                    "sweep-failures-heatmap": heatmap_figure(result, "failure_rate.failed", "failed requests (%)",
+                                                             scale=100)}
+    return {}
 
 
 # ---------------------------------------------------------------------------- the x axis
@@ -135,9 +125,8 @@ def _kind(values: Sequence[Any]) -> str:
 # ---------------------------------------------------------------------------- one axis
 
 
-def wait_chart(result: SweepResult, x: XAxis, stem: Path) -> list[Path]:
-    plt = pyplot()
-    fig, ax = plt.subplots()
+def wait_chart(result: SweepResult, findings: SweepFindings, x: XAxis) -> Any:
+    fig, ax = subplots()
     series = {p: _series(result.rows, f"wait_ms.{p}") for p in ("p50", "p95", "p99")}
     log = _log_if_wide(ax, [mean for mean, _ in series.values()])
     zeros = []
@@ -149,17 +138,17 @@ def wait_chart(result: SweepResult, x: XAxis, stem: Path) -> list[Path]:
             zeros.append(f"{p} = 0 ms from {x.at(int(np.nonzero(mean == 0)[0][0]))}" if _zero_tail(mean)
                          else f"{p} = 0 ms at some points (not drawn on a log scale)")
         _line(ax, x, mean, half, label=p, color=COLORS[p], log=log)
-    best = best_point(result.rows)
+    best = findings.best
     if best is not None:
         mean, _ = series["p99"]
         ax.plot(x.positions[best], mean[best], marker="*", markersize=16, color="#2ca02c", linestyle="none",
                 label=f"best: {x.at(best)}", zorder=5)
-    _mark_refusals(ax, result, x)
+    _mark_refusals(ax, result, findings, x)
     ax.set_ylabel("wait for a connection (ms)" + (", log scale" if log else ""))
     for note in zeros:
         ax.plot([], [], " ", label=note)
     _finish(ax, x, result, "Wait for a connection")
-    return save_figure(fig, stem)
+    return fig
 
 
 def _zero_tail(mean: np.ndarray) -> bool:
@@ -168,9 +157,8 @@ def _zero_tail(mean: np.ndarray) -> bool:
     return bool(zero.size) and bool((mean[zero[0]:] == 0).all())
 
 
-def failure_chart(result: SweepResult, x: XAxis, stem: Path) -> list[Path]:
-    plt = pyplot()
-    fig, ax = plt.subplots()
+def failure_chart(result: SweepResult, findings: SweepFindings, x: XAxis) -> Any:
+    fig, ax = subplots()
     kinds = {kind: _series(result.rows, f"failure_rate.{kind}") for kind in ERROR_KINDS}
     kinds = {k: (100 * m, None if h is None else 100 * h) for k, (m, h) in kinds.items()
              if np.nan_to_num(m).max(initial=0) > 0}
@@ -184,15 +172,14 @@ def failure_chart(result: SweepResult, x: XAxis, stem: Path) -> list[Path]:
         ax.set_ylim(0, 1)
     elif not log:
         ax.set_ylim(bottom=0)
-    _mark_refusals(ax, result, x)
+    _mark_refusals(ax, result, findings, x)
     ax.set_ylabel("failed requests (% of requests)" + (", log scale" if log else ""))
     _finish(ax, x, result, "Failed requests by kind")
-    return save_figure(fig, stem)
+    return fig
 
 
-def dial_chart(result: SweepResult, x: XAxis, stem: Path) -> list[Path]:
-    plt = pyplot()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.5))
+def dial_chart(result: SweepResult, findings: SweepFindings, x: XAxis) -> Any:
+    fig, (left, right) = subplots(1, 2, figsize=(10, 4.5))
     for ax, key, ylabel, color in (
         (left, "per_s.dials", "connection dials per second of traffic", "#3182bd"),
         (right, "per_s.handshake_s", "handshake time (s per second of traffic)", "#e6550d"),
@@ -202,18 +189,17 @@ def dial_chart(result: SweepResult, x: XAxis, stem: Path) -> list[Path]:
         _line(ax, x, mean, half, label="mean, 95% CI band", color=color, log=log)
         if not log:
             ax.set_ylim(bottom=0)
-        _mark_refusals(ax, result, x, legend=ax is left)
+        _mark_refusals(ax, result, findings, x, legend=ax is left)
         ax.set_ylabel(ylabel)
         x.apply(ax)
     left.legend(loc="best", frameon=True, framealpha=0.85, edgecolor="none")
-    _titles(left, f"Connection churn vs {x.axis.name}: dials, and database time spent on handshakes",
-            _subtitle(result, width=150))
-    return save_figure(fig, stem)
+    titles(left, f"Connection churn vs {x.axis.name}: dials, and database time spent on handshakes",
+            subtitle(result, width=150))
+    return fig
 
 
-def connection_chart(result: SweepResult, x: XAxis, stem: Path) -> list[Path]:
-    plt = pyplot()
-    fig, ax = plt.subplots()
+def connection_chart(result: SweepResult, findings: SweepFindings, x: XAxis) -> Any:
+    fig, ax = subplots()
     mean, half = _series(result.rows, "database.peak_connections")
     _line(ax, x, mean, half, label="peak database connections", color="#08306b")
     usable, _ = _series(result.rows, "database.usable_connections")
@@ -226,40 +212,27 @@ def connection_chart(result: SweepResult, x: XAxis, stem: Path) -> list[Path]:
     if ceiling is not None:
         ax.plot(x.positions, ceiling, color="#7f7f7f", linewidth=1, linestyle=":",
                 label="configured ceiling: instances × max_open + other clients")
-    _mark_refusals(ax, result, x)
+    _mark_refusals(ax, result, findings, x)
     top = np.nanmax([np.nanmax(mean), np.nanmax(cap)])
     ax.set_ylim(0, top * 1.15)
     ax.set_ylabel("database connections")
     _finish(ax, x, result, "Peak database connections against the cap")
-    return save_figure(fig, stem)
+    return fig
 
 
 def _ceiling(result: SweepResult, x: XAxis) -> np.ndarray | None:
     """instances × max_open + other_clients per point, where max_open is finite."""
     values = []
     for row in result.rows:
-        instances = _setting(result, row, "fleet.instances")
-        max_open = _setting(result, row, "fleet.pool.max_open")
-        others = _setting(result, row, "database.other_clients") or 0
+        instances = setting(result, row, "fleet.instances")
+        max_open = setting(result, row, "fleet.pool.max_open")
+        others = setting(result, row, "database.other_clients") or 0
         if not isinstance(instances, int) or not isinstance(max_open, int) or max_open <= 0:
             return None
         if result.scenario.get("fleet", {}).get("autoscale") is not None:
             return None
         values.append(instances * max_open + others)
     return np.array(values, dtype=float)
-
-
-def _setting(result: SweepResult, row: dict[str, Any], path: str) -> Any:
-    """A point's value for ``path``: swept, or the base scenario's."""
-    if path in row:
-        value = row[path]
-        return None if value == "default" else value
-    node: Any = result.scenario
-    for part in path.split("."):
-        if not isinstance(node, dict):
-            return None
-        node = node.get(part)
-    return node
 
 
 # ---------------------------------------------------------------------------- shared pieces
@@ -294,9 +267,10 @@ def _log_if_wide(ax: Any, series: Sequence[np.ndarray]) -> bool:
     return False
 
 
-def _mark_refusals(ax: Any, result: SweepResult, x: XAxis, *, legend: bool = True) -> None:
+def _mark_refusals(ax: Any, result: SweepResult, findings: SweepFindings, x: XAxis, *,
+                   legend: bool = True) -> None:
     """Shade every point where the database refused connections; a line at the first."""
-    first = first_refusal(result.rows)
+    first = findings.first_refusal
     if first is None:
         return
     positions = x.positions
@@ -325,34 +299,4 @@ def _cell(positions: np.ndarray, i: int) -> tuple[float, float]:
 def _finish(ax: Any, x: XAxis, result: SweepResult, title: str) -> None:
     x.apply(ax)
     ax.legend(loc="best", frameon=True, framealpha=0.85, edgecolor="none")  # readable over the lines
-    _titles(ax, f"{title} vs {x.axis.name}", _subtitle(result))
-
-
-def _titles(ax: Any, title: str, subtitle: str) -> None:
-    """A title over a small grey subtitle (scenario and fixed settings), both left-aligned
-    and stacked in points so they never overlap whatever the figure's size."""
-    lines = subtitle.count("\n") + 1
-    ax.annotate(subtitle, xy=(0, 1), xycoords="axes fraction", xytext=(0, 6), textcoords="offset points",
-                fontsize=8, color="#444444", va="bottom", ha="left")
-    ax.annotate(title, xy=(0, 1), xycoords="axes fraction", xytext=(0, 10 + 10 * lines), textcoords="offset points",
-                fontsize=12, va="bottom", ha="left")
-
-
-def _subtitle(result: SweepResult, width: int = 110, *, bands: bool = True) -> str:
-    """The scenario and the settings held fixed, as a title's second line."""
-    swept = {a.path for a in result.axes}
-    fixed = []
-    for path, name, fmt in FIXED:
-        if path in swept:
-            continue
-        value = _setting(result, {}, path)
-        if path == "database.max_connections":
-            fixed.append(f"{result.scenario.get('database', {}).get('flavor', '')} {name} {value}")
-        else:
-            fixed.append(f"{name} {fmt(value)}")
-    for path, value in result.overrides.items():
-        if path not in {p for p, _, _ in FIXED}:
-            fixed.append(f"{path}={label(value)}")
-    text = (f"scenario '{result.name}' · {', '.join(fixed)} · mean of {result.replications} "
-            f"replication{'s' if result.replications > 1 else ''}" + (", bands = 95% CI" if bands else ""))
-    return "\n".join(textwrap.wrap(text, width))
+    titles(ax, f"{title} vs {x.axis.name}", subtitle(result))

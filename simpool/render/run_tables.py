@@ -1,24 +1,19 @@
-"""Renderers of a run: the rich summary (tables and diagnosis) and the result files.
+"""The rich summary of a run: header, tables and the diagnosis.
 
-Everything here reads the ``summary.json`` document (:meth:`simpool.Result.summary`) or
-the :class:`~simpool.Result`; nothing computes model quantities. Files are written with
-:func:`simpool.outputs.atomic_write`, so each appears whole or not at all.
+Everything here reads the ``summary.json`` document (:meth:`simpool.Result.summary`) and
+the findings :mod:`simpool.analysis.diagnosis` made; nothing computes model quantities
+or decides anything.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from pathlib import Path
 from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from .diagnosis import Finding
-from .outputs import atomic_write
+from ..analysis.diagnosis import Finding
 
 _STYLE = {"problem": "bold red", "warning": "yellow", "note": "cyan", "ok": "green"}
 _MARK = {"problem": "✗", "warning": "!", "note": "·", "ok": "✓"}
@@ -204,48 +199,3 @@ def diagnosis_renderable(findings: list[Finding]) -> RenderableType:
         style = _STYLE[finding.severity]
         table.add_row(Text(_MARK[finding.severity], style=style), Text(finding.text))
     return table
-
-
-# ---------------------------------------------------------------------------- files
-
-
-def summary_json(result: Any) -> str:
-    """The ``summary.json`` document, exactly :meth:`Result.summary`."""
-    return json.dumps(result.summary(), indent=2) + "\n"
-
-
-def timeseries_csv(result: Any) -> str:
-    """Gauges of every replication, long format: ``replication,t_s,series,open,in_use,idle,waiting``.
-
-    For a pool ``series`` is the instance name; the ``database`` rows hold its connections
-    (``open``), queries on a core (``in_use``) and queries queued for one (``waiting``).
-    """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["replication", "t_s", "series", "open", "in_use", "idle", "waiting"])
-    for rep in result.replications:
-        for row in rep.timeseries.rows():
-            writer.writerow([rep.index, f"{row['t_s']:.6g}", row["series"], row["open"], row["in_use"],
-                             "" if row["idle"] is None else row["idle"], row["waiting"]])
-    return buffer.getvalue()
-
-
-def requests_csv(result: Any) -> str:
-    """One row per finished request (needs ``record_requests=True``); times in milliseconds."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["replication", "id", "instance", "arrival_s", "wait_ms", "latency_ms", "outcome", "error"])
-    for rep in result.replications:
-        for r in rep.requests or ():
-            writer.writerow([rep.index, r.id, r.instance, f"{r.arrival:.6f}", f"{1e3 * r.wait:.3f}",
-                             f"{1e3 * r.latency:.3f}", r.outcome, r.error or ""])
-    return buffer.getvalue()
-
-
-def write_results(result: Any, out_dir: Path, *, requests: bool = False) -> list[Path]:
-    """``summary.json``, ``timeseries.csv`` and (when asked) ``requests.csv`` in ``out_dir``."""
-    paths = [atomic_write(out_dir / "summary.json", summary_json(result)),
-             atomic_write(out_dir / "timeseries.csv", timeseries_csv(result))]
-    if requests:
-        paths.append(atomic_write(out_dir / "requests.csv", requests_csv(result)))
-    return paths

@@ -17,9 +17,9 @@ from typing import Any
 
 import yaml
 
-from .exceptions import ScenarioError
-from .scenario import field_default
-from .units import format_duration, parse_duration
+from ..exceptions import ScenarioError
+from ..scenario import field_default
+from ..units import format_duration, parse_duration
 
 DEFAULT = "default"
 """The value that stands for the field's built-in default."""

@@ -1,0 +1,38 @@
+"""The ``simpool`` command line: parse, call the API, render. No model logic lives here.
+
+One module per command, each registered on one typer app: :mod:`.run`, :mod:`.sweep`,
+:mod:`.validate`, :mod:`.scenarios`; :mod:`.common` holds what they share (exit
+statuses, one-line errors, ``--set``, loading the scenario).
+
+Only light modules are imported at start-up, so ``simpool --help`` and ``simpool
+validate`` stay fast: the engine (numpy, simpy) and the figures (matplotlib) are
+imported inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from .run import run_command
+from .scenarios import scenarios_command
+from .sweep import sweep_command
+from .validate import validate_command
+
+app = typer.Typer(
+    name="simpool",
+    help="Reproduce [bold]too many connections[/bold]: a simulation of Go's database/sql pool "
+    "in front of a capped PostgreSQL or MySQL, under bursty traffic, across a fleet.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+app.command("run")(run_command)
+app.command("validate")(validate_command)
+app.command("scenarios")(scenarios_command)
+app.command("sweep")(sweep_command)
+
+
+def main() -> None:
+    """Console-script entry point (``simpool``)."""
+    app()

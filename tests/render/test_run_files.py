@@ -1,0 +1,70 @@
+"""A run's result files: summary.json, timeseries.csv, requests.csv, written whole."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from simpool import load_scenario, simulate
+from simpool.render.run_files import requests_csv, summary_json, timeseries_csv, write_results
+
+SMALL = {
+    "name": "small", "duration": "4s", "warmup": "1s", "seed": 5,
+    "fleet": {"instances": 2, "pool": {"max_open": 3}},
+    "workload": {"arrivals": [{"kind": "poisson", "rate": "120/s"}]},
+}
+
+
+@pytest.fixture(scope="module")
+def run():
+    scenario = load_scenario(SMALL)
+    return scenario, simulate(scenario, replications=2, record_requests=True)
+
+
+def test_summary_json_is_result_summary(run):
+    _, result = run
+    assert json.loads(summary_json(result)) == result.summary()
+
+
+def test_timeseries_csv_has_a_row_per_sample_series_and_replication(run):
+    _, result = run
+    rows = list(csv.DictReader(io.StringIO(timeseries_csv(result))))
+    samples = len(result.replications[0].timeseries.t)
+    assert len(rows) == 2 * samples * 3  # replications × samples × (2 instances + database)
+    database = [r for r in rows if r["series"] == "database"]
+    assert all(r["idle"] == "" for r in database)
+    first = result.replications[0].timeseries
+    assert [int(r["open"]) for r in database[:samples]] == first.database_connections.tolist()
+
+
+def test_requests_csv_matches_the_records(run):
+    _, result = run
+    rows = list(csv.DictReader(io.StringIO(requests_csv(result))))
+    records = [r for rep in result.replications for r in rep.requests]
+    assert len(rows) == len(records)
+    assert float(rows[0]["latency_ms"]) == pytest.approx(records[0].latency * 1e3, abs=1e-3)
+
+
+def test_write_results_writes_whole_files(run, tmp_path):
+    _, result = run
+    paths = write_results(result, tmp_path / "out", requests=True)
+    assert sorted(p.name for p in paths) == ["requests.csv", "summary.json", "timeseries.csv"]
+    assert not list((tmp_path / "out").glob(".*.tmp")), "no temporary file is left behind"
+
+
+def test_result_files_get_the_usual_permissions(tmp_path):
+    """atomic_write gives files the mode open() would (0666 & ~umask), not mkstemp's 0600."""
+    import os
+    import stat
+
+    from simpool.render.files import atomic_write
+
+    umask = os.umask(0o022)
+    try:
+        path = atomic_write(tmp_path / "x.json", "{}")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
