@@ -8,20 +8,7 @@ import json
 
 import pytest
 
-from simpool import load_scenario, simulate
 from simpool.render.run_files import requests_csv, summary_json, timeseries_csv, write_results
-
-SMALL = {
-    "name": "small", "duration": "4s", "warmup": "1s", "seed": 5,
-    "fleet": {"instances": 2, "pool": {"max_open": 3}},
-    "workload": {"arrivals": [{"kind": "poisson", "rate": "120/s"}]},
-}
-
-
-@pytest.fixture(scope="module")
-def run():
-    scenario = load_scenario(SMALL)
-    return scenario, simulate(scenario, replications=2, record_requests=True)
 
 
 def test_summary_json_is_result_summary(run):

@@ -7,21 +7,8 @@ import io
 import pytest
 from rich.console import Console
 
-from simpool import load_scenario, simulate
 from simpool.analysis.diagnosis import diagnose
 from simpool.render.run_tables import _fmt, summary_renderable
-
-SMALL = {
-    "name": "small", "duration": "4s", "warmup": "1s", "seed": 5,
-    "fleet": {"instances": 2, "pool": {"max_open": 3}},
-    "workload": {"arrivals": [{"kind": "poisson", "rate": "120/s"}]},
-}
-
-
-@pytest.fixture(scope="module")
-def run():
-    scenario = load_scenario(SMALL)
-    return scenario, simulate(scenario, replications=2, record_requests=True)
 
 
 def render(summary, scenario, width=120) -> str:
