@@ -18,8 +18,9 @@ from typing import Any
 from .cleaner import ConnectionCleaner
 from .conn import DriverConn
 from .dbstats import COUNTER_FIELDS, DBStats, OpenGauge
+from .deadlines import WaitDeadlines
 from .errors import ERR_BAD_CONN, ERR_DB_CLOSED, ERR_DEADLINE, DriverError
-from .events import INF, call_later
+from .events import INF
 from .opener import ConnectionOpener
 from .profiles import PROFILES, GoProfile
 from .waiters import ConnRequest
@@ -56,6 +57,8 @@ class DB:
         """Idle conns, oldest return first (Go: ``freeConn``)."""
         self.conn_requests = profile.make_waiters(waiter_order, uniform)
         """Blocked callers (Go: ``connRequests``)."""
+        self.wait_deadlines = WaitDeadlines(env, self._wait_deadline)
+        """Their context deadlines, one timer for the earliest."""
         self.num_open = 0
         """Open conns plus pending dials (Go: ``numOpen``)."""
         self.max_open = 0
@@ -214,24 +217,22 @@ class DB:
         self.conn_requests.add(req)
         self.wait_count += 1
         if deadline < INF:
-            req.timer = call_later(self.env, deadline - now, self._wait_deadline, req)
+            # The instant a timer set now for the deadline fires (``now + delay``, as
+            # call_later computes it), so that waits end at exactly the same times.
+            self.wait_deadlines.add(req, now + (deadline - now))
 
-    def _wait_deadline(self, call: Any) -> None:
+    def _wait_deadline(self, req: ConnRequest) -> None:
         """Rule 4.1: the ctx ended while waiting — leave the queue, add the wait to
         ``WaitDuration``, return ``context.DeadlineExceeded`` (never retried).
 
-        A request served before its deadline has its timer cancelled, so here it is
-        always still queued.
+        Only a request still queued gets here (:class:`WaitDeadlines` skips the others).
         """
-        req = call.value
         self.conn_requests.delete(req)
         self.wait_duration += self.env._now - req.wait_start
         req.caller.conn_ready(None, ERR_DEADLINE)
 
     def _deliver(self, req: ConnRequest, dc: DriverConn | None, err: DriverError | None) -> None:
         """Rule 3.4: what the woken waiter does with what it received."""
-        if req.timer is not None:
-            req.timer.cancel()
         now = self.env._now
         self.wait_duration += now - req.wait_start
         caller = req.caller
@@ -379,8 +380,6 @@ class DB:
         self.cleaner.wake()
         now = self.env._now
         for req in self.conn_requests.drain():
-            if req.timer is not None:
-                req.timer.cancel()
             self.wait_duration += now - req.wait_start
             req.caller.conn_ready(None, ERR_DB_CLOSED)
         for dc in idle:

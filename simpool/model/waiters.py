@@ -24,16 +24,16 @@ Uniform = Callable[[], float]
 class ConnRequest:
     """Go: ``connRequest`` channel plus the state of the blocked ``DB.conn`` call.
 
-    ``slot`` is the queue's bookkeeping (index in a slice, or bucket position).
+    ``slot`` is the queue's bookkeeping (index in a slice, or bucket position), and
+    None once the request has left the queue (served, expired, or the pool closed).
     """
 
-    __slots__ = ("caller", "strategy", "wait_start", "timer", "slot")
+    __slots__ = ("caller", "strategy", "wait_start", "slot")
 
     def __init__(self, caller: Any, strategy: int, wait_start: float):
         self.caller = caller
         self.strategy = strategy
         self.wait_start = wait_start
-        self.timer: Any = None
         self.slot: Any = None
 
     def __repr__(self) -> str:
