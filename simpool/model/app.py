@@ -16,7 +16,7 @@ from typing import Any
 from ..scenario import PoolSpec
 from .dbstats import COUNTER_FIELDS, OpenGauge
 from .errors import ERR_BAD_CONN, ERR_DEADLINE, DriverError
-from .events import INF, call_later
+from .events import INF, call_later, push
 from .pool import ALWAYS_NEW, CACHED_OR_NEW, DB
 from .profiles import PROFILES
 
@@ -121,7 +121,7 @@ class Request:
 
     __slots__ = (
         "app", "instance", "db", "id", "arrival", "deadline", "demands", "query_index",
-        "conn", "attempt", "asked_at", "wait", "leak",
+        "conn", "attempt", "asked_at", "wait", "leak", "holding", "callbacks", "_ok",
     )
 
     def __init__(self, app: App, instance: Instance, arrival: float, service: float | None = None,
@@ -151,6 +151,11 @@ class Request:
         self.asked_at = arrival
         self.wait = 0.0
         """Seconds spent getting connections (pool wait, dials and retries)."""
+        self.holding = False
+        """Whether the think time under way keeps the connection (inside a Tx)."""
+        self._ok = True
+        """With ``callbacks``, SimPy's event protocol: the request is its own think-time
+        event (no timer object per request)."""
         instance.in_flight += 1
         self.db = db = instance.new_pool() if instance.pool_per_request else instance.db
         """The instance's pool, or this request's own (``pool_per_request``)."""
@@ -242,10 +247,11 @@ class Request:
         if think <= 0 and env._now < self.deadline:
             self._after_think(holding)
             return
-        call_later(env, min(think, max(0.0, self.deadline - env._now)), self._think_done, holding)
-
-    def _think_done(self, call: Any) -> None:
-        self._after_think(call.value)
+        # NOTE: the request itself goes on the schedule (no Call made), for performance:
+        # one think per request in a transaction.
+        self.holding = holding
+        self.callbacks = _THINK_DONE
+        push(env, env._now + min(think, max(0.0, self.deadline - env._now)), self)
 
     def _after_think(self, holding: bool) -> None:
         if self.app.env._now >= self.deadline:
@@ -267,6 +273,14 @@ class Request:
         instance.in_flight -= 1
         if instance.retiring:
             instance.close_if_idle()
+
+
+def _think_done(request: Request) -> None:
+    request._after_think(request.holding)
+
+
+_THINK_DONE = (_think_done,)
+"""The callbacks of a request on the schedule for its think time (one shared tuple)."""
 
 
 def _end_leak(call: Any) -> None:
