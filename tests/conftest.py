@@ -139,3 +139,16 @@ def advance(env):
                 db.check_invariants()
 
     return step_to
+
+
+def need(available: bool, what: str) -> None:
+    """Skip a test whose real part (a PostgreSQL server, a Go toolchain, Chromium) is
+    missing here, or fail it under CI (``SIMPOOL_CI=1``, set by ``.ci/run``), where a
+    skip would hide that the check never ran."""
+    import os
+
+    if available:
+        return
+    if os.environ.get("SIMPOOL_CI"):
+        pytest.fail(f"{what} is required in CI (SIMPOOL_CI=1) but is missing")
+    pytest.skip(f"{what} is not available here")
