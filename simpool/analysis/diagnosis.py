@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..units import format_duration
+from .whatif import WhatIf
 
 Severity = Literal["problem", "warning", "note", "ok"]
 _ORDER = {"problem": 0, "warning": 1, "note": 2, "ok": 3}
@@ -20,11 +21,15 @@ _ORDER = {"problem": 0, "warning": 1, "note": 2, "ok": 3}
 
 @dataclass(frozen=True)
 class Finding:
-    """One observation: which rule made it, how serious it is, and the sentence."""
+    """One observation: which rule made it, how serious it is, and the sentence.
+
+    A finding that blames a setting carries the :class:`WhatIf` that proves it (None for
+    findings that only describe what happened, or when what-ifs were not run)."""
 
     rule: str
     severity: Severity
     text: str
+    what_if: WhatIf | None = None
 
 
 # ---------------------------------------------------------------------------- helpers
