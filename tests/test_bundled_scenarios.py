@@ -154,3 +154,33 @@ def test_an_installed_copy_of_the_scenarios_comes_first(tmp_path):
     (package / "_bundled").mkdir()
     assert scenario_dir(package) == package / "_bundled"
     assert SCENARIO_DIR == Path(__file__).resolve().parent.parent / "scenarios"  # this checkout
+
+
+# ---------------------------------------------------------------------------- stories told over time
+
+
+def dials_per_second(name: str, **overrides) -> list[int]:
+    """The whole fleet's dials in each second of the run, after the warm-up."""
+    from simpool.engine import Simulation, run_until
+
+    scenario = load_scenario(SCENARIO_DIR / f"{name}.yaml", overrides=overrides)
+    simulation = Simulation(scenario, scenario.seed)
+    counts, before = [], 0
+    for t in range(1, int(scenario.duration) + 1):
+        run_until(simulation.env, float(t))
+        dials = sum(instance.counters()["dials"] for instance in simulation.fleet.instances)
+        if t > scenario.warmup:
+            counts.append(dials - before)
+        before = dials
+    return counts
+
+
+@pytest.mark.slow
+def test_lifetime_waves_come_back_and_jitter_spreads_them():
+    """lifetime-waves: the 75 connections born together re-dial together at every
+    lifetime (3m, 6m, 9m), 40+ in one second; lifetime-jitter (the fix): no second sees ten."""
+    waves = dials_per_second("lifetime-waves")
+    surges = [second + 31 for second, n in enumerate(waves) if n >= 30]
+    assert [round(s / 180) for s in surges] == [1, 2, 3], surges
+    assert all(n < 15 for second, n in enumerate(waves) if second + 31 not in surges)
+    assert max(dials_per_second("lifetime-jitter")) < 10

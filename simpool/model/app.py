@@ -28,7 +28,8 @@ class Instance:
     """One app instance (a pod) with its own pool, or a pool per request (the pitfall)."""
 
     def __init__(self, env: Any, name: str, index: int, database: Any, pool: PoolSpec,
-                 uniform: Any, *, pool_per_request: bool = False, fleet_gauge: OpenGauge | None = None):
+                 uniform: Any, *, pool_per_request: bool = False, fleet_gauge: OpenGauge | None = None,
+                 lifetime_jitter: Any = None):
         self.env = env
         self.name = name
         self.index = index
@@ -36,6 +37,7 @@ class Instance:
         self.pool_spec = pool
         self.profile = PROFILES[pool.go_version]
         self._uniform = uniform
+        self._lifetime_jitter = lifetime_jitter
         self.pool_per_request = pool_per_request
         self.in_flight = 0
         self.retiring = False
@@ -54,7 +56,8 @@ class Instance:
         """``sql.Open`` plus the configured setters (Rule 1: nothing is dialed yet)."""
         spec = self.pool_spec
         db = DB(self.env, self.database, profile=self.profile, waiter_order=spec.waiter_order,
-                uniform=self._uniform, name=self.name, gauges=self._gauges)
+                uniform=self._uniform, name=self.name, gauges=self._gauges,
+                lifetime_jitter=self._lifetime_jitter)
         db.configure(spec.max_open, spec.max_idle, spec.conn_max_lifetime, spec.conn_max_idle_time)
         self.pools.append(db)
         return db

@@ -43,11 +43,13 @@ class DB:
         profile: the Go release family whose rules apply (Rule 11).
         waiter_order: ``random`` (as the profile does) or the what-if ``fifo``.
         uniform: this pool's random stream, floats in [0, 1) (waiter picks).
+        lifetime_jitter: the ``conn_max_lifetime_jitter`` what-if: a sampler of the extra
+            seconds each new conn lives past ``ConnMaxLifetime`` (None in database/sql).
     """
 
     def __init__(self, env: Any, connector: Any, *, profile: GoProfile = PROFILES["1.23"],
                  waiter_order: str = "random", uniform: Callable[[], float], name: str = "db",
-                 gauges: tuple[OpenGauge, ...] = ()):
+                 gauges: tuple[OpenGauge, ...] = (), lifetime_jitter: Callable[[], float] | None = None):
         self.env = env
         self.connector = connector
         self.profile = profile
@@ -80,6 +82,7 @@ class DB:
         self.peak_open = 0
         self.gauges = gauges
         """Totals over several pools that this one reports ``numOpen`` changes to."""
+        self.lifetime_jitter = lifetime_jitter
         self.cleaner = ConnectionCleaner(self)
         self.opener = ConnectionOpener(self)
         self._next_conn_id = 0
@@ -273,6 +276,8 @@ class DB:
         self._next_conn_id += 1
         dc = DriverConn(self._next_conn_id, session, now)
         dc.in_use = in_use
+        if self.lifetime_jitter is not None:
+            dc.lifetime_extra = self.lifetime_jitter()
         return dc
 
     # ------------------------------------------------------------------ return (Rule 5)

@@ -105,6 +105,12 @@ class PoolSpec(Spec):
     )
     conn_max_lifetime: Duration = Field(0.0, description="SetConnMaxLifetime; 0 = forever.")
     conn_max_idle_time: Duration = Field(0.0, description="SetConnMaxIdleTime; 0 = forever.")
+    conn_max_lifetime_jitter: Duration = Field(
+        0.0,
+        description="What-if, not a database/sql setting: each connection lives conn_max_lifetime plus a "
+        "uniform random share of this (pgxpool's MaxConnLifetimeJitter), so a burst of connections does not "
+        "expire in one burst.",
+    )
     go_version: Literal["1.23", "1.18", "1.17"] = Field(
         "1.23",
         description="Behaviour profile: 1.23+ (uniform random waiter), 1.18 (1.18-1.22, map-biased "
@@ -113,6 +119,12 @@ class PoolSpec(Spec):
     waiter_order: Literal["random", "fifo"] = Field(
         "random", description="What-if: 'random' as the Go version does, or a FIFO queue."
     )
+
+    @model_validator(mode="after")
+    def _jitter_needs_lifetime(self) -> PoolSpec:
+        if self.conn_max_lifetime_jitter > 0 and self.conn_max_lifetime == 0:
+            raise ValueError("conn_max_lifetime_jitter spreads conn_max_lifetime, which is 0 (forever): set both")
+        return self
 
     @property
     def effective_max_idle(self) -> int:
