@@ -1,8 +1,10 @@
-"""The recorder: request outcomes after the warm-up, gauges at a fixed step, and the
-pool counters' change since the warm-up, turned into a :class:`ReplicationResult`."""
+"""The recorder: request outcomes after the warm-up, gauges at a fixed step, the pool
+counters' change since the warm-up and the database's load over the measured window
+(warm-up to ``duration``), turned into a :class:`ReplicationResult`."""
 
 from __future__ import annotations
 
+import math
 from array import array
 from typing import Any
 
@@ -11,6 +13,7 @@ import numpy as np
 from .model.events import call_later
 from .result import (
     ERROR_KINDS,
+    LOAD_FIELDS,
     POOL_FIELDS,
     ReplicationResult,
     RequestRecord,
@@ -20,6 +23,10 @@ from .stats import LogHistogram
 
 FLUSH_EVERY = 16384
 """Finished requests between two folds of their waits and latencies into the histograms."""
+
+PEAK_WINDOW = 1.0
+"""Seconds over which a peak load is averaged (or the sample step, if longer): the
+busiest second, not the luckiest instant."""
 
 
 class Recorder:
@@ -48,7 +55,12 @@ class Recorder:
         self.records: list[RequestRecord] | None = [] if record_requests else None
         self._baseline: dict[str, dict[str, float]] = {}
         self._refused_baseline = 0
-        self._samples: list[tuple[float, list[tuple[int, int, int, int]], int, int, int]] = []
+        self._samples: list[tuple[Any, ...]] = []
+        """(t, per-instance gauges, database connections, running, queued, arrivals,
+        offered query seconds, core-seconds used), the last three cumulative."""
+        self._load_start: tuple[float, float, float] | None = None
+        """(t, offered query seconds, core-seconds used) when the warm-up ended."""
+        self._load_end: _WindowEnd | None = None
 
     def request_done(self, request: Any, err: Any) -> None:
         """A request answered: ``err`` is None on success or the Go error it returned."""
@@ -95,8 +107,10 @@ class Recorder:
     def _sample(self, call: Any) -> None:
         k = call.value
         database = self._database
-        gauges = [instance.gauges() for instance in self._fleet.instances]
-        self._samples.append((self.env._now, gauges, database.connections, database.running, database.queued))
+        fleet = self._fleet
+        gauges = [instance.gauges() for instance in fleet.instances]
+        self._samples.append((self.env._now, gauges, database.connections, database.running, database.queued,
+                              fleet.arrivals, fleet.app.offered, database.core_seconds()))
         nxt = (k + 1) * self._step
         if nxt <= self._until + 1e-9:
             call_later(self.env, nxt - self.env._now, self._sample, k + 1)
@@ -110,6 +124,17 @@ class Recorder:
         self._arrivals_baseline = fleet.arrivals
         database.peak_connections = database.connections
         self._refused_baseline = database.refused_connections
+        database.restart_meters()
+        self._load_start = (self.env._now, fleet.app.offered, database.core_seconds())
+
+    def end_window(self, fleet: Any, database: Any) -> None:
+        """The measured window ends (at ``duration``; requests in flight may still finish):
+        freeze the database's load meters, so the drain does not dilute them."""
+        self._load_end = _WindowEnd(
+            t=self.env._now, offered=fleet.app.offered, core_seconds=database.core_seconds(),
+            queue_time=database.queue_time_until(), peak_queued=database.peak_queued,
+            queries=database.queries, core_waits=database.core_waits)
+        database.core_waits = LogHistogram()  # what the drain adds goes elsewhere
 
     # ------------------------------------------------------------------ the result
 
@@ -140,6 +165,7 @@ class Recorder:
                 "usable_connections": database.usable_connections,
                 "refused_connections": database.refused_connections - self._refused_baseline,
             },
+            "load": self._load(database),
             "instances": instances,
         }
         return ReplicationResult(
@@ -169,7 +195,7 @@ class Recorder:
     def _timeseries(self, names: list[str]) -> TimeSeries:
         n = len(self._samples)
         arrays = {key: np.zeros((len(names), n), dtype=np.int64) for key in ("open", "in_use", "idle", "waiting")}
-        for j, (_, gauges, _, _, _) in enumerate(self._samples):
+        for j, (_, gauges, *_) in enumerate(self._samples):
             for i, (open_, in_use, idle, waiting) in enumerate(gauges):
                 arrays["open"][i, j] = open_
                 arrays["in_use"][i, j] = in_use
@@ -181,8 +207,88 @@ class Recorder:
             database_connections=np.array([s[2] for s in self._samples], dtype=np.int64),
             database_running=np.array([s[3] for s in self._samples], dtype=np.int64),
             database_queued=np.array([s[4] for s in self._samples], dtype=np.int64),
+            arrivals=np.array([s[5] for s in self._samples], dtype=np.int64),
+            offered_core_seconds=np.array([s[6] for s in self._samples], dtype=float),
+            database_core_seconds=np.array([s[7] for s in self._samples], dtype=float),
             **arrays,
         )
+
+
+    def _load(self, database: Any) -> dict[str, float]:
+        """The database's load over the measured window (see :data:`LOAD_FIELDS`)."""
+        if self._load_end is None:  # a run stepped by hand: the window ends now
+            self.end_window(self._fleet, database)
+        end, (t0, offered0, core0) = self._load_end, self._load_start
+        span = end.t - t0
+        cores = database.cores
+        offered = (end.offered - offered0) / span if span > 0 else math.nan
+        busy = (end.core_seconds - core0) / span if span > 0 else math.nan
+        offered_peak, busy_peak = self._peaks(t0, end)
+        if cores:  # the running totals' rounding must not show 16 cores as 16.0000000001
+            busy, busy_peak = min(busy, cores), min(busy_peak, cores)
+        waits = end.core_waits
+        waits.add_zeros(max(0, end.queries - waits.n))  # queries that found a free core
+        return {
+            "cores": cores,
+            "offered_cores": offered,
+            "offered_cores_peak": offered_peak,
+            "busy_cores": busy,
+            "busy_cores_peak": busy_peak,
+            "utilisation": busy / cores if cores else math.nan,
+            "utilisation_peak": busy_peak / cores if cores else math.nan,
+            "queue_mean": _time_mean(end.queue_time),
+            "queue_p99": _time_percentile(end.queue_time, 99),
+            "queue_max": end.peak_queued,
+            "core_wait_ms_mean": waits.mean() * 1e3,
+            "core_wait_ms_p99": waits.percentile(99) * 1e3,
+        }
+
+    def _peaks(self, t0: float, end: _WindowEnd) -> tuple[float, float]:
+        """Offered and busy cores in the busiest :data:`PEAK_WINDOW` of the window, from
+        the cumulative readings at the samples (and at the window's ends)."""
+        points = [(t0, *self._load_start[1:])]
+        points += [(s[0], s[6], s[7]) for s in self._samples if t0 < s[0] < end.t]
+        points.append((end.t, end.offered, end.core_seconds))
+        t, offered, core = (np.array(column, dtype=float) for column in zip(*points, strict=True))
+        lag = max(1, round(PEAK_WINDOW / self._step)) if self._step > 0 else 1
+        lag = min(lag, len(t) - 1)
+        if lag < 1 or t[-1] <= t[0]:
+            return math.nan, math.nan
+        dt = t[lag:] - t[:-lag]
+        keep = dt > 0
+        return (float(np.max((offered[lag:] - offered[:-lag])[keep] / dt[keep])),
+                float(np.max((core[lag:] - core[:-lag])[keep] / dt[keep])))
+
+
+class _WindowEnd:
+    """The database's load meters when the measured window ended."""
+
+    __slots__ = ("t", "offered", "core_seconds", "queue_time", "peak_queued", "queries", "core_waits")
+
+    def __init__(self, *, t: float, offered: float, core_seconds: float, queue_time: dict[int, float],
+                 peak_queued: int, queries: int, core_waits: LogHistogram):
+        self.t, self.offered, self.core_seconds = t, offered, core_seconds
+        self.queue_time, self.peak_queued = queue_time, peak_queued
+        self.queries, self.core_waits = queries, core_waits
+
+
+def _time_mean(times: dict[int, float]) -> float:
+    """Mean queue length from the time spent at each length."""
+    total = sum(times.values())
+    return sum(n * dt for n, dt in times.items()) / total if total > 0 else math.nan
+
+
+def _time_percentile(times: dict[int, float], p: float) -> float:
+    """The length the queue stayed at or below for ``p``% of the time."""
+    total = sum(times.values())
+    if total <= 0:
+        return math.nan
+    running = 0.0
+    for n in sorted(times):
+        running += times[n]
+        if running >= p / 100 * total * (1 - 1e-12):
+            return float(n)
+    return float(max(times))
 
 
 def _distribution_ms(histogram: LogHistogram) -> dict[str, float]:

@@ -21,6 +21,18 @@ POOL_FIELDS = (
     "max_lifetime_closed", "dials", "failed_dials", "handshake_s", "peak_open",
 )
 PERCENTILE_FIELDS = ("mean", "p50", "p95", "p99", "max")
+LOAD_FIELDS = (
+    "cores", "offered_cores", "offered_cores_peak", "busy_cores", "busy_cores_peak", "utilisation",
+    "utilisation_peak", "queue_mean", "queue_p99", "queue_max", "core_wait_ms_mean", "core_wait_ms_p99",
+)
+"""The database's load over the measured window (warm-up to ``duration``), the
+``load`` section of ``summary.json``: its ``cores`` (0 = unlimited); the query work the
+arrived requests offer and the cores busy, in cores, on average and in the busiest
+second; utilisation (busy / cores; null when unlimited); queries queued for a core
+(time-weighted mean, p99 and max); and each query's wait for a core (mean and p99 over
+all queries, in ms)."""
+SECTIONS = ("requests", "errors", "wait_ms", "latency_ms", "pool", "database", "load")
+"""The sections of ``summary.json`` that hold one metric per key."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +55,9 @@ class RequestRecord:
 @dataclass(frozen=True)
 class TimeSeries:
     """Gauges sampled every ``step`` seconds: per instance (rows in ``instances`` order)
-    open / in use / idle / waiting, and the database's connections and queries."""
+    open / in use / idle / waiting, and the database's connections and queries; plus three
+    running totals (arrivals, query seconds offered, core-seconds used) whose steps give
+    rates per interval (:meth:`arrival_rate`, :meth:`offered_cores`, :meth:`busy_cores`)."""
 
     t: np.ndarray
     instances: tuple[str, ...]
@@ -54,10 +68,37 @@ class TimeSeries:
     database_connections: np.ndarray
     database_running: np.ndarray
     database_queued: np.ndarray
+    arrivals: np.ndarray
+    """Requests arrived since the start (cumulative)."""
+    offered_core_seconds: np.ndarray
+    """Query seconds the arrived requests offered the database since the start (cumulative)."""
+    database_core_seconds: np.ndarray
+    """Core-seconds the database spent on queries since the start (cumulative)."""
+
+    def _per_interval(self, totals: np.ndarray) -> np.ndarray:
+        """A running total's rate over each interval ending at a sample (NaN at the first)."""
+        out = np.full(len(self.t), np.nan)
+        if len(self.t) > 1:
+            out[1:] = np.diff(totals) / np.diff(self.t)
+        return out
+
+    def arrival_rate(self) -> np.ndarray:
+        """Requests per second over the interval ending at each sample."""
+        return self._per_interval(self.arrivals)
+
+    def offered_cores(self) -> np.ndarray:
+        """Offered load in cores (query seconds offered per second) per interval."""
+        return self._per_interval(self.offered_core_seconds)
+
+    def busy_cores(self) -> np.ndarray:
+        """Mean cores busy with queries per interval (divide by ``cores`` for utilisation)."""
+        return self._per_interval(self.database_core_seconds)
 
     def rows(self) -> list[dict[str, Any]]:
-        """Long-format rows (one per time and instance, plus the database), for CSV."""
+        """Long-format rows (one per time and instance, plus the database), for CSV. The
+        database rows also carry the busy and offered cores of the interval ending there."""
         out = []
+        busy, offered = self.busy_cores().tolist(), self.offered_cores().tolist()
         for j, t in enumerate(self.t.tolist()):
             for i, name in enumerate(self.instances):
                 out.append({"t_s": t, "series": name, "open": int(self.open[i, j]),
@@ -65,7 +106,8 @@ class TimeSeries:
                             "waiting": int(self.waiting[i, j])})
             out.append({"t_s": t, "series": "database", "open": int(self.database_connections[j]),
                         "in_use": int(self.database_running[j]), "idle": None,
-                        "waiting": int(self.database_queued[j])})
+                        "waiting": int(self.database_queued[j]), "busy_cores": busy[j],
+                        "offered_cores": offered[j]})
         return out
 
 
@@ -101,7 +143,7 @@ class Result:
             "seed": self.seed,
             "replications": len(reps),
         }
-        for section in ("requests", "errors", "wait_ms", "latency_ms", "pool", "database"):
+        for section in SECTIONS:
             summary[section] = {key: _aggregate([r[section][key] for r in reps]) for key in first[section]}
         summary["instances"] = _aggregate_instances([r["instances"] for r in reps])
         messages: dict[str, int] = {}
@@ -118,7 +160,7 @@ class Result:
         mean, ``wait_ms.p99.ci95`` → half-width (None for one replication)."""
         summary = self.summary()
         row: dict[str, float | None] = {}
-        for section in ("requests", "errors", "wait_ms", "latency_ms", "pool", "database"):
+        for section in SECTIONS:
             for key, stat in summary[section].items():
                 row[f"{section}.{key}"] = stat["mean"]
                 row[f"{section}.{key}.ci95"] = stat.get("ci95")

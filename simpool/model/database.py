@@ -16,6 +16,12 @@ With the Universal Scalability Law on, a query starting when N queries are insid
 ``1 + σ(N−1) + κN(N−1)`` times slower. A query whose client gave up keeps running to
 completion (the server notices the closed socket only when it writes), and its session
 holds its slot until then (Rule 4.3).
+
+The load on the cores is metered without a running integral touched on every event: the
+core-seconds used up to now are ``core_clock + running × now`` (``core_clock`` adds each
+query's end time and subtracts its start), and the queue's changes, rare unless the cores
+are saturated, add the time spent at each queue length (``queue_time``) and each queued
+query's wait for a core (``core_waits``).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from typing import Any
 from simpy.events import NORMAL
 
 from ..scenario import DatabaseSpec, NetworkSpec
+from ..stats import LogHistogram
 from .errors import (
     ERR_BAD_CONN,
     ERR_DEADLINE,
@@ -77,7 +84,7 @@ class _Query(Call):
     """One query sent on a session; also the event of its end, put on the schedule when
     it gets a core (``callbacks`` is the database's ``_finish``)."""
 
-    __slots__ = ("session", "demand", "deadline", "client", "state", "timer")
+    __slots__ = ("session", "demand", "deadline", "client", "state", "timer", "queued_at")
 
     def __init__(self, on_finish: tuple[Callable[[Any], None]], session: Session, demand: float,
                  deadline: float, client: Any):
@@ -90,6 +97,7 @@ class _Query(Call):
         self.client = client
         self.state = "queued"
         self.timer: Any = None
+        self.queued_at = 0.0
 
     def __repr__(self) -> str:
         return f"_Query(session={self.session.id}, demand={self.demand:g}, state={self.state!r})"
@@ -128,6 +136,18 @@ class Database:
         """Queries waiting for a core (cancelled ones left in the queue not counted).
         Running plus queued is the N of the contention model."""
         self._queue: deque[_Query] = deque()
+        self.queries = 0
+        """Queries sent on live sessions (each runs, or waits for a core first)."""
+        self.core_clock = 0.0
+        """Σ end − Σ start of the queries that have run: see :meth:`core_seconds`."""
+        self.queue_time: dict[int, float] = {}
+        """Seconds spent with N queries queued, since :meth:`restart_meters`, up to the last
+        change of the queue (see :meth:`queue_time_until`)."""
+        self._queue_since = 0.0
+        self.peak_queued = 0
+        self.core_waits = LogHistogram()
+        """How long each query that found every core busy waited for one (seconds), since
+        :meth:`restart_meters` (a query cancelled in the queue counts its wait too)."""
         self._next_session_id = 0
         self._idle_timeout = spec.idle_timeout or 0.0
         keepalive_saves = 0 < network.keepalive < network.idle_drop
@@ -268,7 +288,9 @@ class Database:
         if session.busy:
             raise RuntimeError(f"a session runs one query at a time: {session!r}")
         session.busy = True
-        end = env._now + demand
+        self.queries += 1
+        now = env._now
+        end = now + demand
         if end <= deadline and self.running < self._plain_limit:
             # A plain query: a free core, no contention model, and it ends before the
             # client's deadline. It runs for exactly its demand and nothing can stop it,
@@ -276,6 +298,7 @@ class Database:
             # NOTE: no _Query record and env.schedule inlined, for performance (the
             # common case: one per request).
             self.running += 1
+            self.core_clock -= now
             session.callbacks = self._on_plain_finish
             session.client = client
             heappush(env._queue, (end, NORMAL, next(env._eid), session))
@@ -285,9 +308,10 @@ class Database:
             self._start(query)
         else:
             self._queue.append(query)
-            self.queued += 1
+            query.queued_at = now
+            self._queue_changed(1)
             if deadline < INF:
-                query.timer = call_later(env, deadline - env._now, self._queued_deadline, query)
+                query.timer = call_later(env, deadline - now, self._queued_deadline, query)
 
     @staticmethod
     def _query_refused(call: Any) -> None:
@@ -299,6 +323,7 @@ class Database:
         env = self.env
         now = env._now
         self.running += 1
+        self.core_clock -= now
         query.state = "running"
         n = self.running + self.queued
         duration = query.demand
@@ -323,7 +348,8 @@ class Database:
         event, no client can have given up on it) also calls its client back here."""
         self.running -= 1
         session.busy = False
-        session.last_active = self.env._now
+        session.last_active = now = self.env._now
+        self.core_clock += now
         if session.client_gone:
             self._release_slot(session)
         if self._queue:
@@ -338,7 +364,8 @@ class Database:
             query = queue.popleft()
             if query.state != "queued":
                 continue
-            self.queued -= 1
+            self._queue_changed(-1)
+            self.core_waits.add(self.env._now - query.queued_at)
             if query.timer is not None:
                 query.timer.cancel()
                 query.timer = None
@@ -356,6 +383,38 @@ class Database:
         if query.state != "queued":
             return
         query.state = "cancelled"
-        self.queued -= 1
+        self._queue_changed(-1)
+        self.core_waits.add(self.env._now - query.queued_at)
         query.session.busy = False
         query.client.query_done(ERR_DEADLINE)
+
+    # ------------------------------------------------------------------ load meters
+
+    def _queue_changed(self, delta: int) -> None:
+        """The queue for a core grows or shrinks by one: the time at its old length is added."""
+        now = self.env._now
+        queued = self.queued
+        self.queue_time[queued] = self.queue_time.get(queued, 0.0) + (now - self._queue_since)
+        self._queue_since = now
+        self.queued = queued = queued + delta
+        if queued > self.peak_queued:
+            self.peak_queued = queued
+
+    def core_seconds(self) -> float:
+        """Core-seconds of query work done since the start, up to now (the queries still
+        running count their time so far)."""
+        return self.core_clock + self.running * self.env._now
+
+    def queue_time_until(self) -> dict[int, float]:
+        """:attr:`queue_time` with the time at the current length up to now added (a copy)."""
+        times = dict(self.queue_time)
+        times[self.queued] = times.get(self.queued, 0.0) + (self.env._now - self._queue_since)
+        return times
+
+    def restart_meters(self) -> None:
+        """Start the queue's time, its peak and the waits for a core afresh (the warm-up ends)."""
+        self.queue_time = {}
+        self._queue_since = self.env._now
+        self.peak_queued = self.queued
+        self.core_waits = LogHistogram()
+        self.queries = 0

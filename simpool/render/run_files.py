@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +22,28 @@ def summary_json(result: Any) -> str:
 
 
 def timeseries_csv(result: Any) -> str:
-    """Gauges of every replication, long format: ``replication,t_s,series,open,in_use,idle,waiting``.
+    """Gauges of every replication, long format:
+    ``replication,t_s,series,open,in_use,idle,waiting,busy_cores,offered_cores``.
 
     For a pool ``series`` is the instance name; the ``database`` rows hold its connections
-    (``open``), queries on a core (``in_use``) and queries queued for one (``waiting``).
+    (``open``), queries on a core (``in_use``) and queries queued for one (``waiting``) at
+    that instant, and the mean cores busy and the offered load in cores over the interval
+    ending there (empty at the first sample, and on pool rows).
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["replication", "t_s", "series", "open", "in_use", "idle", "waiting"])
+    writer.writerow(["replication", "t_s", "series", "open", "in_use", "idle", "waiting", "busy_cores",
+                     "offered_cores"])
     for rep in result.replications:
         for row in rep.timeseries.rows():
             writer.writerow([rep.index, f"{row['t_s']:.6g}", row["series"], row["open"], row["in_use"],
-                             "" if row["idle"] is None else row["idle"], row["waiting"]])
+                             "" if row["idle"] is None else row["idle"], row["waiting"],
+                             _cores(row.get("busy_cores")), _cores(row.get("offered_cores"))])
     return buffer.getvalue()
+
+
+def _cores(value: float | None) -> str:
+    return "" if value is None or math.isnan(value) else f"{value:.4g}"
 
 
 def requests_csv(result: Any) -> str:

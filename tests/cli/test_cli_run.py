@@ -20,6 +20,8 @@ CONTRACT = {
     "pool": {"wait_count", "wait_duration_s", "max_idle_closed", "max_idle_time_closed",
              "max_lifetime_closed", "dials", "failed_dials", "handshake_s", "peak_open"},
     "database": {"peak_connections", "max_connections", "usable_connections", "refused_connections"},
+    "load": {"cores", "offered_cores", "offered_cores_peak", "busy_cores", "busy_cores_peak", "utilisation",
+             "utilisation_peak", "queue_mean", "queue_p99", "queue_max", "core_wait_ms_mean", "core_wait_ms_p99"},
 }
 PLOTS = {"timeseries.png", "timeseries.svg", "wait_cdf.png", "wait_cdf.svg"}
 
@@ -85,7 +87,7 @@ def test_quiet_prints_no_table(invoke, tiny, tmp_path):
 def test_table_shows_requests_percentiles_connections_and_instances(invoke, tiny, tmp_path):
     """The summary names every part the issue asks for, and a diagnosis."""
     out = invoke("run", tiny, "--out", tmp_path / "out", "--no-plots").stdout
-    for heading in ("Requests", "Times (ms)", "wait for a connection", "p99", "Connections",
+    for heading in ("Requests", "Times (ms)", "to get a connection", "p99", "Connections",
                     "PostgreSQL peak connections", "handshake time", "db.Stats() per instance",
                     "MaxIdleClosed", "WaitCount", "Diagnosis"):
         assert heading in out, heading
@@ -111,8 +113,12 @@ def test_results_and_plots_are_written(invoke, tiny, tmp_path):
     assert b"<svg" in (out / "wait_cdf.svg").read_bytes()[:500]
     with (out / "timeseries.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    assert set(rows[0]) == {"replication", "t_s", "series", "open", "in_use", "idle", "waiting"}
+    assert list(rows[0]) == ["replication", "t_s", "series", "open", "in_use", "idle", "waiting", "busy_cores",
+                             "offered_cores"]
     assert {r["series"] for r in rows} == {"app-0", "app-1", "database"}
+    database = [r for r in rows if r["series"] == "database"]
+    assert database[0]["busy_cores"] == "" and float(database[-1]["busy_cores"]) >= 0
+    assert all(r["busy_cores"] == r["offered_cores"] == "" for r in rows if r["series"] != "database")
 
 
 def test_rerun_replaces_the_folder_without_mixing_runs(invoke, tiny, tmp_path):
