@@ -122,6 +122,8 @@ def test_story_comes_true(name):
     ("firewall-idle-drop", {"fleet.pool.conn_max_idle_time": "5m"}),
     ("autoscale-past-cap", {"database.max_connections": 210, **SCALED_OUT}),
     ("pool-per-request", {"pitfalls.pool_per_request": False, **STEADY}),
+    ("spike", {"fleet.pool.max_open": 25, "fleet.pool.max_idle": 10}),
+    ("mysql", {"fleet.pool.max_open": 35, "fleet.pool.max_idle": 10, "duration": "35s"}),
 ])
 def test_the_suggested_fix_works(name, fix):
     """The 'Try:' line of a story removes its refusals."""

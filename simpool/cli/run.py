@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from .common import ScenarioArg, SetOption, exit_codes, folder_name, load, stderr
+from .common import ScenarioArg, SetOption, exit_codes, folder_name, load, setting_notes, stderr
 
 
 def run_command(
@@ -36,6 +36,8 @@ def run_command(
     err = stderr()
     with exit_codes(err):
         loaded = load(scenario, set_ or [], duration=duration, go_version=go_version)
+        for note in setting_notes(loaded):
+            err.print(note, markup=False)
         from ..engine import simulate
 
         if err.is_terminal and not quiet:

@@ -44,22 +44,24 @@ class ExecutorKind(StrEnum):
     dask = "dask"
 
 
-VALUES_HELP = "Values: 10..50, 10..50:5, 2,5,10, 0,30m,1h, or default (Go's default)."
+COUNTS = "10..50 (every value), 10..50:5 (step 5), a list 20,25,30"
+DURATIONS = "a list of Go durations 0,30m,1h (0 = forever), or default"
 
 
 def sweep_command(
     scenario: ScenarioArg = None,
     *,
-    max_open: Annotated[str | None, typer.Option("--max-open", help=f"Sweep SetMaxOpenConns. {VALUES_HELP}",
+    max_open: Annotated[str | None, typer.Option("--max-open", help=f"Sweep SetMaxOpenConns: {COUNTS}; 0 or default = unlimited.",
                                                  show_default=False)] = None,
-    max_idle: Annotated[str | None, typer.Option("--max-idle", help="Sweep SetMaxIdleConns (default = Go's 2).",
+    max_idle: Annotated[str | None, typer.Option("--max-idle", help=f"Sweep SetMaxIdleConns: {COUNTS}, or default (Go's 2).",
                                                  show_default=False)] = None,
-    lifetime: Annotated[str | None, typer.Option("--lifetime", help="Sweep SetConnMaxLifetime (0 = forever).",
+    lifetime: Annotated[str | None, typer.Option("--lifetime", help=f"Sweep SetConnMaxLifetime: {DURATIONS}.",
                                                  show_default=False)] = None,
-    max_idle_time: Annotated[str | None, typer.Option("--max-idle-time", help="Sweep SetConnMaxIdleTime.",
+    max_idle_time: Annotated[str | None, typer.Option("--max-idle-time",
+                                                      help=f"Sweep SetConnMaxIdleTime: {DURATIONS}.",
                                                       show_default=False)] = None,
-    instances: Annotated[str | None, typer.Option("--instances", help="Sweep the number of app instances.",
-                                                  show_default=False)] = None,
+    instances: Annotated[str | None, typer.Option("--instances", help="Sweep the number of app instances: 1..8, "
+                                                  "2,4,8.", show_default=False)] = None,
     vary: Annotated[list[str] | None, typer.Option(
         "--vary", metavar="PATH=VALUES", help="Sweep any scenario field, e.g. database.max_connections=50,100.",
         show_default=False)] = None,
@@ -134,8 +136,12 @@ def _render(result: Any, out: Path, stderr: Console, *, elapsed: float, plots: b
                      f"wrote them to {out}", highlight=False)
         raise typer.Exit(code=130)
     if not quiet:
-        stderr.print(f"{result.points} points × {result.replications} replications in {elapsed:.1f} s; "
-                     f"wrote {len(files)} files to {out}", highlight=False)
+        stderr.print(f"{_plural(result.points, 'point')} × {_plural(result.replications, 'replication')} in "
+                     f"{elapsed:.1f} s; wrote {_plural(len(files), 'file')} to {out}", highlight=False)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 # ---------------------------------------------------------------------------- parsing

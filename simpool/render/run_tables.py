@@ -176,7 +176,10 @@ def _connections_table(summary: dict[str, Any], scenario: Any) -> Table:
     table.add_row(f"{server} peak connections", _fmt(db["peak_connections"]),
                   f"max_connections {spec.max_connections}, {spec.usable_connections} usable",
                   style="bold red" if peak > usable else None)
-    table.add_row("refused connections", _fmt(db["refused_connections"]), "")
+    # Counters count what happened after the warm-up, requests those that arrived after it:
+    # a dial refused just after it, for a request that arrived before, is here only.
+    table.add_row("refused connections", _fmt(db["refused_connections"]),
+                  "dials refused after the warm-up" if scenario.warmup > 0 else "")
     table.add_row("fleet peak open", _fmt(pool["peak_open"]), "all pools, dials under way included")
     handshake = pool["handshake_s"]["mean"] or 0
     per_request = f"{1e3 * handshake / requests:.1f} ms per request" if requests else ""
