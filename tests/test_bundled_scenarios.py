@@ -103,6 +103,10 @@ STORIES = {
     "autoscale-past-cap": (SCALED_OUT, lambda s: _errors(s, "too_many_connections") > 100 and len(s["instances"]) == 5),
     "mysql": ({"duration": "35s"}, lambda s: _errors(s, "too_many_connections") > 300
               and "Error 1040 (08004): Too many connections" in s["error_messages"]),
+    "saturated-database": (STEADY, lambda s: _errors(s, "deadline_exceeded") > 0.5 * s["requests"]["total"]["mean"]
+                           and _errors(s, "too_many_connections") == 0
+                           and s["load"]["offered_cores"]["mean"] > 3.5 * s["load"]["cores"]["mean"]
+                           and s["load"]["utilisation"]["mean"] > 0.99),
 }
 
 
@@ -124,6 +128,8 @@ def test_story_comes_true(name):
     ("pool-per-request", {"pitfalls.pool_per_request": False, **STEADY}),
     ("spike", {"fleet.pool.max_open": 25, "fleet.pool.max_idle": 10}),
     ("mysql", {"fleet.pool.max_open": 35, "fleet.pool.max_idle": 10, "duration": "35s"}),
+    ("saturated-database", {"database.cores": 80, **STEADY}),
+    ("saturated-database", {"database.query.mean": "6ms", **STEADY}),
 ])
 def test_the_suggested_fix_works(name, fix):
     """The 'Try:' line of a story removes its refusals."""
@@ -186,3 +192,47 @@ def test_lifetime_waves_come_back_and_jitter_spreads_them():
     assert [round(s / 180) for s in surges] == [1, 2, 3], surges
     assert all(n < 15 for second, n in enumerate(waves) if second + 31 not in surges)
     assert max(dials_per_second("lifetime-jitter")) < 10
+
+
+# ---------------------------------------------------------------------------- advice proven on every story
+
+ADVISED = {
+    "spike": {"unlimited_pools", "idle_churn"},
+    "idle-churn": {"idle_churn"},
+    "leaked-rows": {"leaked_rows"},
+    "pool-per-request": {"unlimited_pools"},
+    "firewall-idle-drop": {"orphaned_sessions"},
+    "autoscale-past-cap": {"pools_exceed_cap"},
+    "mysql": {"unlimited_pools"},
+    "saturated-database": {"saturated_database"},
+}
+"""The findings each story must get advice from (at least); the others (tuned, mmc, the
+lifetime stories) need none."""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", FILES, ids=NAMES)
+def test_every_piece_of_advice_carries_a_what_if_that_helped(path):
+    """Each bundled story, diagnosed with its what-ifs: every finding that gives advice
+    carries the what-if that proved it (helped, on the same traffic), and names its change;
+    the stories that need advice get it."""
+    from simpool.analysis.diagnosis import diagnose_run
+
+    overrides = {"duration": "90s"} if path.stem.startswith("lifetime") else {}  # no advice to prove: 90 s say so
+    diagnosis = diagnose_run(simulate(load_scenario(path, overrides=overrides or None)))
+    advised = set()
+    for finding in diagnosis.findings:
+        for what_if in finding.what_ifs:
+            assert what_if.replications == 1 and what_if.effects
+        if finding.advice is None:
+            assert not any(w.helped for w in finding.what_ifs), finding
+            continue
+        advised.add(finding.rule)
+        assert finding.what_if.helped and finding.advice in finding.text
+    assert advised >= ADVISED.get(path.stem, set()), [f.text for f in diagnosis.findings]
+    if path.stem == "saturated-database":
+        first = diagnosis.findings[0]
+        assert first.rule == "saturated_database"
+        assert any(w.change.startswith("SetMaxOpenConns") and not w.helped for w in first.what_ifs)
+        assert any(w.change.startswith("database.cores") and w.helped for w in first.what_ifs)
+        assert not any("bottleneck" in (f.advice or "") for f in diagnosis.findings)

@@ -10,15 +10,36 @@ import csv
 import io
 import json
 import math
+from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from .files import atomic_write
 
 
-def summary_json(result: Any) -> str:
-    """The ``summary.json`` document, exactly :meth:`Result.summary`."""
-    return json.dumps(result.summary(), indent=2) + "\n"
+def summary_json(result: Any, diagnosis: Any = None, verdicts: Sequence[Any] = ()) -> str:
+    """The ``summary.json`` document: :meth:`Result.summary`, then (when given) the
+    diagnosis with its what-ifs and the SLO verdicts, for scripts and CI jobs to read."""
+    document = result.summary()
+    if diagnosis is not None:
+        document["diagnosis"] = {"what_ifs": diagnosis.what_ifs, "what_if_runs": diagnosis.runs,
+                                 "findings": [_plain(asdict(f)) for f in diagnosis.findings]}
+    if diagnosis is not None or verdicts:
+        document["slo"] = {"passed": all(v.passed for v in verdicts),
+                           "terms": [_plain(asdict(v)) for v in verdicts]}
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _plain(value: Any) -> Any:
+    """Records as JSON: tuples as lists, NaN as null."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
 
 
 def timeseries_csv(result: Any) -> str:
@@ -58,9 +79,10 @@ def requests_csv(result: Any) -> str:
     return buffer.getvalue()
 
 
-def write_results(result: Any, out_dir: Path, *, requests: bool = False) -> list[Path]:
+def write_results(result: Any, out_dir: Path, *, requests: bool = False, diagnosis: Any = None,
+                  verdicts: Sequence[Any] = ()) -> list[Path]:
     """``summary.json``, ``timeseries.csv`` and (when asked) ``requests.csv`` in ``out_dir``."""
-    paths = [atomic_write(out_dir / "summary.json", summary_json(result)),
+    paths = [atomic_write(out_dir / "summary.json", summary_json(result, diagnosis, verdicts)),
              atomic_write(out_dir / "timeseries.csv", timeseries_csv(result))]
     if requests:
         paths.append(atomic_write(out_dir / "requests.csv", requests_csv(result)))

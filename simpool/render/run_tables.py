@@ -7,16 +7,16 @@ or decides anything.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..analysis.diagnosis import Finding
-
-_STYLE = {"problem": "bold red", "warning": "yellow", "note": "cyan", "ok": "green"}
-_MARK = {"problem": "✗", "warning": "!", "note": "·", "ok": "✓"}
+from ..analysis.diagnosis import Diagnosis, Finding
+from ..analysis.slo import SloVerdict
+from .findings_table import diagnosis_renderable, slo_renderable
 _ERROR_LABELS = {
     "too_many_connections": "too many connections",
     "deadline_exceeded": "context deadline exceeded",
@@ -58,8 +58,15 @@ def _share(part: float | None, whole: float | None) -> str:
 # ---------------------------------------------------------------------------- the summary
 
 
-def summary_renderable(summary: dict[str, Any], scenario: Any, findings: list[Finding]) -> RenderableType:
-    """The whole human-readable summary: header, tables, diagnosis."""
+def summary_renderable(summary: dict[str, Any], scenario: Any, findings: Diagnosis | Sequence[Finding],
+                       verdicts: Sequence[SloVerdict] = ()) -> RenderableType:
+    """The whole human-readable summary: header, tables, diagnosis (a :class:`Diagnosis`
+    also says whether what-ifs ran), and the SLO verdicts if any."""
+    if isinstance(findings, Diagnosis):
+        diagnosis = diagnosis_renderable(findings.findings, what_ifs=findings.what_ifs,
+                                         replications=summary["replications"])
+    else:
+        diagnosis = diagnosis_renderable(findings)
     return Group(
         _header(summary, scenario),
         _requests_table(summary, scenario),
@@ -68,7 +75,8 @@ def summary_renderable(summary: dict[str, Any], scenario: Any, findings: list[Fi
         _load_table(summary),
         _connections_table(summary, scenario),
         _instances_table(summary, scenario),
-        diagnosis_renderable(findings),
+        diagnosis,
+        *([slo_renderable(verdicts)] if verdicts else []),
     )
 
 
@@ -234,15 +242,4 @@ def _instances_table(summary: dict[str, Any], scenario: Any) -> Table:
         values = [inst[key]["mean"] for inst in instances if inst[key]["mean"] is not None]
         spread = (min(values), sum(values) / len(values), max(values)) if values else (None,) * 3
         table.add_row(label, *(_fmt({"mean": v}, unit, digits) for v in spread))
-    return table
-
-
-def diagnosis_renderable(findings: list[Finding]) -> RenderableType:
-    """The findings as a list, each marked by its severity."""
-    table = Table(title="Diagnosis", title_justify="left", show_header=False, box=None, padding=(0, 1))
-    table.add_column("mark", no_wrap=True)
-    table.add_column("finding")
-    for finding in findings:
-        style = _STYLE[finding.severity]
-        table.add_row(Text(_MARK[finding.severity], style=style), Text(finding.text))
     return table
