@@ -67,7 +67,8 @@ def sweep_command(
         show_default=False)] = None,
     set_: SetOption = None,
     seed: Annotated[int | None, typer.Option(help="Seed (default: the scenario's).", show_default=False)] = None,
-    replications: Annotated[int, typer.Option(help="Independent replications per point.")] = 5,
+    replications: Annotated[int, typer.Option("--replications", "-R",
+                                              help="Independent replications per point.")] = 5,
     jobs: Annotated[int | None, typer.Option(help="Local worker processes (default: the cores available).",
                                              show_default=False)] = None,
     executor: Annotated[ExecutorKind, typer.Option(help="Run locally or on a Dask cluster.")] = ExecutorKind.local,
@@ -105,7 +106,8 @@ def sweep_command(
                                overrides=overrides)
             elapsed = time.monotonic() - started
             folder = out or Path("simpool-out") / f"{folder_name(result.name)}-sweep"
-            _render(result, folder, err, elapsed=elapsed, plots=not no_plots, quiet=quiet, as_json=json_)
+            _render(result, folder, err, elapsed=elapsed, plots=not no_plots, quiet=quiet, as_json=json_,
+                    base_dir=source.parent if source is not None else None)
         except KeyboardInterrupt:
             err.print("interrupted before any point finished" if result is None
                       else "interrupted while writing the outputs; each file written is complete", highlight=False)
@@ -113,12 +115,14 @@ def sweep_command(
 
 
 def _render(result: Any, out: Path, stderr: Console, *, elapsed: float, plots: bool, quiet: bool,
-            as_json: bool) -> None:
+            as_json: bool, base_dir: Path | None) -> None:
+    from ..analysis.sweep_causes import why_no_clean_point
     from ..analysis.sweep_findings import find
     from ..render.sweep_files import to_json, write_outputs
     from ..render.sweep_table import sweep_table
 
-    findings = find(result.rows)
+    least, causes = why_no_clean_point(result, base_dir=base_dir)
+    findings = find(result.rows, least_failing=least, causes=causes)
     try:
         files = write_outputs(result, findings, out)
         if plots and not result.interrupted:
