@@ -88,8 +88,8 @@ def diagnosis_renderable(findings: Sequence[Finding], *, what_ifs: bool | None =
                           style="italic"))
     elif what_ifs and any(f.what_ifs for f in findings):
         reps = f"{replications} replication{'s' if replications != 1 else ''}"
-        parts.append(Text(f"✓/✗: a what-if, the same traffic (seed and {reps}) re-run with the change; advice is "
-                          "given only where it helped.", style="italic"))
+        parts.append(Text(f"✓/✗ what-if: the same traffic (same seed, {reps}) re-run with that change; "
+                          "advice only where it helped.", style="italic"))
     return Group(*parts)
 
 
