@@ -130,11 +130,12 @@ class Recorder:
     def end_window(self, fleet: Any, database: Any) -> None:
         """The measured window ends (at ``duration``; requests in flight may still finish):
         freeze the database's load meters, so the drain does not dilute them."""
+        meter = database.queue_meter
         self._load_end = _WindowEnd(
             t=self.env._now, offered=fleet.app.offered, core_seconds=database.core_seconds(),
-            queue_time=database.queue_time_until(), peak_queued=database.peak_queued,
-            queries=database.queries, core_waits=database.core_waits)
-        database.core_waits = LogHistogram()  # what the drain adds goes elsewhere
+            queue_time=meter.times_until(self.env._now), peak_queued=meter.peak,
+            queries=database.queries, core_waits=meter.waits)
+        database.restart_meters()  # what the drain adds goes elsewhere
 
     # ------------------------------------------------------------------ the result
 

@@ -18,7 +18,8 @@ from typing import Any
 from ..scenario import TraceArrivals
 from ..units import format_duration, format_rate
 from .counterfactual import Remedy
-from .rules import Draft, count, fitting_max_open, mean, ms
+from .phrases import count, fitting_max_open, mean, ms
+from .rules import Draft
 
 TARGET = 0.8
 """The share of the cores a remedy aims to use in the busiest second."""

@@ -19,9 +19,8 @@ holds its slot until then (Rule 4.3).
 
 The load on the cores is metered without a running integral touched on every event: the
 core-seconds used up to now are ``core_clock + running × now`` (``core_clock`` adds each
-query's end time and subtracts its start), and the queue's changes, rare unless the cores
-are saturated, add the time spent at each queue length (``queue_time``) and each queued
-query's wait for a core (``core_waits``).
+query's end time and subtracts its start); the queue for a core has its own meter
+(:class:`~simpool.model.queue_meter.QueueMeter`), touched only when queries queue.
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ from typing import Any
 from simpy.events import NORMAL
 
 from ..scenario import DatabaseSpec, NetworkSpec
-from ..stats import LogHistogram
+from .queue_meter import QueueMeter
 from .errors import (
     ERR_BAD_CONN,
     ERR_DEADLINE,
@@ -140,14 +139,8 @@ class Database:
         """Queries sent on live sessions (each runs, or waits for a core first)."""
         self.core_clock = 0.0
         """Σ end − Σ start of the queries that have run: see :meth:`core_seconds`."""
-        self.queue_time: dict[int, float] = {}
-        """Seconds spent with N queries queued, since :meth:`restart_meters`, up to the last
-        change of the queue (see :meth:`queue_time_until`)."""
-        self._queue_since = 0.0
-        self.peak_queued = 0
-        self.core_waits = LogHistogram()
-        """How long each query that found every core busy waited for one (seconds), since
-        :meth:`restart_meters` (a query cancelled in the queue counts its wait too)."""
+        self.queue_meter = QueueMeter(0.0, 0)
+        """The queue for a core since :meth:`restart_meters`."""
         self._next_session_id = 0
         self._idle_timeout = spec.idle_timeout or 0.0
         keepalive_saves = 0 < network.keepalive < network.idle_drop
@@ -364,8 +357,7 @@ class Database:
             query = queue.popleft()
             if query.state != "queued":
                 continue
-            self._queue_changed(-1)
-            self.core_waits.add(self.env._now - query.queued_at)
+            self._queue_changed(-1, query)
             if query.timer is not None:
                 query.timer.cancel()
                 query.timer = None
@@ -383,38 +375,27 @@ class Database:
         if query.state != "queued":
             return
         query.state = "cancelled"
-        self._queue_changed(-1)
-        self.core_waits.add(self.env._now - query.queued_at)
+        self._queue_changed(-1, query)
         query.session.busy = False
         query.client.query_done(ERR_DEADLINE)
 
     # ------------------------------------------------------------------ load meters
 
-    def _queue_changed(self, delta: int) -> None:
-        """The queue for a core grows or shrinks by one: the time at its old length is added."""
+    def _queue_changed(self, delta: int, leaving: _Query | None = None) -> None:
+        """One query joins the queue for a core, or ``leaving`` leaves it (its wait is metered)."""
         now = self.env._now
-        queued = self.queued
-        self.queue_time[queued] = self.queue_time.get(queued, 0.0) + (now - self._queue_since)
-        self._queue_since = now
-        self.queued = queued = queued + delta
-        if queued > self.peak_queued:
-            self.peak_queued = queued
+        self.queued += delta
+        meter = self.queue_meter
+        meter.changed(now, self.queued)
+        if leaving is not None:
+            meter.waits.add(now - leaving.queued_at)
 
     def core_seconds(self) -> float:
         """Core-seconds of query work done since the start, up to now (the queries still
         running count their time so far)."""
         return self.core_clock + self.running * self.env._now
 
-    def queue_time_until(self) -> dict[int, float]:
-        """:attr:`queue_time` with the time at the current length up to now added (a copy)."""
-        times = dict(self.queue_time)
-        times[self.queued] = times.get(self.queued, 0.0) + (self.env._now - self._queue_since)
-        return times
-
     def restart_meters(self) -> None:
-        """Start the queue's time, its peak and the waits for a core afresh (the warm-up ends)."""
-        self.queue_time = {}
-        self._queue_since = self.env._now
-        self.peak_queued = self.queued
-        self.core_waits = LogHistogram()
+        """Meter the queue and count queries afresh (the warm-up ends)."""
+        self.queue_meter = QueueMeter(self.env._now, self.queued)
         self.queries = 0
