@@ -91,7 +91,7 @@ def database(data: dict[str, Any], swept: Collection[str] = ()) -> str:
 
 def traffic(data: dict[str, Any], swept: Collection[str] = ()) -> str:
     """``traffic 600/s + spike +2000/s at 20s for 30s, 2 queries per request, deadline 2s``."""
-    arrivals = [_arrivals(a) for a in _get(data, "workload.arrivals", [])]
+    arrivals = [arrival(a) for a in _get(data, "workload.arrivals", [])]
     if any(path.startswith("workload.arrivals") for path in swept):
         arrivals.append(f"({SWEPT})")
     request = _get(data, "workload.request", {})
@@ -103,7 +103,8 @@ def traffic(data: dict[str, Any], swept: Collection[str] = ()) -> str:
             f"{how}, {deadline}")
 
 
-def _arrivals(spec: dict[str, Any]) -> str:
+def arrival(spec: dict[str, Any]) -> str:
+    """One arrival process: ``600/s``, ``spike +2000/s at 20s for 30s``, ``bursts of …``."""
     kind = spec.get("kind")
     if kind == "poisson":
         text = str(spec["rate"])

@@ -3,6 +3,7 @@ base configuration, what is swept, and what a point is."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..sweeps import SweepResult
@@ -43,13 +44,14 @@ def subtitle(result: SweepResult, width: int = 115, *, bands: bool = True) -> st
     """The base configuration (swept settings written ``swept``), what is swept, the
     ``--set`` overrides, and what a point is."""
     swept = [a.path for a in result.axes]
-    parts = [f"swept: {', '.join(f'{a.name} {_values(a.values)}' for a in result.axes)}"]
+    parts = [f"swept: {', '.join(f'{a.name} {value_list(a.values)}' for a in result.axes)}"]
     parts += [f"--set {path}={label(value)}" for path, value in result.overrides.items()]
     parts.append(f"mean of {result.replications} replication{'s' if result.replications > 1 else ''} per point"
                  + (", bands = 95% CI" if bands else ""))
     return configuration(result.scenario, swept=swept, width=width) + "\n" + join_wrapped(parts, width)
 
 
-def _values(values: tuple[Any, ...]) -> str:
+def value_list(values: Sequence[Any]) -> str:
+    """A swept axis's values, shortened when many: ``10, 15, 20`` or ``10 … 50 (9 values)``."""
     shown = [label(v) for v in values]
     return ", ".join(shown) if len(shown) <= 6 else f"{shown[0]} … {shown[-1]} ({len(shown)} values)"
