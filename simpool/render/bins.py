@@ -9,8 +9,8 @@ import numpy as np
 
 from ..units import format_duration
 
-MAX_STEPS = 150
-"""More samples than this are grouped into at most this many bins (about 4 px each at 150 dpi)."""
+MAX_STEPS = 120
+"""More samples than this are grouped into at most this many bins (about 6 px each at 150 dpi)."""
 NICE_WIDTHS = (1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0,
                300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 3 * 3600.0, 6 * 3600.0, 12 * 3600.0, 86400.0)
 """Bin widths a reader takes in at a glance (seconds): 500ms, 2s, 5m, not 333.333ms."""
