@@ -51,7 +51,9 @@ class Recorder:
         self.records: list[RequestRecord] | None = [] if record_requests else None
         self._baseline: dict[str, dict[str, float]] = {}
         self._refused_baseline = 0
-        self._samples: list[tuple[float, list[tuple[int, int, int, int]], int, int, int, int, tuple[int, ...], int]] = []
+        self._samples: list[tuple[Any, ...]] = []
+        """Per sample: time, each instance's gauges, the database's connections, running and
+        queued queries, then arrivals, failures by kind and instances serving so far."""
 
     def request_done(self, request: Any, err: Any) -> None:
         """A request answered: ``err`` is None on success or the Go error it returned."""

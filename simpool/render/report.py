@@ -25,10 +25,12 @@ from ..analysis.whatif import Effect, WhatIf
 from ..sweeps.axes import label
 from .describe import arrival, configuration, distribution
 from .document import Block, Code, Document, Heading, Image, Items, Paragraph, Table, to_html, to_markdown
+
+# The terminal's marks and error names, so the report reads as the diagnosis does.
+from .run_tables import _ERROR_LABELS as ERROR_NAMES
+from .run_tables import _MARK as SEVERITY_MARKS
 from .sweep_style import value_list
 
-SEVERITY_MARKS = {"problem": "✗", "warning": "!", "note": "·", "ok": "✓"}
-"""As in the terminal's diagnosis."""
 CAPTIONS = {
     "timeseries": "Connections, traffic, failures, database cores and pools over time (replication 1).",
     "wait_cdf": "Time to get a connection: its distribution, with p50, p95, p99 and the deadline marked.",
@@ -39,8 +41,7 @@ CAPTIONS = {
     "sweep-wait-heatmap": "p99 wait for a connection over the grid.",
     "sweep-failures-heatmap": "Failed requests over the grid.",
 }
-ERROR_NAMES = {"too_many_connections": "too many connections", "deadline_exceeded": "context deadline exceeded",
-               "bad_connection": "bad connection", "other": "other"}
+
 
 
 def report_files(document: Document) -> list[tuple[str, str]]:
