@@ -122,6 +122,7 @@ def test_story_comes_true(name):
     ("firewall-idle-drop", {"fleet.pool.conn_max_idle_time": "5m"}),
     ("autoscale-past-cap", {"database.max_connections": 210, **SCALED_OUT}),
     ("pool-per-request", {"pitfalls.pool_per_request": False, **STEADY}),
+    ("dial-limit", {"fleet.pool.max_open": 30, "fleet.pool.max_idle": 30, "fleet.pool.max_dialing": 0}),
 ])
 def test_the_suggested_fix_works(name, fix):
     """The 'Try:' line of a story removes its refusals."""
@@ -184,3 +185,16 @@ def test_lifetime_waves_come_back_and_jitter_spreads_them():
     assert [round(s / 180) for s in surges] == [1, 2, 3], surges
     assert all(n < 15 for second, n in enumerate(waves) if second + 31 not in surges)
     assert max(dials_per_second("lifetime-jitter")) < 10
+
+
+@pytest.mark.slow
+def test_a_dial_limit_turns_the_storm_into_a_queue():
+    """dial-storm: thousands of refused dials, nothing waits in a pool; dial-limit (the
+    what-if): the bursts queue in the pools, the fleet dials less than half as often and
+    refusals fall by over 90%."""
+    storm = simulate(load_scenario(SCENARIO_DIR / "dial-storm.yaml")).summary()
+    limited = simulate(load_scenario(SCENARIO_DIR / "dial-limit.yaml")).summary()
+    assert _errors(storm, "too_many_connections") > 5000 and storm["pool"]["wait_count"]["mean"] == 0
+    assert limited["pool"]["wait_count"]["mean"] > 1000
+    assert limited["pool"]["dials"]["mean"] < 0.5 * storm["pool"]["dials"]["mean"]
+    assert _errors(limited, "too_many_connections") < 0.1 * _errors(storm, "too_many_connections")

@@ -59,6 +59,7 @@ class Instance:
                 uniform=self._uniform, name=self.name, gauges=self._gauges,
                 lifetime_jitter=self._lifetime_jitter)
         db.configure(spec.max_open, spec.max_idle, spec.conn_max_lifetime, spec.conn_max_idle_time)
+        db.max_dialing = spec.max_dialing
         self.pools.append(db)
         return db
 

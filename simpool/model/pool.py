@@ -70,6 +70,8 @@ class DB:
         """``maxIdleConnsLocked()``, worked out whenever a setter changes ``max_idle_count``."""
         self.max_lifetime = 0.0
         self.max_idle_time = 0.0
+        self.max_dialing = 0
+        """The ``max_dialing`` what-if (not in database/sql, see :meth:`conn`); 0 = unlimited."""
         self.closed = False
         self.wait_count = 0
         self.wait_duration = 0.0
@@ -208,6 +210,12 @@ class DB:
         if self.max_open > 0 and self.num_open >= self.max_open:
             self._wait(caller, strategy, now, deadline)
             return
+        if self.max_dialing and self._dialing >= self.max_dialing:
+            # The max_dialing what-if (golang/go#57248's knob; database/sql has none): with
+            # every dial slot taken the caller waits as at MaxOpen, served by a returned conn
+            # or by the opener when a dial slot frees.
+            self._wait(caller, strategy, now, deadline)
+            return
         # Rule 2 step 5: numOpen is counted before the dial finishes ("optimistically").
         self.count_open(1)
         self._dialing += 1
@@ -269,6 +277,8 @@ class DB:
             caller.conn_ready(None, err)
             return
         self._out += 1
+        if self.max_dialing:
+            self.dial_slot_freed()
         caller.conn_ready(self.new_driver_conn(session, now, in_use=True), None)
 
     def new_driver_conn(self, session: Any, now: float, *, in_use: bool) -> DriverConn:
@@ -353,6 +363,11 @@ class DB:
             return
         if self.max_open > 0:
             n = min(n, self.max_open - self.num_open)
+        if self.max_dialing:
+            # The what-if: within the free dial slots (the opener's queue counts), and only
+            # for waiters no opener dial is already meant for, so repeated calls never dial
+            # more than the waiters need (without MaxOpen, numOpen would not stop them).
+            n = min(n - self.opener.outstanding, self.max_dialing - self._dialing)
         while n > 0:
             self.count_open(1)
             n -= 1
@@ -360,6 +375,12 @@ class DB:
                 return
             self._dialing += 1
             self.opener.request()
+
+    def dial_slot_freed(self) -> None:
+        """The max_dialing what-if: a dial ended and freed its slot, so dial for a waiter
+        (in database/sql, without the limit, a finished dial serves no one else)."""
+        if self.conn_requests:
+            self.maybe_open_new_connections()
 
     def close_conn(self, dc: DriverConn) -> None:
         """Go: ``driverConn.Close`` → ``finalClose`` (sql.go:677): the driver closes the

@@ -111,6 +111,12 @@ class PoolSpec(Spec):
         "uniform random share of this (pgxpool's MaxConnLifetimeJitter), so a burst of connections does not "
         "expire in one burst.",
     )
+    max_dialing: Int = Field(
+        0, ge=0,
+        description="What-if, not a database/sql setting (the knob proposed in golang/go#57248): at most this "
+        "many dials in flight per pool; a request that would dial beyond it waits like a MaxOpen waiter. "
+        "0 = unlimited, as database/sql.",
+    )
     go_version: Literal["1.23", "1.18", "1.17"] = Field(
         "1.23",
         description="Behaviour profile: 1.23+ (uniform random waiter), 1.18 (1.18-1.22, map-biased "
