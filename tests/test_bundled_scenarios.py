@@ -101,6 +101,11 @@ STORIES = {
                            and s["pool"]["peak_open"]["mean"] < 50
                            and s["database"]["peak_connections"]["mean"] == 100),
     "autoscale-past-cap": (SCALED_OUT, lambda s: _errors(s, "too_many_connections") > 100 and len(s["instances"]) == 5),
+    "mysql-invalid-connection": ({}, lambda s: s["error_messages"].get("invalid connection", 0) >= 20
+                                 and s["requests"]["failed"]["mean"] == _errors(s, "bad_connection")
+                                 and s["database"]["peak_connections"]["mean"] > 2 * s["pool"]["peak_open"]["mean"]),
+    "mysql-idle-time": ({}, lambda s: s["requests"]["failed"]["mean"] == 0
+                        and s["database"]["peak_connections"]["mean"] <= s["pool"]["peak_open"]["mean"]),
     "mysql": ({"duration": "35s"}, lambda s: _errors(s, "too_many_connections") > 300
               and "Error 1040 (08004): Too many connections" in s["error_messages"]),
 }
