@@ -18,7 +18,7 @@ from simpy.events import URGENT
 from .exceptions import ScenarioError
 from .model.app import App
 from .model.database import Database
-from .model.distributions import make_sampler, uniform_stream
+from .model.distributions import make_sampler, uniform_span, uniform_stream
 from .model.events import Call
 from .model.fleet import Fleet, instance_index
 from .model.workload import ArrivalProcess, arrival_chunks, replay, trace_rows
@@ -26,7 +26,7 @@ from .recorder import Recorder
 from .result import ReplicationResult, Result
 from .scenario import Scenario, TraceArrivals
 
-SOURCES = {"arrivals": 0, "service": 1, "handshake": 2, "waiters": 3, "pitfalls": 4, "think": 5}
+SOURCES = {"arrivals": 0, "service": 1, "handshake": 2, "waiters": 3, "pitfalls": 4, "think": 5, "jitter": 6}
 """One stream per source of randomness; the number is part of the seed's spawn key."""
 
 MIN_DRAIN = 60.0
@@ -151,7 +151,8 @@ class Simulation:
         )
         self.fleet = Fleet(env, scenario.fleet, self.app, self.database,
                            lambda i: uniform_stream(streams.rng("waiters", i)),
-                           pool_per_request=pitfalls.pool_per_request)
+                           pool_per_request=pitfalls.pool_per_request,
+                           make_jitter=self._jitter_maker(streams))
         for i, spec in enumerate(scenario.workload.arrivals):
             chunks = arrival_chunks(spec, streams.rng("arrivals", i), scenario.duration)
             if isinstance(spec, TraceArrivals):
@@ -168,6 +169,14 @@ class Simulation:
             recorder.mark_warmup(self.fleet, self.database)
         self.drain_until = scenario.duration + max(MIN_DRAIN, 2 * request.timeout)
         """After ``duration`` no request arrives; in-flight ones may finish until then."""
+
+    def _jitter_maker(self, streams: Streams) -> Any:
+        """Per instance, a sampler of the lifetime-jitter what-if on its own stream, or
+        None when the what-if is off (so no stream is made and nothing changes)."""
+        jitter = self.scenario.fleet.pool.conn_max_lifetime_jitter
+        if jitter <= 0:
+            return None
+        return lambda i: uniform_span(streams.rng("jitter", i), jitter)
 
     def _warmup_over(self, _call: Any) -> None:
         self.recorder.mark_warmup(self.fleet, self.database)

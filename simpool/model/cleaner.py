@@ -86,11 +86,12 @@ class ConnectionCleaner:
             expired_since = now - db.max_lifetime
             kept = []
             for dc in free:
-                if dc.created_at <= expired_since:
+                start = dc.created_at + dc.lifetime_extra
+                if start <= expired_since:
                     closing.append(dc)
                 else:
                     kept.append(dc)
-                    d = min(d, dc.created_at - expired_since)
+                    d = min(d, start - expired_since)
             free[:] = kept
             db.max_lifetime_closed += len(closing) - idle_closing
         return d, closing
@@ -103,7 +104,7 @@ class ConnectionCleaner:
         free = db.free_conn
         closing: list[Any] = []
         for limit, stamp, counter in (
-            (db.max_lifetime, "created_at", "max_lifetime_closed"),
+            (db.max_lifetime, "lifetime_start", "max_lifetime_closed"),
             (db.max_idle_time, "returned_at", "max_idle_time_closed"),
         ):
             if limit <= 0:

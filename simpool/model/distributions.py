@@ -84,6 +84,11 @@ def make_sampler(spec: object, rng: np.random.Generator) -> Sampler | ConstantSa
     raise TypeError(f"unknown distribution spec {spec!r}")
 
 
+def uniform_span(rng: np.random.Generator, high: float) -> Sampler:
+    """Floats in [0, high), e.g. the extra lifetime of the jitter what-if."""
+    return Sampler(lambda n: rng.uniform(0.0, high, n), high / 2, f"uniform(0, {high:g})")
+
+
 def uniform_stream(rng: np.random.Generator) -> Sampler:
     """Floats in [0, 1), for picks (waiters) and coin flips (pitfalls)."""
     return Sampler(rng.random, 0.5, "uniform01")

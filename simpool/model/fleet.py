@@ -30,12 +30,15 @@ class Fleet:
     """Every instance that ever ran, and the round-robin over those serving."""
 
     def __init__(self, env: Any, spec: FleetSpec, app: App, database: Any,
-                 make_uniform: Callable[[int], Any], *, pool_per_request: bool = False):
+                 make_uniform: Callable[[int], Any], *, pool_per_request: bool = False,
+                 make_jitter: Callable[[int], Any] | None = None):
         self.env = env
         self.spec = spec
         self.app = app
         self.database = database
         self._make_uniform = make_uniform
+        self._make_jitter = make_jitter
+        """Per instance, the sampler of the lifetime-jitter what-if (None: off)."""
         self._pool_per_request = pool_per_request
         self.instances: list[Instance] = []
         """Every instance, in creation order (names app-0, app-1, …)."""
@@ -67,7 +70,8 @@ class Fleet:
         index = len(self.instances)
         instance = Instance(self.env, f"app-{index}", index, self.database, self.spec.pool,
                             self._make_uniform(index), pool_per_request=self._pool_per_request,
-                            fleet_gauge=self.open_gauge)
+                            fleet_gauge=self.open_gauge,
+                            lifetime_jitter=None if self._make_jitter is None else self._make_jitter(index))
         self.instances.append(instance)
         return instance
 
