@@ -104,8 +104,9 @@ def _legend_right(ax: Any, handles: list[Any] | None = None, labels: list[str] |
     """Legends sit to the right of the axes, so they never cover a line."""
     if handles is None:
         handles, labels = ax.get_legend_handles_labels()
-    if handles:
-        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    if handles:  # in two columns when one would be taller than a panel
+        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0,
+                  ncols=2 if len(handles) > 6 else 1, columnspacing=1.0)
 
 
 def timeseries_figure(result: Any, scenario: Any) -> Any:
