@@ -44,6 +44,9 @@ class Recorder:
         self._arrivals_baseline = 0
         """``fleet.arrivals`` when the warm-up ended."""
         self.errors = dict.fromkeys(ERROR_KINDS, 0)
+        self._failures = dict.fromkeys(ERROR_KINDS, 0)
+        """Every failed request by error, warm-up included: the time series' failures
+        (``errors`` counts only those that arrived after the warm-up)."""
         self.messages: dict[str, int] = {}
         self.wait = LogHistogram()
         self.latency = LogHistogram()
@@ -56,14 +59,17 @@ class Recorder:
         self._baseline: dict[str, dict[str, float]] = {}
         self._refused_baseline = 0
         self._samples: list[tuple[Any, ...]] = []
-        """(t, per-instance gauges, database connections, running, queued, arrivals,
-        offered query seconds, core-seconds used), the last three cumulative."""
+        """Per sample: time, each instance's gauges, the database's connections, running and
+        queued queries, then arrivals, failures by kind and instances serving so far, then the
+        query seconds offered and the core-seconds used so far."""
         self._load_start: tuple[float, float, float] | None = None
         """(t, offered query seconds, core-seconds used) when the warm-up ended."""
         self._load_end: _WindowEnd | None = None
 
     def request_done(self, request: Any, err: Any) -> None:
         """A request answered: ``err`` is None on success or the Go error it returned."""
+        if err is not None:
+            self._failures[err.kind] += 1
         if request.arrival < self.warmup:
             return
         latency = self.env._now - request.arrival
@@ -106,11 +112,11 @@ class Recorder:
 
     def _sample(self, call: Any) -> None:
         k = call.value
-        database = self._database
-        fleet = self._fleet
+        fleet, database = self._fleet, self._database
         gauges = [instance.gauges() for instance in fleet.instances]
         self._samples.append((self.env._now, gauges, database.connections, database.running, database.queued,
-                              fleet.arrivals, fleet.app.offered, database.core_seconds()))
+                              fleet.arrivals, tuple(self._failures.values()), len(fleet.serving),
+                              fleet.app.offered, database.core_seconds()))
         nxt = (k + 1) * self._step
         if nxt <= self._until + 1e-9:
             call_later(self.env, nxt - self.env._now, self._sample, k + 1)
@@ -208,9 +214,11 @@ class Recorder:
             database_connections=np.array([s[2] for s in self._samples], dtype=np.int64),
             database_running=np.array([s[3] for s in self._samples], dtype=np.int64),
             database_queued=np.array([s[4] for s in self._samples], dtype=np.int64),
-            arrivals=np.array([s[5] for s in self._samples], dtype=np.int64),
-            offered_core_seconds=np.array([s[6] for s in self._samples], dtype=float),
-            database_core_seconds=np.array([s[7] for s in self._samples], dtype=float),
+            arrived=np.array([s[5] for s in self._samples], dtype=np.int64),
+            failed=np.array([s[6] for s in self._samples], dtype=np.int64).reshape(n, len(ERROR_KINDS)).T,
+            serving=np.array([s[7] for s in self._samples], dtype=np.int64),
+            offered_core_seconds=np.array([s[8] for s in self._samples], dtype=float),
+            database_core_seconds=np.array([s[9] for s in self._samples], dtype=float),
             **arrays,
         )
 
@@ -248,7 +256,7 @@ class Recorder:
         """Offered and busy cores in the busiest :data:`PEAK_WINDOW` of the window, from
         the cumulative readings at the samples (and at the window's ends)."""
         points = [(t0, *self._load_start[1:])]
-        points += [(s[0], s[6], s[7]) for s in self._samples if t0 < s[0] < end.t]
+        points += [(s[0], s[8], s[9]) for s in self._samples if t0 < s[0] < end.t]
         points.append((end.t, end.offered, end.core_seconds))
         t, offered, core = (np.array(column, dtype=float) for column in zip(*points, strict=True))
         lag = max(1, round(PEAK_WINDOW / self._step)) if self._step > 0 else 1

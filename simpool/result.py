@@ -55,9 +55,18 @@ class RequestRecord:
 @dataclass(frozen=True)
 class TimeSeries:
     """Gauges sampled every ``step`` seconds: per instance (rows in ``instances`` order)
-    open / in use / idle / waiting, and the database's connections and queries; plus three
-    running totals (arrivals, query seconds offered, core-seconds used) whose steps give
-    rates per interval (:meth:`arrival_rate`, :meth:`offered_cores`, :meth:`busy_cores`)."""
+    open / in use / idle / waiting, and the database's connections and queries; and, for
+    rates over time, counters since the start (warm-up included) read at the same instants,
+    whose steps give rates per interval (:meth:`arrival_rate`, :meth:`offered_cores`,
+    :meth:`busy_cores`).
+
+    Attributes:
+        arrived: requests arrived so far.
+        failed: failed requests answered so far, one row per kind in ``ERROR_KINDS`` order.
+        serving: instances serving requests (an autoscaled or deploying fleet changes it).
+        offered_core_seconds: query seconds the arrived requests offered the database so far.
+        database_core_seconds: core-seconds the database spent on queries so far.
+    """
 
     t: np.ndarray
     instances: tuple[str, ...]
@@ -68,12 +77,11 @@ class TimeSeries:
     database_connections: np.ndarray
     database_running: np.ndarray
     database_queued: np.ndarray
-    arrivals: np.ndarray
-    """Requests arrived since the start (cumulative)."""
+    arrived: np.ndarray
+    failed: np.ndarray
+    serving: np.ndarray
     offered_core_seconds: np.ndarray
-    """Query seconds the arrived requests offered the database since the start (cumulative)."""
     database_core_seconds: np.ndarray
-    """Core-seconds the database spent on queries since the start (cumulative)."""
 
     def _per_interval(self, totals: np.ndarray) -> np.ndarray:
         """A running total's rate over each interval ending at a sample (NaN at the first)."""
@@ -84,7 +92,7 @@ class TimeSeries:
 
     def arrival_rate(self) -> np.ndarray:
         """Requests per second over the interval ending at each sample."""
-        return self._per_interval(self.arrivals)
+        return self._per_interval(self.arrived)
 
     def offered_cores(self) -> np.ndarray:
         """Offered load in cores (query seconds offered per second) per interval."""

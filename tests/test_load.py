@@ -57,7 +57,7 @@ def test_the_time_series_carries_busy_and_offered_cores(tmp_path):
     series = simpool.simulate(_three_at_once(tmp_path)).replications[0].timeseries
     busy = series.busy_cores()
     assert busy[1] == pytest.approx(1.0) and busy[-1] == 0
-    assert series.offered_core_seconds[-1] == pytest.approx(0.3) and series.arrivals[-1] == 3
+    assert series.offered_core_seconds[-1] == pytest.approx(0.3) and series.arrived[-1] == 3
     assert series.offered_cores()[2:].max() == 0 and series.arrival_rate()[2:].max() == 0
     assert series.database_core_seconds[-1] == pytest.approx(0.3)
 

@@ -26,21 +26,21 @@ from .whatif import Effect, WhatIf
 MATERIAL = 0.10
 """The least improvement, relative to the value before, that counts as help."""
 
-LABELS: dict[str, tuple[str, str, float]] = {
-    "failure_rate.failed": ("failed", "%", 100.0),
-    "failure_rate.too_many_connections": ("refused requests", "%", 100.0),
-    "failure_rate.deadline_exceeded": ("missed deadlines", "%", 100.0),
-    "failure_rate.bad_connection": ("bad connections", "%", 100.0),
-    "database.refused_connections": ("refused connections", "", 1.0),
-    "database.peak_connections": ("peak database connections", "", 1.0),
-    "pool.dials": ("dials", "", 1.0),
-    "pool.handshake_s": ("handshake time", "s", 1.0),
-    "wait_ms.p99": ("p99 wait", "ms", 1.0),
-    "latency_ms.p99": ("p99 latency", "ms", 1.0),
-    "load.utilisation": ("core utilisation", "%", 100.0),
-    "load.core_wait_ms_mean": ("wait for a core", "ms", 1.0),
+LABELS: dict[str, tuple[str, str]] = {
+    "failure_rate.failed": ("failed", "%"),
+    "failure_rate.too_many_connections": ("refused requests", "%"),
+    "failure_rate.deadline_exceeded": ("missed deadlines", "%"),
+    "failure_rate.bad_connection": ("bad connections", "%"),
+    "database.refused_connections": ("refused connections", ""),
+    "database.peak_connections": ("peak database connections", ""),
+    "pool.dials": ("dials", ""),
+    "pool.handshake_s": ("handshake time", "s"),
+    "wait_ms.p99": ("p99 wait", "ms"),
+    "latency_ms.p99": ("p99 latency", "ms"),
+    "load.utilisation": ("core utilisation", "%"),
+    "load.core_wait_ms_mean": ("wait for a core", "ms"),
 }
-"""Metric path → (how a reader names it, unit printed, scale to that unit)."""
+"""Metric path → (how a reader names it, its unit; ``%`` metrics are fractions)."""
 
 
 @dataclass(frozen=True)
@@ -145,10 +145,10 @@ def _key(overrides: Sequence[tuple[str, Any]]) -> str:
 
 
 def _effect(metric: str, before: dict[str, Any], after: dict[str, Any]) -> Effect:
-    label, unit, scale = LABELS.get(metric, (metric, "", 1.0))
+    label, unit = LABELS.get(metric, (metric, ""))
     a, b = before.get(metric), after.get(metric)
-    return Effect(metric=metric, label=label, before=math.nan if a is None else a * scale,
-                  after=math.nan if b is None else b * scale, unit=unit)
+    return Effect(metric=metric, label=label, before=math.nan if a is None else a,
+                  after=math.nan if b is None else b, unit=unit)
 
 
 def _lower(pairs: Sequence[tuple[float, float]]) -> bool:

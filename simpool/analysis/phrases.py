@@ -51,8 +51,11 @@ def largest_fleet(scenario: Any) -> tuple[int, str]:
     if fleet.autoscale is not None:
         return fleet.autoscale.max, f"up to {fleet.autoscale.max} instances (autoscale max)"
     if fleet.deploy is not None:
-        n = fleet.instances + fleet.deploy.batch
-        return n, f"{n} instances during a rolling deploy ({fleet.instances} + {fleet.deploy.batch} new)"
+        # A batch retires while the next starts, and a retiring pod keeps its pool open until
+        # its last request is done: old, new and draining pods can all hold connections.
+        batch = fleet.deploy.batch
+        n = fleet.instances + 2 * batch
+        return n, f"{n} instances during a rolling deploy ({fleet.instances} + {batch} new + {batch} draining)"
     n = fleet.instances
     return n, f"{n} instance{'s' if n != 1 else ''}"
 

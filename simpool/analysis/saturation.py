@@ -48,12 +48,17 @@ def saturated_database(scenario: Any, summary: dict[str, Any]) -> Draft | None:
     request = scenario.workload.request
     query = db.query.mean
     rate = total / (scenario.duration - scenario.warmup) if scenario.duration > scenario.warmup else 0.0
-    text = (f"The database is saturated: the traffic offers {offered:,.1f} cores of query work "
-            f"({count(rate)} requests/s × {request.queries} quer{'y' if request.queries == 1 else 'ies'} × "
-            f"{ms(1e3 * query)}; {peak:,.1f} in the busiest second) to {cores} cores. They were "
-            f"{100 * mean(summary, 'load', 'utilisation'):.0f}% busy, {mean(summary, 'load', 'queue_mean'):,.0f} "
-            f"queries queued for one on average (up to {count(mean(summary, 'load', 'queue_max'))}), each waiting "
-            f"{ms(mean(summary, 'load', 'core_wait_ms_mean'))} on average.")
+    work = (f"{offered:,.1f} cores of query work ({count(rate)} requests/s × {request.queries} "
+            f"quer{'y' if request.queries == 1 else 'ies'} × {ms(1e3 * query)})")
+    if offered >= cores:
+        text = f"The database is saturated: the traffic offers {work}, {peak:,.1f} in the busiest second, to {cores} cores."
+    else:
+        text = (f"The database saturates at the peaks: the traffic offers {work} on average but {peak:,.1f} in "
+                f"the busiest second, to {cores} cores.")
+    text += (f" They were {100 * mean(summary, 'load', 'utilisation'):.0f}% busy on average, "
+             f"{mean(summary, 'load', 'queue_mean'):,.0f} queries queued for one on average (up to "
+             f"{count(mean(summary, 'load', 'queue_max'))}), each waiting "
+             f"{ms(mean(summary, 'load', 'core_wait_ms_mean'))} on average.")
     if failed > 0:
         text += f" That is why {count(failed)} of {count(total)} requests failed."
     goal = "failure_rate.failed" if failed > 0 else "latency_ms.p99"

@@ -24,7 +24,7 @@ class Effect:
         before: the value in the run as given (mean over replications), in ``unit``.
         after: the value with the change applied.
         unit: ``""`` for counts, ``"ms"``, ``"s"``, ``"%"`` (then before and after are
-            percentages: 3.3 for 3.3%).
+            fractions, 0.033 for 3.3%, as in an SLO term).
     """
 
     metric: str

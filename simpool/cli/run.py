@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from .common import ScenarioArg, SetOption, exit_codes, folder_name, load, setting_notes, stderr
+from .common import ScenarioArg, SetOption, command_line, exit_codes, folder_name, load, setting_notes, stderr
 
 
 def run_command(
@@ -31,6 +31,8 @@ def run_command(
     requests: Annotated[bool, typer.Option("--requests", help="Also write requests.csv, one row per request "
                                                                "(uses memory for every request).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary table.")] = False,
+    report: Annotated[bool, typer.Option("--report", help="Also write report.md and a self-contained report.html "
+                                                          "(findings, what-ifs, figures, how to reproduce).")] = False,
     slo: Annotated[list[str] | None, typer.Option(
         "--slo", metavar="TERM", help="An objective to gate on, e.g. 'p99_wait<50ms' or 'error_rate<=0.1%' "
         "(repeatable); exit status 3 if one fails.", show_default=False)] = None,
@@ -65,7 +67,7 @@ def run_command(
         verdicts = gate(terms, result)
         folder = out if out is not None else Path("simpool-out") / folder_name(loaded.name)
         written = _write_outputs(result, loaded, folder, plots=not no_plots, requests=requests,
-                                 diagnosis=diagnosis, verdicts=verdicts)
+                                 diagnosis=diagnosis, verdicts=verdicts, report=report)
         if json_:
             from ..render.run_files import summary_json
 
@@ -88,15 +90,15 @@ SLO_FAILED = 3
 
 
 OUTPUT_FILES = ("summary.json", "timeseries.csv", "requests.csv",
-                "timeseries.png", "timeseries.svg", "wait_cdf.png", "wait_cdf.svg")
+                "timeseries.png", "timeseries.svg", "wait_cdf.png", "wait_cdf.svg", "report.md", "report.html")
 """Every file ``run`` may write; those this run did not write are removed afterwards."""
 
 
 def _write_outputs(result: Any, scenario: Any, folder: Path, *, plots: bool, requests: bool, diagnosis: Any,
-                   verdicts: Any) -> list[Path]:
+                   verdicts: Any, report: bool = False) -> list[Path]:
     """Files of a successful run, each replaced atomically. Files an earlier run left
     that this one did not write (plots after --no-plots, requests.csv) are removed, so
-    the folder never mixes two runs."""
+    the folder never mixes two runs. ``report``: also report.md and report.html."""
     from ..render.run_files import write_results
 
     written = write_results(result, folder, requests=requests, diagnosis=diagnosis, verdicts=verdicts)
@@ -104,6 +106,13 @@ def _write_outputs(result: Any, scenario: Any, folder: Path, *, plots: bool, req
         from ..render.run_plots import write_plots
 
         written += write_plots(result, scenario, folder)
+    if report:
+        from ..render.files import atomic_write
+        from ..render.report import build_report, report_files
+
+        figures = {path.stem: path.read_bytes() for path in written if path.suffix == ".png"}
+        document = build_report(scenario, result, list(diagnosis.findings), list(verdicts), figures, command_line())
+        written += [atomic_write(folder / name, text) for name, text in report_files(document)]
     for name in set(OUTPUT_FILES) - {path.name for path in written}:
         (folder / name).unlink(missing_ok=True)
     return written

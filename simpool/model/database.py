@@ -35,13 +35,13 @@ from simpy.events import NORMAL
 from ..scenario import DatabaseSpec, NetworkSpec
 from .queue_meter import QueueMeter
 from .errors import (
-    ERR_BAD_CONN,
     ERR_DEADLINE,
     MYSQL_TOO_MANY,
     PG_RESERVED_ROLE,
     PG_RESERVED_SUPERUSER,
     PG_TOO_MANY_CLIENTS,
 )
+from .drivers import SOCKET_CLOSED, SOCKET_DROPPED
 from .events import INF, Call, call_later
 
 DialCallback = Callable[[Any, "Session | None", Any], None]
@@ -60,7 +60,7 @@ class Session:
     """
 
     __slots__ = ("id", "dead", "holds_slot", "busy", "client_gone", "last_active", "dropped",
-                 "callbacks", "_ok", "client")
+                 "callbacks", "_ok", "client", "query")
 
     def __init__(self, session_id: int, now: float):
         self.id = session_id
@@ -74,6 +74,8 @@ class Session:
         self._ok = True
         self.client: Any = None
         """Whom the running plain query answers (``client.query_done``)."""
+        self.query: _Query | None = None
+        """The tracked (not plain) query running on it, which a CancelRequest can stop."""
 
     def __repr__(self) -> str:
         return f"Session(id={self.id}, dead={self.dead}, holds_slot={self.holds_slot}, busy={self.busy})"
@@ -272,11 +274,13 @@ class Database:
 
     def execute(self, session: Session, demand: float, deadline: float, client: Any) -> None:
         """Run one query of ``demand`` seconds; later ``client.query_done(None)`` when it
-        completes or ``client.query_done(error)``: ``ErrBadConn`` on a dead session (nothing
-        was sent, so Go may retry), ``DeadlineExceeded`` if the deadline comes first."""
+        completes or ``client.query_done(error)``: on a dead session ``SOCKET_CLOSED`` (the
+        server closed it) or ``SOCKET_DROPPED`` (a middlebox dropped the flow), which the
+        client's driver turns into its own error; ``DeadlineExceeded`` if the deadline
+        comes first."""
         env = self.env
         if session.dead:
-            call_later(env, 0.0, self._query_refused, client)
+            call_later(env, 0.0, self._query_refused, (client, SOCKET_DROPPED if session.dropped else SOCKET_CLOSED))
             return
         if session.busy:
             raise RuntimeError(f"a session runs one query at a time: {session!r}")
@@ -308,7 +312,8 @@ class Database:
 
     @staticmethod
     def _query_refused(call: Any) -> None:
-        call.value.query_done(ERR_BAD_CONN)
+        client, error = call.value
+        client.query_done(error)
 
     def _start(self, query: _Query) -> None:
         """The query gets a core: its end goes on the schedule (and a timer for the
@@ -318,6 +323,7 @@ class Database:
         self.running += 1
         self.core_clock -= now
         query.state = "running"
+        query.session.query = query
         n = self.running + self.queued
         duration = query.demand
         if n > 1 and (self.sigma or self.kappa):
@@ -330,6 +336,7 @@ class Database:
     def _finish(self, query: _Query) -> None:
         """A query ends: its core goes to the next queued query, and the client hears
         back unless it gave up meanwhile."""
+        query.session.query = None
         self._plain_finish(query.session, answer=False)
         if query.state == "running":
             query.state = "done"
@@ -369,6 +376,17 @@ class Database:
         if query.state == "running":
             query.state = "cancelled"
             query.client.query_done(ERR_DEADLINE)
+
+    def cancel(self, session: Session) -> None:
+        """A CancelRequest (lib/pq, Rule 4.3): the server stops the query its client gave
+        up on, freeing the core now instead of at the query's end."""
+        query = session.query
+        if query is None or query.state != "cancelled":
+            return
+        query.state = "stopped"
+        query.callbacks = ()  # its end, already on the schedule, now does nothing
+        session.query = None
+        self._plain_finish(session, answer=False)
 
     def _queued_deadline(self, call: Any) -> None:
         query = call.value

@@ -21,6 +21,11 @@ class ConnectionOpener:
     def __repr__(self) -> str:
         return f"ConnectionOpener(pending={self.pending}, busy={self.busy})"
 
+    @property
+    def outstanding(self) -> int:
+        """Dials asked of the opener and not finished: queued, plus the one under way."""
+        return self.pending + self.busy
+
     def request(self) -> None:
         """A token on ``openerCh``."""
         self.pending += 1
@@ -63,3 +68,5 @@ class ConnectionOpener:
                 dc.closed = True
                 db.connector.disconnect(session)
         self._next()
+        if db.max_dialing and not db.closed:
+            db.dial_slot_freed()  # the what-if: this dial's slot is free, whatever its outcome

@@ -18,7 +18,7 @@ from ..analysis.slo import SloVerdict
 from ..analysis.whatif import Effect, WhatIf
 
 _STYLE = {"problem": "bold red", "warning": "yellow", "note": "cyan", "ok": "green"}
-_MARK = {"problem": "✗", "warning": "!", "note": "·", "ok": "✓"}
+SEVERITY_MARKS = {"problem": "✗", "warning": "!", "note": "·", "ok": "✓"}
 
 
 def amount(value: float, unit: str) -> str:
@@ -26,7 +26,9 @@ def amount(value: float, unit: str) -> str:
     if value is None or math.isnan(value):
         return "–"
     if unit == "%":
-        return f"{value:.1f}%" if value < 10 else f"{value:.0f}%"
+        if value == 0 or value >= 10:
+            return f"{value:.0f}%"
+        return f"{value:.2g}%" if value < 1 else f"{value:.1f}%"
     if unit == "ms":
         return f"{value:,.0f} ms" if value >= 10 else f"{value:.1f} ms"
     if unit == "s":
@@ -39,7 +41,8 @@ def amount(value: float, unit: str) -> str:
 
 
 def _effect(effect: Effect) -> str:
-    before, after = amount(effect.before, effect.unit), amount(effect.after, effect.unit)
+    scale = 100.0 if effect.unit == "%" else 1.0  # a share is held as a fraction
+    before, after = amount(effect.before * scale, effect.unit), amount(effect.after * scale, effect.unit)
     if effect.unit in ("ms", "s"):  # the unit once: "68 → 62 ms"
         before = before.rsplit(" ", 1)[0]
     return f"{effect.label} {before} → {after}"
@@ -81,7 +84,7 @@ def diagnosis_renderable(findings: Sequence[Finding], *, what_ifs: bool | None =
         lines: list[RenderableType] = [Text(finding.text)]
         if finding.what_ifs:
             lines.append(_what_ifs(finding.what_ifs))
-        table.add_row(Text(_MARK[finding.severity], style=style), Group(*lines))
+        table.add_row(Text(SEVERITY_MARKS[finding.severity], style=style), Group(*lines))
     parts: list[RenderableType] = [table]
     if what_ifs is False:
         parts.append(Text("What-ifs skipped (--no-what-if): these findings say what happened and give no advice.",

@@ -12,11 +12,11 @@ from rich.text import Text
 from ..analysis.sweep_findings import BEST_RULE, SweepFindings
 from ..sweeps import SweepResult
 from ..sweeps.axes import label
+from .findings_table import SEVERITY_MARKS
 
 BEST = "★"
 FIRST_REFUSAL = "⚠"
 MARKS = {"best": BEST, "first_refusal": FIRST_REFUSAL}
-MARK_OF = {"problem": "✗", "warning": "!"}
 
 
 def sweep_table(result: SweepResult, findings: SweepFindings, *, max_rows: int = 60) -> Table:
@@ -37,16 +37,16 @@ def sweep_table(result: SweepResult, findings: SweepFindings, *, max_rows: int =
             where = ", ".join(f"{a.name}={label(rows[findings.least_failing][a.path])}" for a in result.axes)
             failed = rows[findings.least_failing].get("failure_rate.failed") or 0.0
             caption += (f"\nWhy, at the point that failed least ({where}: {100 * failed:.1f}% failed):"
-                        + "".join(f"\n {MARK_OF[f.severity]} {f.text}" for f in findings.causes))
+                        + "".join(f"\n {SEVERITY_MARKS[f.severity]} {f.text}" for f in findings.causes))
     table = Table(title=title, caption=caption, caption_justify="left", box=box.SIMPLE_HEAD, show_edge=False,
                   pad_edge=False)
     table.add_column("", no_wrap=True)  # the marks, first so a narrow terminal cannot squeeze them out
     for axis in result.axes:
         table.add_column(axis.name, justify="right")
-    headers = ("wait p50\nms", "wait p99\nms", "failed\n%", "refused\nconns", "dials\nper s", "peak DB\nconns")
+    headers = COLUMNS
     for header in headers:
         table.add_column(header, justify="right")
-    shown = _rows_to_show(len(rows), marks, max_rows)
+    shown = rows_to_show(len(rows), marks, max_rows)
     previous = -1
     for i in shown:
         if i != previous + 1:
@@ -54,23 +54,25 @@ def sweep_table(result: SweepResult, findings: SweepFindings, *, max_rows: int =
         previous = i
         row = rows[i]
         style = "bold green" if BEST in marks.get(i, "") else ("bold red" if i in marks else None)
-        table.add_row(
-            Text(marks.get(i, "")),
-            *[label(row[a.path]) for a in result.axes],
-            _fmt(row, "wait_ms.p50"),
-            _fmt(row, "wait_ms.p99", ci=True),
-            _fmt(row, "failure_rate.failed", scale=100),
-            _fmt(row, "database.refused_connections", decimals=0),
-            _fmt(row, "per_s.dials"),
-            _peak(row),
-            style=style,
-        )
+        table.add_row(Text(marks.get(i, "")), *[label(row[a.path]) for a in result.axes], *point_cells(row),
+                      style=style)
     if rows and previous != len(rows) - 1:
         table.add_row("", *["…"] * (len(result.axes) + len(headers)), style="dim")
     return table
 
 
-def _rows_to_show(n: int, marks: dict[int, str], max_rows: int) -> list[int]:
+COLUMNS = ("wait p50\nms", "wait p99\nms", "failed\n%", "refused\nconns", "dials\nper s", "peak DB\nconns")
+"""The measured columns of a point (after its settings), for the table and the report."""
+
+
+def point_cells(row: dict[str, Any]) -> list[str]:
+    """A point's measured :data:`COLUMNS`, formatted."""
+    return [_fmt(row, "wait_ms.p50"), _fmt(row, "wait_ms.p99", ci=True), _fmt(row, "failure_rate.failed", scale=100),
+            _fmt(row, "database.refused_connections", decimals=0), _fmt(row, "per_s.dials"), _peak(row)]
+
+
+def rows_to_show(n: int, marks: dict[int, str], max_rows: int) -> list[int]:
+    """The rows a long table shows: an even sample, the last row and the marked ones."""
     if n <= max_rows:
         return list(range(n))
     step = math.ceil(n / max_rows)

@@ -111,6 +111,12 @@ class PoolSpec(Spec):
         "uniform random share of this (pgxpool's MaxConnLifetimeJitter), so a burst of connections does not "
         "expire in one burst.",
     )
+    max_dialing: Int = Field(
+        0, ge=0,
+        description="What-if, not a database/sql setting (the knob proposed in golang/go#57248): at most this "
+        "many dials in flight per pool; a request that would dial beyond it waits like a MaxOpen waiter. "
+        "0 = unlimited, as database/sql.",
+    )
     go_version: Literal["1.23", "1.18", "1.17"] = Field(
         "1.23",
         description="Behaviour profile: 1.23+ (uniform random waiter), 1.18 (1.18-1.22, map-biased "
@@ -118,6 +124,11 @@ class PoolSpec(Spec):
     )
     waiter_order: Literal["random", "fifo"] = Field(
         "random", description="What-if: 'random' as the Go version does, or a FIFO queue."
+    )
+    driver: Literal["neutral", "pgx", "pq", "mysql"] = Field(
+        "neutral",
+        description="How dead connections are noticed and cancelled queries end: neutral (every dead conn "
+        "caught at checkout), pgx (jackc/pgx v5 stdlib), pq (lib/pq), mysql (go-sql-driver/mysql).",
     )
 
     @model_validator(mode="after")
@@ -251,6 +262,9 @@ class Scenario(Spec):
                 self.duration = math.floor(max(t.rows[-1][0] for t in traces)) + 1.0
             if "warmup" not in self.model_fields_set:
                 self.warmup = 0.0
+        driver, flavor = self.fleet.pool.driver, self.database.flavor
+        if (driver == "mysql") != (flavor == "mysql") and driver != "neutral":
+            raise ValueError(f"fleet.pool.driver {driver} does not talk to database.flavor {flavor}")
         if self.warmup >= self.duration:
             raise ValueError(
                 f"warmup ({format_duration(self.warmup)}) must be shorter than duration "

@@ -103,6 +103,8 @@ def test_a_pool_per_request_is_fixed_by_one_pool():
                                           "10 of them held by other clients"),
     ({"database": {"reserved_connections": 2}}, "PostgreSQL allows 95 to ordinary roles"),
     ({"fleet": {"instances": 2, "autoscale": {"max": 8, "target": "100/s"}}}, "Up to 8 instances (autoscale max)"),
+    ({"fleet": {"instances": 4, "deploy": {"at": "10s", "batch": 2}}},
+     "8 instances during a rolling deploy (4 + 2 new + 2 draining)"),
     ({"pitfalls": {"pool_per_request": True}}, "Every request opens its own pool"),
 ])
 def test_unlimited_pools_wording_follows_the_scenario(data, phrase):
@@ -364,8 +366,8 @@ def test_a_saturated_database_is_named_with_its_load():
     of the cores in the busiest second (63.4 cores offered)."""
     finding = saturated_database(scenario(**SATURATED), saturated_summary())
     assert finding.rule == "saturated_database" and finding.severity == "problem"
-    assert "offers 60.0 cores of query work" in finding.text and "to 16 cores" in finding.text
-    assert "63.4 in the busiest second" in finding.text and "100% busy" in finding.text
+    assert finding.text.startswith("The database is saturated: the traffic offers 60.0 cores of query work")
+    assert "63.4 in the busiest second, to 16 cores" in finding.text and "100% busy" in finding.text
     cores, faster, traffic = finding.remedies
     assert cores.overrides == (("database.cores", 80),)  # 63.4 / 0.8 = 79.3, in steps of 4
     ((path, spec),) = faster.overrides
@@ -374,6 +376,12 @@ def test_a_saturated_database_is_named_with_its_load():
     (larger,) = finding.refutes
     assert larger.overrides == (("fleet.pool.max_open", 23),)  # (197 − 10) // 8
     assert "No pool setting can fix this" in finding.claim
+
+
+def test_a_database_saturated_only_at_its_peaks_says_so():
+    finding = saturated_database(scenario(**SATURATED), saturated_summary(load__offered_cores=12))
+    assert finding.text.startswith("The database saturates at the peaks: the traffic offers 12.0 cores")
+    assert "on average but 63.4 in the busiest second, to 16 cores" in finding.text
 
 
 def test_an_idle_or_unlimited_database_is_not_saturated():

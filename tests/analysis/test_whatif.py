@@ -59,7 +59,7 @@ def test_the_saturated_database_is_not_blamed_on_the_pool(saturated):
     assert [w.helped for w in first.what_ifs] == [True, True, True, False]
     larger = proofs["SetMaxOpenConns(18)"]
     failed = {e.metric: e for e in larger.effects}["failure_rate.failed"]
-    assert failed.after >= 0.9 * failed.before > 50, "a larger pool fails as much"
+    assert failed.after >= 0.9 * failed.before > 0.5, "a larger pool fails as much"
     cores = {e.metric: e for e in first.what_if.effects}["failure_rate.failed"]
     assert cores.after == 0 < cores.before
     assert "No pool setting can fix this" in first.text and first.advice.startswith("What can fix it: about 16 cores")
