@@ -32,9 +32,18 @@ SUPERUSER, SUPERUSER_PASSWORD = "simpool_admin", "admin-secret"
 APP_ROLE, APP_PASSWORD = "simpool_app", "app-secret"
 
 
+def _binary(name: str) -> str | None:
+    """On PATH, or where Debian's postgresql-NN package puts it."""
+    found = shutil.which(name)
+    if found is None:
+        candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True)
+        found = str(candidates[0]) if candidates else None
+    return found
+
+
 def available() -> bool:
     """The PostgreSQL server binaries and the psycopg driver are here."""
-    if not all(shutil.which(name) for name in BINARIES):
+    if not all(_binary(name) for name in BINARIES):
         return False
     try:
         import psycopg  # noqa: F401
@@ -53,7 +62,12 @@ def _run_as() -> dict:
     """``subprocess`` keyword arguments that drop root for PostgreSQL."""
     if os.geteuid() != 0:
         return {}
-    user = pwd.getpwnam(os.environ.get("SIMPOOL_PG_USER", "nobody"))
+    name = os.environ.get("SIMPOOL_PG_USER", "nobody")
+    try:
+        user = pwd.getpwnam(name)
+    except KeyError:
+        raise RuntimeError(f"PostgreSQL will not run as root and there is no user {name!r}: "
+                           f"create one (useradd --system {name}) or set SIMPOOL_PG_USER") from None
     return {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
 
 
@@ -85,8 +99,9 @@ class PgServer:
             os.chown(self.folder, run_as["user"], run_as["group"])
             os.chown(pwfile, run_as["user"], run_as["group"])
         env = {**os.environ, "HOME": str(self.folder), "LC_ALL": "C"}
-        subprocess.run(["initdb", "-D", str(data), "-U", SUPERUSER, f"--pwfile={pwfile}",
-                        "--auth-host=scram-sha-256", "--auth-local=scram-sha-256", "--no-sync"],
+        subprocess.run([_binary("initdb"), "-D", str(data), "-U", SUPERUSER, f"--pwfile={pwfile}",
+                        "--auth-host=scram-sha-256", "--auth-local=scram-sha-256", "--no-sync",
+                        "--encoding=UTF8"],
                        check=True, capture_output=True, env=env, cwd=self.folder, **run_as)
         self.port = _free_port()
         options = {
@@ -98,7 +113,7 @@ class PgServer:
             "fsync": "off", "shared_buffers": "16MB", "logging_collector": "off",
             **self.settings,
         }
-        args = ["postgres", "-D", str(data)] + [a for k, v in options.items() for a in ("-c", f"{k}={v}")]
+        args = [_binary("postgres"), "-D", str(data)] + [a for k, v in options.items() for a in ("-c", f"{k}={v}")]
         log = open(self.folder / "server.log", "wb")  # noqa: SIM115 - owned by the process
         self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env,
                                         cwd=self.folder, **run_as)
