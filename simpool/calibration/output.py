@@ -51,6 +51,9 @@ def notes(cal: Calibration, samples: dict[str, Path]) -> list[str]:
         f"handshake: {cal.handshake.summary()}",
         f"query: {cal.query.summary()}",
     ]
+    if facts.tls:
+        lines.append("TLS: handshake_before_slot and refused_handshake are the fractions measured with "
+                     "TLS 1.3 on a local PostgreSQL 15, not on this server.")
     if facts.sessions:
         groups = ", ".join(f"{g.count} {g.role or '?'}/{g.application or '-'}{'' if g.counted else ' (excluded)'}"
                            for g in facts.sessions)

@@ -91,6 +91,10 @@ class Calibration:
         if facts.version >= 16:
             block["reserved_connections"] = facts.reserved_connections
         block["other_clients"] = facts.other_clients
+        if facts.tls:
+            from ..scenario.sections import PG_TLS_FRACTIONS
+
+            block.update(PG_TLS_FRACTIONS)
         block["handshake"] = self.handshake.spec
         block["query"] = self.query.spec
         return block

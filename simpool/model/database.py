@@ -143,7 +143,9 @@ class Database:
         env = self.env
         now = env._now
         handshake = dial.handshake
-        accepted = self.listener.admit(now, handshake * self.before_slot)
+        listener = self.listener
+        work = listener.work(handshake)
+        accepted = listener.admit(now, work)
         if accepted is None:
             wait = SYN_TIMEOUT * 2 ** dial.syn_tries
             dial.syn_tries += 1
@@ -155,7 +157,9 @@ class Database:
                 call_later(env, wait, self._syn_resent, dial)
             return
         dial.accepted = accepted
-        at_slot = accepted + handshake * self.before_slot
+        # The slot comes after the loop's accept (and fork): MySQL counts right there.
+        before = handshake * self.before_slot
+        at_slot = accepted + (before if before > work else work)
         if at_slot > dial.deadline:
             # The client gives up first; its backend finds the socket closed and exits
             # before it takes a slot.

@@ -52,15 +52,15 @@ class Listener:
     def __repr__(self) -> str:
         return f"Listener(service={self.service:g}, backlog={self.backlog}, overflows={self.overflows})"
 
-    def admit(self, now: float, before_slot: float) -> float | None:
-        """A connection arrives ``now``: when does the loop accept it, or ``None`` if the
-        backlog is full (its SYN is dropped).
+    def work(self, handshake: float) -> float:
+        """The loop's time on one connection: ``1 / accept_rate``, but never more than the
+        whole handshake (a zero-cost handshake costs the loop nothing, as the textbook
+        cases want); on an idle server the handshake still takes exactly its sampled time."""
+        return self.service if self.service < handshake else handshake
 
-        The loop's work is part of the connection's handshake: on an idle server the
-        handshake takes exactly its sampled time. It spends ``1 / accept_rate`` on each,
-        but never more than the connection's pre-slot part ``before_slot`` (a zero-cost
-        handshake costs the loop nothing, as the textbook cases want).
-        """
+    def admit(self, now: float, work: float) -> float | None:
+        """A connection arrives ``now``: when the loop accepts it (then spends ``work`` on
+        it), or ``None`` if the backlog is full and its SYN is dropped."""
         queued = self._queued
         while queued and queued[0] <= now:
             queued.popleft()
@@ -70,9 +70,5 @@ class Listener:
         start = self._free_at if self._free_at > now else now
         if start > now:
             queued.append(start)
-        self._free_at = start + min(self.service, before_slot)
+        self._free_at = start + work
         return start
-
-    def queued(self, now: float) -> int:
-        """Connections waiting in the accept queue at ``now``."""
-        return sum(1 for t in self._queued if t > now)

@@ -29,8 +29,14 @@ FLAVOR_DEFAULTS = {
 }
 """PostgreSQL's fractions and accept rate were measured against a real PostgreSQL 15 on
 loopback (``python -m tests.realpg.measure``: the "sorry" refusal, decided where the slot
-is taken, came at 0.28 of a 4.5 ms SCRAM handshake; the postmaster spent 430–490 µs of CPU
-per connection). MySQL counts a connection at accept; its other values are not measured."""
+is taken, came at 0.28–0.38 of a 4.5–8 ms SCRAM handshake without TLS; the postmaster spent
+430–670 µs of CPU per connection). MySQL counts a connection at accept; its other values
+are not measured."""
+
+PG_TLS_FRACTIONS = {"handshake_before_slot": 0.65, "refused_handshake": 0.65}
+"""The same measurement with TLS 1.3 (``--tls``): the TLS handshake comes before the slot,
+so "sorry" came at 0.65 of a 7.6 ms handshake. ``simpool calibrate`` writes these for a
+DSN that uses TLS."""
 
 PG_AUX_BACKENDS = 22
 """What PostgreSQL adds to ``max_connections`` to get ``MaxBackends`` with default settings:

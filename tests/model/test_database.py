@@ -281,3 +281,15 @@ def test_keepalive_keeps_middlebox_flows_alive(env):
     h.send()
     env.run(until=1001)
     assert h.instance.db.dials == 1 and h.database.connections == 1
+
+
+def test_mysql_counts_a_connection_once_its_accept_is_done(env):
+    """MySQL's listener thread accepts (no fork) and counts the connection at once: with a
+    slow loop the count follows the accepts, 1 / accept_rate apart."""
+    server = _server(env, flavor="mysql", accept_rate="100/s")
+    _dial(env, server, 2, [])
+    counts = []
+    for t in (0.005, 0.015, 0.025):
+        env.run(until=t)
+        counts.append(server.connections)
+    assert counts == [0, 1, 2]

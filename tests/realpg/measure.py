@@ -1,7 +1,7 @@
 """Measure the server-side rules simpool's defaults come from, on a real local PostgreSQL.
 
-``python -m tests.realpg.measure`` starts its own server (see :mod:`tests.realpg.server`)
-and prints, from N dials each on an idle server (no TLS, SCRAM-SHA-256, loopback):
+``python -m tests.realpg.measure [THREADS] [--tls]`` starts its own server (see :mod:`tests.realpg.server`)
+and prints, from N dials each on an idle server (SCRAM-SHA-256, loopback, TLS with ``--tls``):
 
 - a successful handshake's time, and when its first reply and its SASL final arrived;
 - the time to "sorry, too many clients already" (every PGPROC taken) and to the
@@ -25,10 +25,12 @@ import time
 from tests.realpg import wire
 from tests.realpg.server import APP_PASSWORD, APP_ROLE, SUPERUSER, SUPERUSER_PASSWORD, PgServer
 
+TLS = False
 
-def _dial(server: PgServer, role: str = APP_ROLE):
+
+def _dial(server: PgServer, role: str = APP_ROLE, tls: bool | None = None):
     password = SUPERUSER_PASSWORD if role == SUPERUSER else APP_PASSWORD
-    return wire.connect("127.0.0.1", server.port, role, password)
+    return wire.connect("127.0.0.1", server.port, role, password, tls=TLS if tls is None else tls)
 
 
 def _timed(server: PgServer, n: int, role: str = APP_ROLE) -> list[dict]:
@@ -54,7 +56,10 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def main(n: int = 200) -> None:
+    global TLS
+    TLS = "--tls" in sys.argv
     with PgServer() as server:
+        print("TLS 1.3 (self-signed certificate)" if TLS else "no TLS")
         usable = server.max_connections - server.superuser_reserved_connections
         _timed(server, 20)  # warm the caches
         ok = _timed(server, n)
@@ -83,7 +88,8 @@ def main(n: int = 200) -> None:
               f"(1000 sequential dials in {time.perf_counter() - t0:.2f} s)")
         ss = subprocess.run(["ss", "-ltn", f"sport = :{server.port}"], capture_output=True, text=True).stdout
         print("listen backlog (ss Send-Q):", ss.split("\n")[1].split()[2])
-        storm(server, threads=int(sys.argv[1]) if len(sys.argv) > 1 else 32)
+        threads = [int(a) for a in sys.argv[1:] if a.isdigit()]
+        storm(server, threads=threads[0] if threads else 32)
 
 
 def storm(server: PgServer, threads: int, seconds: float = 3.0) -> None:

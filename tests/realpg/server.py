@@ -78,6 +78,9 @@ class PgServer:
     max_connections: int = 20
     superuser_reserved_connections: int = 3
     settings: dict[str, str] = field(default_factory=dict)
+    tls: bool = True
+    """Offer TLS (a self-signed certificate made with ``openssl``, when it is here); clients
+    that do not ask for it (``sslmode=disable``, the wire client by default) still talk plain."""
     port: int = 0
     folder: Path | None = None
     process: subprocess.Popen | None = None
@@ -104,6 +107,15 @@ class PgServer:
                         "--encoding=UTF8"],
                        check=True, capture_output=True, env=env, cwd=self.folder, **run_as)
         self.port = _free_port()
+        tls = self.tls and shutil.which("openssl") is not None
+        if tls:
+            subprocess.run(["openssl", "req", "-new", "-x509", "-days", "2", "-nodes", "-subj", "/CN=localhost",
+                            "-newkey", "rsa:2048", "-keyout", "server.key", "-out", "server.crt"],
+                           check=True, capture_output=True, cwd=self.folder)
+            for name in ("server.key", "server.crt"):
+                os.chmod(self.folder / name, 0o600)
+                if run_as:
+                    os.chown(self.folder / name, run_as["user"], run_as["group"])
         options = {
             "listen_addresses": "127.0.0.1", "port": str(self.port),
             "unix_socket_directories": str(self.folder),
@@ -111,6 +123,8 @@ class PgServer:
             "superuser_reserved_connections": str(self.superuser_reserved_connections),
             "password_encryption": "scram-sha-256",
             "fsync": "off", "shared_buffers": "16MB", "logging_collector": "off",
+            **({"ssl": "on", "ssl_cert_file": str(self.folder / "server.crt"),
+                "ssl_key_file": str(self.folder / "server.key")} if tls else {}),
             **self.settings,
         }
         args = [_binary("postgres"), "-D", str(data)] + [a for k, v in options.items() for a in ("-c", f"{k}={v}")]

@@ -4,6 +4,7 @@ and a refused login or a missing right is one line with exit status 2."""
 
 from __future__ import annotations
 
+import shutil
 import time
 
 import psycopg
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 from simpool import load_scenario, simulate
 from simpool.calibration import calibrate_postgres
 from simpool.cli import app
+from tests.conftest import need
 from tests.realpg.server import SUPERUSER, _free_port
 
 
@@ -125,3 +127,14 @@ def test_refusals_are_one_line_and_exit_2(pg, tmp_path, locked_databases):
         assert len(lines) == 1 and lines[0].startswith("error: ") and reason in lines[0], result.output
         assert "wrong" not in lines[0] and "Traceback" not in result.output
         assert list(tmp_path.iterdir()) == []
+
+
+def test_a_tls_dsn_measures_tls_handshakes(pg):
+    """sslmode=require: the measured connections use TLS, and the block carries the
+    fractions measured with TLS (the TLS handshake comes before the slot)."""
+    need(shutil.which("openssl") is not None, "openssl (the test server's certificate)")
+    cal = calibrate_postgres(pg.dsn(sslmode="require"), n=3)
+    assert cal.facts.tls
+    block = cal.database_block()
+    assert (block["handshake_before_slot"], block["refused_handshake"]) == (0.65, 0.65)
+    assert not calibrate_postgres(pg.dsn(), n=1).facts.tls

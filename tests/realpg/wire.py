@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import os
 import socket
+import ssl
 import struct
 import time
 from dataclasses import dataclass, field
@@ -83,9 +84,24 @@ def _scram_proof(password: str, client_first_bare: str, server_first: str, clien
     return bytes(a ^ b for a, b in zip(client_key, signature, strict=True))
 
 
+def _tls_context() -> ssl.SSLContext:
+    """One client context for all dials (building one loads the CA store: ~20 ms), that
+    accepts the test server's self-signed certificate."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        _CONTEXT = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        _CONTEXT.check_hostname = False
+        _CONTEXT.verify_mode = ssl.CERT_NONE
+    return _CONTEXT
+
+
+_CONTEXT: ssl.SSLContext | None = None
+
+
 def connect(host: str, port: int, user: str, password: str, database: str = "postgres",
-            timeout: float = 10.0) -> Session:
-    """Dial and authenticate; raise :class:`ServerRefused` on an ErrorResponse."""
+            timeout: float = 10.0, tls: bool = False) -> Session:
+    """Dial and authenticate (after an SSLRequest and a TLS handshake if ``tls``); raise
+    :class:`ServerRefused` on an ErrorResponse."""
     start = time.perf_counter()
     timings: dict[str, float] = {}
 
@@ -96,6 +112,12 @@ def connect(host: str, port: int, user: str, password: str, database: str = "pos
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         mark("tcp")
+        if tls:
+            sock.sendall(struct.pack("!II", 8, 80877103))  # SSLRequest
+            if _recv_exact(sock, 1) != b"S":
+                raise RuntimeError("the server refused TLS")
+            sock = _tls_context().wrap_socket(sock)
+            mark("tls")
         params = b"".join(k.encode() + b"\x00" + v.encode() + b"\x00"
                           for k, v in (("user", user), ("database", database))) + b"\x00"
         body = struct.pack("!I", 196608) + params
