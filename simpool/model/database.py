@@ -2,24 +2,22 @@
 
 A new connection, as the servers' source shows it (Part B of the reference):
 
-- **Accept.** One loop accepts (PostgreSQL: and forks) every connection, behind the listen
-  backlog; see :mod:`.listener`. Its queue is where a dial storm waits, and overflows.
-- **PostgreSQL** (PG 15: ``postmaster.c`` ``BackendStartup`` → ``BackendInitialize``,
-  then ``InitProcess``; PG 17+: ``tcop/backend_startup.c`` ``BackendMain``): the backend
-  takes a PGPROC, one of ``max_connections``, only after the fork, the TLS handshake and
-  the startup packet, ``handshake_before_slot`` into its handshake; until then it holds no
-  slot. No free PGPROC → ``sorry, too many clients already`` (``storage/lmgr/proc.c``),
-  ``refused_handshake`` into the handshake. After authentication ``InitPostgres``
-  (``utils/init/postinit.c``) refuses an ordinary role if fewer than ``superuser_reserved
-  + reserved`` slots are free, having paid the whole handshake (measured: 1.0–1.05 of a
-  successful one); the text depends on ``version`` (≤ 15: "… reserved for non-replication
-  superuser connections"; 16+: "… for roles with the SUPERUSER attribute" or "… with
-  privileges of the "pg_use_reserved_connections" role"). So an application can hold
-  ``max − superuser_reserved − reserved`` sessions (97 by default).
-- **MySQL** (``Connection_handler_manager::check_and_incr_conn_count``): the count is
-  checked at accept and lets ``max_connections + 1`` in (the extra one for
-  CONNECTION_ADMIN/SUPER); after authentication an ordinary user is refused if the count
-  exceeds ``max_connections`` (``valid_connection_count``). Both refusals are ``Error 1040``.
+- **Accept.** One loop accepts (PostgreSQL: and forks) every connection behind the listen
+  backlog (:mod:`.listener`); a dial storm waits there, and overflows.
+- **PostgreSQL** (PG 15: ``postmaster.c`` ``BackendStartup`` → ``BackendInitialize``, then
+  ``InitProcess``; PG 17+: ``tcop/backend_startup.c``): the backend takes a PGPROC, one of
+  ``max_connections``, only after the fork, TLS and the startup packet,
+  ``handshake_before_slot`` into its handshake. None free → ``sorry, too many clients
+  already`` (``storage/lmgr/proc.c``), ``refused_handshake`` into it. After authentication
+  ``InitPostgres`` (``utils/init/postinit.c``) refuses an ordinary role if fewer than
+  ``superuser_reserved + reserved`` slots are free, the whole handshake paid; the text
+  depends on ``version`` (≤ 15 "… non-replication superuser connections"; 16+ "… the
+  SUPERUSER attribute" or "… "pg_use_reserved_connections" role"). So an application
+  holds ``max − superuser_reserved − reserved`` sessions (97 by default).
+- **MySQL** (``Connection_handler_manager::check_and_incr_conn_count``): counted at accept,
+  ``max_connections + 1`` let in (the extra for CONNECTION_ADMIN/SUPER); after
+  authentication an ordinary user over ``max_connections`` is refused
+  (``valid_connection_count``). Both are ``Error 1040``.
 
 Queries run on ``cores`` (0 = unlimited); the rest wait in a FIFO queue inside the server.
 With the Universal Scalability Law on, a query starting when N queries are inside runs
@@ -38,8 +36,8 @@ from typing import Any
 from simpy.events import NORMAL
 
 from ..scenario import DatabaseSpec, NetworkSpec
+from .drivers import SOCKET_CLOSED, SOCKET_DROPPED
 from .errors import (
-    ERR_BAD_CONN,
     ERR_CONNECT_TIMEOUT,
     ERR_DEADLINE,
     MYSQL_TOO_MANY,
@@ -289,11 +287,13 @@ class Database:
 
     def execute(self, session: Session, demand: float, deadline: float, client: Any) -> None:
         """Run one query of ``demand`` seconds; later ``client.query_done(None)`` when it
-        completes or ``client.query_done(error)``: ``ErrBadConn`` on a dead session (nothing
-        was sent, so Go may retry), ``DeadlineExceeded`` if the deadline comes first."""
+        completes or ``client.query_done(error)``: on a dead session ``SOCKET_CLOSED`` (the
+        server closed it) or ``SOCKET_DROPPED`` (a middlebox dropped the flow), which the
+        client's driver turns into its own error; ``DeadlineExceeded`` if the deadline
+        comes first."""
         env = self.env
         if session.dead:
-            call_later(env, 0.0, self._query_refused, client)
+            call_later(env, 0.0, self._query_refused, (client, SOCKET_DROPPED if session.dropped else SOCKET_CLOSED))
             return
         if session.busy:
             raise RuntimeError(f"a session runs one query at a time: {session!r}")
@@ -321,7 +321,8 @@ class Database:
 
     @staticmethod
     def _query_refused(call: Any) -> None:
-        call.value.query_done(ERR_BAD_CONN)
+        client, error = call.value
+        client.query_done(error)
 
     def _start(self, query: _Query) -> None:
         """The query gets a core: its end goes on the schedule (and a timer for the
@@ -330,6 +331,7 @@ class Database:
         now = env._now
         self.running += 1
         query.state = "running"
+        query.session.query = query
         n = self.running + self.queued
         duration = query.demand
         if n > 1 and (self.sigma or self.kappa):
@@ -342,6 +344,7 @@ class Database:
     def _finish(self, query: _Query) -> None:
         """A query ends: its core goes to the next queued query, and the client hears
         back unless it gave up meanwhile."""
+        query.session.query = None
         self._plain_finish(query.session, answer=False)
         if query.state == "running":
             query.state = "done"
@@ -380,6 +383,17 @@ class Database:
         if query.state == "running":
             query.state = "cancelled"
             query.client.query_done(ERR_DEADLINE)
+
+    def cancel(self, session: Session) -> None:
+        """A CancelRequest (lib/pq, Rule 4.3): the server stops the query its client gave
+        up on, freeing the core now instead of at the query's end."""
+        query = session.query
+        if query is None or query.state != "cancelled":
+            return
+        query.state = "stopped"
+        query.callbacks = ()  # its end, already on the schedule, now does nothing
+        session.query = None
+        self._plain_finish(session, answer=False)
 
     def _queued_deadline(self, call: Any) -> None:
         query = call.value

@@ -12,8 +12,8 @@ then 2 s, 4 s … (``tcp_syn_retries`` = 6: the connect fails after 127 s), so i
 dials time out in the TCP connect, at their context deadline.
 
 A connection that gave up while queued still costs the loop its accept and fork: the
-backend then reads EOF and exits. MySQL's listener thread accepts in the same way (its
-``back_log``); it does not fork.
+backend then reads EOF and exits. MySQL's listener thread accepts in the same way, behind
+``back_log`` (MySQL 8.0: ``max_connections``, WL#9704); it does not fork.
 
 The loop is modelled as a FIFO single server with a fixed service time per connection
 (``1 / accept_rate``), without events: each connection's accept time follows from the

@@ -21,7 +21,7 @@ class Session:
     """
 
     __slots__ = ("id", "dead", "holds_slot", "busy", "client_gone", "last_active", "dropped",
-                 "callbacks", "_ok", "client")
+                 "callbacks", "_ok", "client", "query")
 
     def __init__(self, session_id: int, now: float):
         self.id = session_id
@@ -35,6 +35,8 @@ class Session:
         self._ok = True
         self.client: Any = None
         """Whom the running plain query answers (``client.query_done``)."""
+        self.query: Any = None
+        """The tracked (not plain) query running on it, which a CancelRequest can stop."""
 
     def __repr__(self) -> str:
         return f"Session(id={self.id}, dead={self.dead}, holds_slot={self.holds_slot}, busy={self.busy})"

@@ -170,6 +170,11 @@ class PoolSpec(Spec):
     waiter_order: Literal["random", "fifo"] = Field(
         "random", description="What-if: 'random' as the Go version does, or a FIFO queue."
     )
+    driver: Literal["neutral", "pgx", "pq", "mysql"] = Field(
+        "neutral",
+        description="How dead connections are noticed and cancelled queries end: neutral (every dead conn "
+        "caught at checkout), pgx (jackc/pgx v5 stdlib), pq (lib/pq), mysql (go-sql-driver/mysql).",
+    )
 
     @model_validator(mode="after")
     def _jitter_needs_lifetime(self) -> PoolSpec:
@@ -302,6 +307,9 @@ class Scenario(Spec):
                 self.duration = math.floor(max(t.rows[-1][0] for t in traces)) + 1.0
             if "warmup" not in self.model_fields_set:
                 self.warmup = 0.0
+        driver, flavor = self.fleet.pool.driver, self.database.flavor
+        if (driver == "mysql") != (flavor == "mysql") and driver != "neutral":
+            raise ValueError(f"fleet.pool.driver {driver} does not talk to database.flavor {flavor}")
         if self.warmup >= self.duration:
             raise ValueError(
                 f"warmup ({format_duration(self.warmup)}) must be shorter than duration "

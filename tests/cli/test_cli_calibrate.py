@@ -6,10 +6,6 @@ from __future__ import annotations
 import sys
 
 import pytest
-import typer.main
-
-from simpool.cli import app
-from tests.cli.test_readme import README
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -32,11 +28,3 @@ def test_without_psycopg_it_says_what_to_install(invoke, monkeypatch):
     assert result.exit_code == 2
     assert result.output.strip() == "error: simpool calibrate needs psycopg 3: pip install 'simpool[calibrate]'"
 
-
-def test_every_calibrate_option_is_in_the_cli_reference():
-    command = typer.main.get_command(app).commands["calibrate"]
-    reference = README[README.index("## Command line"):README.index("### Results")]
-    for param in command.params:
-        for opt in param.opts:
-            if opt.startswith("--") and opt != "--help":
-                assert f"`{opt}" in reference, opt
