@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,6 @@ import numpy as np
 from .model.events import call_later
 from .result import (
     ERROR_KINDS,
-    LOAD_FIELDS,
     POOL_FIELDS,
     ReplicationResult,
     RequestRecord,
@@ -222,7 +222,6 @@ class Recorder:
             **arrays,
         )
 
-
     def _load(self, database: Any) -> dict[str, float]:
         """The database's load over the measured window (see :data:`LOAD_FIELDS`)."""
         if self._load_end is None:  # a run stepped by hand: the window ends now
@@ -235,7 +234,8 @@ class Recorder:
         offered_peak, busy_peak = self._peaks(t0, end)
         if cores:  # the running totals' rounding must not show 16 cores as 16.0000000001
             busy, busy_peak = min(busy, cores), min(busy_peak, cores)
-        waits = end.core_waits
+        waits = LogHistogram()
+        waits.merge(end.core_waits)
         waits.add_zeros(max(0, end.queries - waits.n))  # queries that found a free core
         return {
             "cores": cores,
@@ -269,16 +269,17 @@ class Recorder:
                 float(np.max((core[lag:] - core[:-lag])[keep] / dt[keep])))
 
 
+@dataclass(frozen=True, slots=True)
 class _WindowEnd:
     """The database's load meters when the measured window ended."""
 
-    __slots__ = ("t", "offered", "core_seconds", "queue_time", "peak_queued", "queries", "core_waits")
-
-    def __init__(self, *, t: float, offered: float, core_seconds: float, queue_time: dict[int, float],
-                 peak_queued: int, queries: int, core_waits: LogHistogram):
-        self.t, self.offered, self.core_seconds = t, offered, core_seconds
-        self.queue_time, self.peak_queued = queue_time, peak_queued
-        self.queries, self.core_waits = queries, core_waits
+    t: float
+    offered: float
+    core_seconds: float
+    queue_time: dict[int, float]
+    peak_queued: int
+    queries: int
+    core_waits: LogHistogram
 
 
 def _time_mean(times: dict[int, float]) -> float:

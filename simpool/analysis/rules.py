@@ -90,7 +90,8 @@ def unlimited_pools(scenario: Any, summary: dict[str, Any]) -> Draft | None:
     severity: Severity = "problem" if refused else "warning"
     if per_request:
         text = (f"Every request opens its own pool (sql.Open per request, pitfalls.pool_per_request), so "
-                f"{fleet} dial a connection per request in flight and no MaxOpen applies, while {cap_phrase(scenario)}.")
+                f"{fleet} dial a connection per request in flight and no MaxOpen applies, while "
+                f"{cap_phrase(scenario)}.")
         remedy = Remedy(
             change="one *sql.DB per process", overrides=(("pitfalls.pool_per_request", False),),
             advice="Open one *sql.DB per process at start-up and share it (sql.Open is a pool, not a connection).",
@@ -129,7 +130,8 @@ def pools_exceed_cap(scenario: Any, summary: dict[str, Any]) -> Draft | None:
             remedies.append(remedy)
         needed = total + db.other_clients + (db.max_connections - usable)
         remedies.append(Remedy(
-            change=f"max_connections {db.max_connections} → {needed}", overrides=(("database.max_connections", needed),),
+            change=f"max_connections {db.max_connections} → {needed}",
+            overrides=(("database.max_connections", needed),),
             advice=f"raise {server(scenario)}'s max_connections to {needed} (what the fleet may open, plus "
                    f"{'the reserved slots' if db.flavor == 'postgres' else 'the others'}), if its memory allows.",
             goal="failure_rate.too_many_connections", effects=REFUSAL_EFFECTS))
@@ -276,7 +278,8 @@ def _retire_idle_before(limit: float, *, goal: str, effects: tuple[str, ...]) ->
     text = format_duration(max(1.0, math.floor(limit / 2)))
     return Remedy(
         change=f"SetConnMaxIdleTime({text})", overrides=(("fleet.pool.conn_max_idle_time", text),),
-        advice=f"Retire idle connections first with SetConnMaxIdleTime({text}), below the {format_duration(limit)} limit.",
+        advice=f"Retire idle connections first with SetConnMaxIdleTime({text}), below the "
+               f"{format_duration(limit)} limit.",
         goal=goal, effects=effects)
 
 

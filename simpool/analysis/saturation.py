@@ -51,7 +51,8 @@ def saturated_database(scenario: Any, summary: dict[str, Any]) -> Draft | None:
     work = (f"{offered:,.1f} cores of query work ({count(rate)} requests/s × {request.queries} "
             f"quer{'y' if request.queries == 1 else 'ies'} × {ms(1e3 * query)})")
     if offered >= cores:
-        text = f"The database is saturated: the traffic offers {work}, {peak:,.1f} in the busiest second, to {cores} cores."
+        text = (f"The database is saturated: the traffic offers {work}, {peak:,.1f} in the busiest second, "
+                f"to {cores} cores.")
     else:
         text = (f"The database saturates at the peaks: the traffic offers {work} on average but {peak:,.1f} in "
                 f"the busiest second, to {cores} cores.")
@@ -86,11 +87,10 @@ def _faster_queries(scenario: Any, factor: float, goal: str, effects: tuple[str,
     scaled = _scaled(spec, factor)
     if scaled is None or any(isinstance(a, TraceArrivals) for a in scenario.workload.arrivals):
         return None  # sampled from a file, or replayed: no single knob to turn
-    return Remedy(
-        change=f"queries {1 / factor:.1f}× faster (mean {ms(1e3 * spec.mean)} → {ms(1e3 * _rounded(spec.mean * factor))})",
-        overrides=(("database.query", scaled),),
-        advice=f"queries {1 / factor:.1f}× faster (mean {ms(1e3 * spec.mean)} → {ms(1e3 * _rounded(spec.mean * factor))}: "
-               f"an index, less work per request)", goal=goal, effects=effects)
+    after = ms(1e3 * _rounded(spec.mean * factor))
+    faster = f"queries {1 / factor:.1f}× faster (mean {ms(1e3 * spec.mean)} → {after}"
+    return Remedy(change=f"{faster})", overrides=(("database.query", scaled),),
+                  advice=f"{faster}: an index, less work per request)", goal=goal, effects=effects)
 
 
 def _less_traffic(scenario: Any, factor: float, goal: str, effects: tuple[str, ...]) -> Remedy | None:

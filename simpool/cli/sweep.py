@@ -51,10 +51,10 @@ DURATIONS = "a list of Go durations 0,30m,1h (0 = forever), or default"
 def sweep_command(
     scenario: ScenarioArg = None,
     *,
-    max_open: Annotated[str | None, typer.Option("--max-open", help=f"Sweep SetMaxOpenConns: {COUNTS}; 0 or default = unlimited.",
-                                                 show_default=False)] = None,
-    max_idle: Annotated[str | None, typer.Option("--max-idle", help=f"Sweep SetMaxIdleConns: {COUNTS}, or default (Go's 2).",
-                                                 show_default=False)] = None,
+    max_open: Annotated[str | None, typer.Option(
+        "--max-open", help=f"Sweep SetMaxOpenConns: {COUNTS}; 0 or default = unlimited.", show_default=False)] = None,
+    max_idle: Annotated[str | None, typer.Option(
+        "--max-idle", help=f"Sweep SetMaxIdleConns: {COUNTS}, or default (Go's 2).", show_default=False)] = None,
     lifetime: Annotated[str | None, typer.Option("--lifetime", help=f"Sweep SetConnMaxLifetime: {DURATIONS}.",
                                                  show_default=False)] = None,
     max_idle_time: Annotated[str | None, typer.Option("--max-idle-time",

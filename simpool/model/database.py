@@ -42,7 +42,6 @@ from simpy.events import NORMAL
 
 from ..scenario import DatabaseSpec, NetworkSpec
 from .drivers import SOCKET_CLOSED, SOCKET_DROPPED
-from .queue_meter import QueueMeter
 from .errors import (
     ERR_CONNECT_TIMEOUT,
     ERR_DEADLINE,
@@ -52,6 +51,7 @@ from .errors import (
 )
 from .events import INF, Call, call_later
 from .listener import SYN_RETRIES, SYN_TIMEOUT, Listener
+from .queue_meter import QueueMeter
 from .session import Dial, DialCallback, Session
 
 

@@ -25,10 +25,10 @@ from ..analysis.whatif import Effect, WhatIf
 from ..sweeps.axes import label
 from .describe import arrival, configuration, distribution
 from .document import Block, Code, Document, Heading, Image, Items, Paragraph, Table, to_html, to_markdown
+from .findings_table import SEVERITY_MARKS
 
 # The terminal's marks and error names, so the report reads as the diagnosis does.
 from .run_tables import _ERROR_LABELS as ERROR_NAMES
-from .findings_table import SEVERITY_MARKS
 from .sweep_style import value_list
 
 CAPTIONS = {

@@ -17,6 +17,7 @@ from rich.text import Text
 from ..analysis.diagnosis import Diagnosis, Finding
 from ..analysis.slo import SloVerdict
 from .findings_table import diagnosis_renderable, slo_renderable
+
 _ERROR_LABELS = {
     "too_many_connections": "too many connections",
     "deadline_exceeded": "context deadline exceeded",
