@@ -121,7 +121,8 @@ def _what_ifs(findings: Sequence[Finding]) -> list[Block]:
                          _effect_value(effect, effect.after) + _unit(effect.unit), _change(effect),
                          ("yes" if what_if.helped else "no") if first else ""))
     return [Heading("What-if runs"),
-            Paragraph("Each piece of advice was re-run on the same traffic (same seed, common random numbers) with "
+            Paragraph("Each piece of advice (and each claim that a change would not help) was re-run on the same "
+                      "traffic (same seed, common random numbers) with "
                       "the change applied; these are the measured effects."),
             Table(("finding", "change", "metric", "before", "after", "change", "helped"), tuple(rows),
                   right=(3, 4, 5))]
