@@ -140,7 +140,7 @@ class Recorder:
         self._load_end = _WindowEnd(
             t=self.env._now, offered=fleet.app.offered, core_seconds=database.core_seconds(),
             queue_time=meter.times_until(self.env._now), peak_queued=meter.peak,
-            queries=database.queries, core_waits=meter.waits)
+            queries=database.queries, core_waits=meter.waits())
         database.restart_meters()  # what the drain adds goes elsewhere
 
     # ------------------------------------------------------------------ the result

@@ -332,7 +332,8 @@ class Database:
         else:
             self._queue.append(query)
             query.queued_at = now
-            self._queue_changed(1)
+            self.queued += 1
+            self.queue_meter.changed(now, self.queued)
             if deadline < INF:
                 query.timer = call_later(env, deadline - now, self._queued_deadline, query)
 
@@ -390,7 +391,9 @@ class Database:
             query = queue.popleft()
             if query.state != "queued":
                 continue
-            self._queue_changed(-1, query)
+            self.queued -= 1
+            now = self.env._now
+            self.queue_meter.changed(now, self.queued, now - query.queued_at)
             if query.timer is not None:
                 query.timer.cancel()
                 query.timer = None
@@ -419,20 +422,13 @@ class Database:
         if query.state != "queued":
             return
         query.state = "cancelled"
-        self._queue_changed(-1, query)
+        self.queued -= 1
+        now = self.env._now
+        self.queue_meter.changed(now, self.queued, now - query.queued_at)
         query.session.busy = False
         query.client.query_done(ERR_DEADLINE)
 
     # ------------------------------------------------------------------ load meters
-
-    def _queue_changed(self, delta: int, leaving: _Query | None = None) -> None:
-        """One query joins the queue for a core, or ``leaving`` leaves it (its wait is metered)."""
-        now = self.env._now
-        self.queued += delta
-        meter = self.queue_meter
-        meter.changed(now, self.queued)
-        if leaving is not None:
-            meter.waits.add(now - leaving.queued_at)
 
     def core_seconds(self) -> float:
         """Core-seconds of query work done since the start, up to now (the queries still
