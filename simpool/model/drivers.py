@@ -23,6 +23,12 @@ error, which the caller sees. Read from the drivers' source (reference Rule 7.5)
   (retried although the query was sent), a dropped one gets ``read: connection reset by
   peer`` (a ``*net.OpError``), returned as is.
 
+Refusals keep the server's words but come wrapped as each driver wraps a failed ``Connect``:
+pgx v5 as a ``*pgconn.ConnectError`` (``failed to connect to `user=… database=…`: host:port
+(host): server error: FATAL: … (SQLSTATE 53300)``, pgconn/errors.go), lib/pq as its
+``*pq.Error`` (``pq: sorry, too many clients already``); go-sql-driver/mysql prints the
+server's ``Error 1040 (08004): Too many connections`` as it is, and so does ``neutral``.
+
 A query cut short by the caller's deadline destroys the connection in all three drivers
 (Rule 4.3); lib/pq also sends PostgreSQL a ``CancelRequest`` on a separate connection, so
 the server stops the query, while with pgx and mysql it runs to completion and holds its
@@ -32,7 +38,7 @@ slot, being handled before ``InitProcess``.)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from .errors import ERR_BAD_CONN, DriverError
@@ -53,6 +59,10 @@ PQ_CONN_RESET = DriverError("bad_connection", "read: connection reset by peer")
 
 DriverName = Literal["neutral", "pgx", "pq", "mysql"]
 
+PGX_CONNECT_PREFIX = "failed to connect to `user=app database=app`: 10.0.0.5:5432 (db): server error: "
+"""How pgx v5 prefixes a server's refusal (``ConnectError`` + ``perDialConnectError``); the
+user, database and address are placeholders for the scenario's own."""
+
 
 @dataclass(frozen=True)
 class DriverProfile:
@@ -69,6 +79,8 @@ class DriverProfile:
         dropped_query_error: what a query on a dropped flow returns.
         cancel_stops_query: a deadline mid-query makes the server stop it (lib/pq's
             CancelRequest); else it runs to completion.
+        refusal_format: how ``Connect`` prints a server's refusal, from its neutral
+            ``message`` and the server's own ``server_text`` (None: as the server said it).
     """
 
     name: DriverName
@@ -78,6 +90,19 @@ class DriverProfile:
     closed_query_error: DriverError
     dropped_query_error: DriverError
     cancel_stops_query: bool
+    refusal_format: Any = None
+
+    def connect_error(self, err: DriverError) -> DriverError:
+        """A failed dial's error as this driver's ``Connect`` returns it: a server's
+        refusal wrapped in the driver's words (same kind), anything else unchanged. The
+        wrapped value is made once per error, so errors still compare by identity."""
+        if self.refusal_format is None or err.server_text is None:
+            return err
+        key = (self.name, id(err))
+        wrapped = _WRAPPED.get(key)
+        if wrapped is None:
+            wrapped = _WRAPPED[key] = replace(err, message=self.refusal_format(err))
+        return wrapped
 
     def checkout_fails(self, dc: Any, now: float) -> bool:
         """``ResetSession`` of a conn whose session is dead: does it return ``ErrBadConn``?"""
@@ -96,10 +121,22 @@ class DriverProfile:
         return socket_error
 
 
+_WRAPPED: dict[tuple[str, int], DriverError] = {}
+"""Wrapped refusals by (driver, the server's error), made on first use."""
+
+
+def _pgx_refusal(err: DriverError) -> str:
+    return PGX_CONNECT_PREFIX + err.message
+
+
+def _pq_refusal(err: DriverError) -> str:
+    return f"pq: {err.server_text}"
+
+
 DRIVERS: dict[str, DriverProfile] = {
     "neutral": DriverProfile("neutral", True, True, 0.0, ERR_BAD_CONN, ERR_BAD_CONN, False),
     "mysql": DriverProfile("mysql", True, False, 0.0, ERR_BAD_CONN, MYSQL_INVALID_CONN, False),
-    "pgx": DriverProfile("pgx", True, True, 1.0, PGX_UNEXPECTED_EOF, PGX_CONN_RESET, False),
-    "pq": DriverProfile("pq", False, False, 0.0, ERR_BAD_CONN, PQ_CONN_RESET, True),
+    "pgx": DriverProfile("pgx", True, True, 1.0, PGX_UNEXPECTED_EOF, PGX_CONN_RESET, False, _pgx_refusal),
+    "pq": DriverProfile("pq", False, False, 0.0, ERR_BAD_CONN, PQ_CONN_RESET, True, _pq_refusal),
 }
 """Profiles by ``pool.driver``; ``neutral`` is the default."""

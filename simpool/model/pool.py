@@ -284,6 +284,7 @@ class DB:
         self.handshake_s += now - started
         self._dialing -= 1
         if err is not None:
+            err = self.driver.connect_error(err)
             self.failed_dials += 1
             self.count_open(-1)
             self.maybe_open_new_connections()

@@ -141,3 +141,21 @@ def test_a_driver_must_speak_the_servers_protocol():
         load_scenario(overrides={"fleet.pool.driver": "mysql"})
     with pytest.raises(ScenarioError, match="driver pgx"):
         load_scenario({"database": {"flavor": "mysql"}, "fleet": {"pool": {"driver": "pgx"}}})
+
+
+@pytest.mark.parametrize(("driver", "message"), [
+    ("neutral", "FATAL: sorry, too many clients already (SQLSTATE 53300)"),
+    ("pgx", "failed to connect to `user=app database=app`: 10.0.0.5:5432 (db): server error: "
+            "FATAL: sorry, too many clients already (SQLSTATE 53300)"),
+    ("pq", "pq: sorry, too many clients already"),
+])
+def test_a_refusal_reads_as_the_driver_wraps_it(env, driver, message):
+    """The server's words, wrapped as each driver's Connect returns them; still counted
+    as too_many_connections."""
+    h = make_app(env, pool={"driver": driver}, database={"max_connections": 10, "other_clients": 9,
+                                                        "superuser_reserved_connections": 0})
+    h.send()
+    h.send()
+    env.run(until=1)
+    refused = [r for r in h.recorder.records if r.outcome == "too_many_connections"]
+    assert [r.error for r in refused] == [message]
