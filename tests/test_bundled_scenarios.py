@@ -269,3 +269,17 @@ def test_every_piece_of_advice_carries_a_what_if_that_helped(path):
         assert any(w.change.startswith("SetMaxOpenConns") and not w.helped for w in first.what_ifs)
         assert any(w.change.startswith("database.cores") and w.helped for w in first.what_ifs)
         assert not any("bottleneck" in (f.advice or "") for f in diagnosis.findings)
+
+
+def _failed_after(name: str, t: float, **overrides) -> int:
+    """Requests that arrived at or after ``t`` and failed."""
+    result = simulate(load_scenario(SCENARIO_DIR / f"{name}.yaml", overrides=overrides), record_requests=True)
+    return sum(1 for r in result.replications[0].requests if r.arrival >= t and r.outcome != "ok")
+
+
+@pytest.mark.slow
+def test_a_failover_without_a_connect_timeout_outlives_the_outage():
+    """failover: thousands of requests fail after the database is back (1m10s), while the
+    opener's dials sit in SYN backoff; failover-connect-timeout (the fix): none do."""
+    assert _failed_after("failover", 70.0) > 5000
+    assert _failed_after("failover-connect-timeout", 70.0) == 0

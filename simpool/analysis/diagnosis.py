@@ -83,7 +83,7 @@ def _slow_without_waits(scenario: Any, summary: dict[str, Any]) -> Draft | None:
 
 
 RULES: tuple[Rule, ...] = (
-    saturated_database, rules.refusals, rules.unlimited_pools, rules.pools_exceed_cap, rules.orphaned_sessions,
+    saturated_database, rules.restarts, rules.refusals, rules.unlimited_pools, rules.pools_exceed_cap, rules.orphaned_sessions,
     rules.bad_connections, rules.leaked_rows, _pool_waits, _slow_without_waits, rules.idle_churn,
 )
 """In rank order: within a severity, a rule listed earlier comes first."""

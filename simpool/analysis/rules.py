@@ -295,6 +295,8 @@ def bad_connections(scenario: Any, summary: dict[str, Any]) -> Draft | None:
     if scenario.database.idle_timeout:
         causes.append(f"the server closed sessions idle longer than {format_duration(scenario.database.idle_timeout)}")
         limits.append(scenario.database.idle_timeout)
+    if scenario.database.restarts:
+        causes.append("the database restarted and ended every session (see above)")
     cause = " and ".join(causes) or "connections died while idle"
     text = f'{count(bad)} requests failed with "driver: bad connection": {cause}, and Go\'s retries ran out.'
     remedies = ()
@@ -335,6 +337,33 @@ def orphaned_sessions(scenario: Any, summary: dict[str, Any]) -> Draft | None:
         f"but the server keeps each as an orphaned session for {format_duration(scenario.network.orphan_timeout)}: "
         f"the database held up to {count(db_peak)} connections while the pools had at most "
         f"{count(fleet_peak)} open.", remedies=remedies, joined=EITHER)
+
+
+def restarts(scenario: Any, summary: dict[str, Any]) -> Draft | None:
+    """The database went away: every session ended, dials failed while it was down; with
+    capped pools and no connect timeout a silent outage outlives itself (the opener's dials
+    have no deadline and sit in TCP's SYN backoff, Rule 4.2)."""
+    outages = scenario.database.restarts
+    if not outages:
+        return None
+    failed = mean(summary, "requests", "failed")
+    total = mean(summary, "requests", "total")
+    when = "; ".join(f"at {format_duration(r.at)} for {format_duration(r.down)}, "
+                     f"{'silently: a failover' if r.answer == 'silent' else 'refusing dials'}" for r in outages)
+    times = "once" if len(outages) == 1 else f"{len(outages)} times"
+    text = (f"The database went away {times} ({when}): every session ended, and {count(failed)} of "
+            f"{count(total)} requests ({share(failed, total)}) failed in all.")
+    pool = scenario.fleet.pool
+    remedies: tuple[Remedy, ...] = ()
+    if pool.max_open and not pool.connect_timeout and any(r.answer == "silent" for r in outages):
+        remedies = (Remedy(
+            change="connect_timeout=1s", overrides=(("fleet.pool.connect_timeout", "1s"),),
+            advice="Set a connect timeout in the DSN (connect_timeout=1 for pgx and lib/pq, timeout=1s for "
+                   "go-sql-driver/mysql): the opener's dials for waiting requests use the DB's own context, "
+                   "which has no deadline, so after a silent outage they wait out TCP's SYN backoff while the "
+                   "pools stay full.",
+            goal="failure_rate.failed", effects=("failure_rate.failed", "failure_rate.deadline_exceeded", "wait_ms.p99")),)
+    return Draft("restarts", "problem" if failed else "warning", text, remedies=remedies)
 
 
 def healthy(scenario: Any, summary: dict[str, Any], others: list[Any]) -> Draft | None:

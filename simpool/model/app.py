@@ -62,6 +62,7 @@ class Instance:
                 lifetime_jitter=self._lifetime_jitter, driver=self.driver)
         db.configure(spec.max_open, spec.max_idle, spec.conn_max_lifetime, spec.conn_max_idle_time)
         db.max_dialing = spec.max_dialing
+        db.connect_timeout = spec.connect_timeout
         self.pools.append(db)
         return db
 

@@ -32,6 +32,7 @@ from ..scenario import DatabaseSpec, NetworkSpec
 from .cores import Cores, _Query
 from .errors import (
     ERR_CONNECT_TIMEOUT,
+    ERR_CONNECTION_REFUSED,
     ERR_DEADLINE,
     MYSQL_TOO_MANY,
     PG_TOO_MANY_CLIENTS,
@@ -40,6 +41,7 @@ from .errors import (
 from .events import INF, call_later
 from .listener import SYN_RETRIES, SYN_TIMEOUT, Listener
 from .queue_meter import QueueMeter
+from .restarts import Restarts
 from .session import Dial, DialCallback, Session
 
 
@@ -100,6 +102,16 @@ class Database(Cores):
         self._on_finish = (self._finish,)
         self._on_plain_finish = (self._plain_finish,)
         """The callbacks of every query's end event (one shared tuple each)."""
+        self.down = False
+        """The server is down (a restart): nothing listens."""
+        self.silent = False
+        """While down, SYNs go unanswered (a failover) instead of being refused."""
+        self.epoch = 0
+        """Restarts so far: a dial accepted in an earlier life of the server is cut off."""
+        self.live: set[Session] | None = set() if spec.restarts else None
+        """Sessions holding a slot, kept only when a restart must end them all."""
+        if spec.restarts:
+            Restarts(self, spec.restarts)
 
     def __repr__(self) -> str:
         return (f"Database(flavor={self.spec.flavor!r}, connections={self.connections}/"
@@ -113,9 +125,18 @@ class Database(Cores):
         Never calls back synchronously."""
         self._knock(Dial(callback, token, self._handshake(), deadline))
 
+    def _refuse_while_down(self, dial: Dial) -> None:
+        call_later(self.env, 0.0, self._dial_failed, (dial, ERR_CONNECTION_REFUSED))
+
     def _knock(self, dial: Dial) -> None:
         """A SYN reaches the listen socket: queued for the accept loop, or dropped when
         the backlog is full (the client resends it, 1 s later, then 2 s, 4 s …)."""
+        if self.down:
+            if self.silent:
+                self._syn_lost(dial)
+            else:
+                self._refuse_while_down(dial)
+            return
         env = self.env
         now = env._now
         handshake = dial.handshake
@@ -123,16 +144,10 @@ class Database(Cores):
         work = listener.work(handshake)
         accepted = listener.admit(now, work)
         if accepted is None:
-            wait = SYN_TIMEOUT * 2 ** dial.syn_tries
-            dial.syn_tries += 1
-            if now + wait > dial.deadline:
-                call_later(env, dial.deadline - now, self._dial_failed, (dial, ERR_DEADLINE))
-            elif dial.syn_tries > SYN_RETRIES:
-                call_later(env, wait, self._dial_failed, (dial, ERR_CONNECT_TIMEOUT))
-            else:
-                call_later(env, wait, self._syn_resent, dial)
+            self._syn_lost(dial)
             return
         dial.accepted = accepted
+        dial.epoch = self.epoch
         # The slot comes after the loop's accept (and fork): MySQL counts right there.
         before = handshake * self.before_slot
         at_slot = accepted + (before if before > work else work)
@@ -145,11 +160,35 @@ class Database(Cores):
         else:
             call_later(env, at_slot - now, self._reach_slot, dial)
 
+    def _syn_lost(self, dial: Dial) -> None:
+        """No SYN-ACK came back (a full backlog, or an address nobody answers at): the
+        client resends the SYN after 1 s, 2 s, 4 s … until its deadline or ETIMEDOUT."""
+        env = self.env
+        now = env._now
+        wait = SYN_TIMEOUT * 2 ** dial.syn_tries
+        dial.syn_tries += 1
+        if now + wait > dial.deadline:
+            call_later(env, dial.deadline - now, self._dial_failed, (dial, ERR_DEADLINE))
+        elif dial.syn_tries > SYN_RETRIES:
+            call_later(env, wait, self._dial_failed, (dial, ERR_CONNECT_TIMEOUT))
+        else:
+            call_later(env, wait, self._syn_resent, dial)
+
     def _syn_resent(self, call: Any) -> None:
         self._knock(call.value)
 
     def _reach_slot(self, call: Any) -> None:
-        self._at_slot(call.value)
+        dial = call.value
+        if dial.epoch != self.epoch:  # the server restarted under it
+            self._cut_off(dial)
+            return
+        self._at_slot(dial)
+
+    def _cut_off(self, dial: Dial) -> None:
+        """A dial the server's restart ended: its backend was terminated. (The client
+        hears it when its next handshake step was due, not at the restart itself: at
+        most one handshake late.)"""
+        dial.callback(dial.token, None, self.dial_terminated)
 
     def _at_slot(self, dial: Dial) -> None:
         """The backend asks for a slot (PostgreSQL's PGPROC; MySQL's count at accept)."""
@@ -167,6 +206,8 @@ class Database(Cores):
         self._take_slot()
         self._next_session_id += 1
         session = Session(self._next_session_id, now)
+        if self.live is not None:
+            self.live.add(session)
         done = dial.accepted + dial.handshake
         if done > dial.deadline:
             call_later(env, dial.deadline - now, self._dial_abandoned, (session, dial))
@@ -182,6 +223,8 @@ class Database(Cores):
         if session.holds_slot:
             session.holds_slot = False
             self.connections -= 1
+            if self.live is not None:
+                self.live.discard(session)
 
     @staticmethod
     def _dial_failed(call: Any) -> None:
@@ -198,6 +241,9 @@ class Database(Cores):
     def _handshake_done(self, call: Any) -> None:
         """Authentication is over: the servers check their limits once more."""
         session, dial = call.value
+        if dial.epoch != self.epoch:  # the server restarted mid-handshake
+            self._cut_off(dial)
+            return
         error = None
         if self.postgres:
             if self.reserved_total:

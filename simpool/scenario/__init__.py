@@ -40,6 +40,7 @@ from .sections import (
     PitfallsSpec,
     PoolSpec,
     RequestSpec,
+    RestartSpec,
     Scenario,
     WorkloadSpec,
 )
@@ -48,6 +49,6 @@ __all__ = [
     "ArrivalSpec", "AutoscaleSpec", "FileError", "Float", "Int", "ConstantDist", "ContentionSpec", "DatabaseSpec", "DeploySpec",
     "DiurnalArrivals", "Distribution", "Duration", "EmpiricalDist", "ExponentialDist", "FLAVOR_DEFAULTS",
     "FleetSpec", "LognormalDist", "NetworkSpec", "OnOffArrivals", "PitfallsSpec", "PoissonArrivals",
-    "PoolSpec", "Rate", "RequestSpec", "Scenario", "Spec", "SpikeArrivals", "TraceArrivals",
+    "PoolSpec", "Rate", "RequestSpec", "RestartSpec", "Scenario", "Spec", "SpikeArrivals", "TraceArrivals",
     "UniformDist", "WorkloadSpec", "apply_overrides", "field_default", "load_scenario", "parse_yaml", "validate_scenario",
 ]

@@ -20,6 +20,7 @@ from simpool.analysis.rules import (
     pool_waits,
     pools_exceed_cap,
     refusals,
+    restarts,
     slow_without_waits,
     unlimited_pools,
 )
@@ -405,3 +406,31 @@ def test_without_what_ifs_no_advice_is_given():
                                             pool__dials=23920, pool__max_idle_closed=20962, peaks=(43, 44, 45)))
     assert all(f.advice is None and f.what_if is None for f in findings)
     assert not any("SetMaxOpenConns(" in f.text or "SetMaxIdleConns(" in f.text for f in findings)
+
+
+# ---------------------------------------------------------------------------- restarts
+
+
+def test_restarts_say_when_and_what_it_cost():
+    silent = scenario(database={"restarts": [{"at": "1m", "down": "10s", "answer": "silent"}]},
+                      fleet={"pool": {"max_open": 30}})
+    draft = restarts(silent, summary(requests__total=1000, requests__failed=150))
+    assert "went away once (at 1m for 10s, silently: a failover)" in draft.text
+    assert "150 of 1,000 requests (15.0%) failed" in draft.text
+    assert [r.change for r in draft.remedies] == ["connect_timeout=1s"]
+
+
+@pytest.mark.parametrize("data", [
+    {"database": {"restarts": [{"at": "1m", "down": "10s"}]}, "fleet": {"pool": {"max_open": 30}}},
+    {"database": {"restarts": [{"at": "1m", "down": "10s", "answer": "silent"}]}},
+    {"database": {"restarts": [{"at": "1m", "down": "10s", "answer": "silent"}]},
+     "fleet": {"pool": {"max_open": 30, "connect_timeout": "2s"}}},
+])
+def test_a_connect_timeout_is_proposed_only_where_dials_can_hang(data):
+    """A refused dial fails at once; unlimited pools have no opener dials to hang; a
+    connect timeout already set needs no advice."""
+    assert restarts(scenario(**data), summary(requests__total=1000, requests__failed=150)).remedies == ()
+
+
+def test_no_restarts_no_finding():
+    assert restarts(scenario(), summary(requests__total=1000)) is None
