@@ -196,6 +196,7 @@ class Recorder:
             "dials": delta["dials"],
             "failed_dials": delta["failed_dials"],
             "handshake_s": delta["handshake_s"],
+            "bad_conn_retries": delta["bad_conn_retries"],
             "peak_open": now["peak_open"],
         }
 

@@ -18,7 +18,7 @@ Outcome = Literal["ok", "too_many_connections", "deadline_exceeded", "bad_connec
 ERROR_KINDS = ("too_many_connections", "deadline_exceeded", "bad_connection", "other")
 POOL_FIELDS = (
     "wait_count", "wait_duration_s", "max_idle_closed", "max_idle_time_closed",
-    "max_lifetime_closed", "dials", "failed_dials", "handshake_s", "peak_open",
+    "max_lifetime_closed", "dials", "failed_dials", "handshake_s", "bad_conn_retries", "peak_open",
 )
 PERCENTILE_FIELDS = ("mean", "p50", "p95", "p99", "max")
 LOAD_FIELDS = (

@@ -197,6 +197,8 @@ class Request:
     def _retry_bad_conn(self) -> None:
         """Rule 7.1: retry while ``ErrBadConn``: attempts 1-2 cachedOrNewConn, 3 alwaysNewConn."""
         self.attempt += 1
+        if self.attempt <= MAX_BAD_CONN_RETRIES:
+            self.db.bad_conn_retries += 1
         if self.attempt < MAX_BAD_CONN_RETRIES:
             self.db.conn(self, CACHED_OR_NEW, self.deadline)
         elif self.attempt == MAX_BAD_CONN_RETRIES:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class DBStats:
-    """Go: ``DBStats`` (Rule 9), plus simpool's dial accounting.
+    """Go: ``DBStats`` (Rule 9), plus simpool's dial accounting and the attempts
+    ``DB.retry`` made again after ``driver.ErrBadConn`` (Rule 7.1; Go counts them nowhere).
 
     ``wait_duration`` and ``handshake_s`` are seconds; everything else counts.
     """
@@ -24,6 +25,7 @@ class DBStats:
     dials: int
     failed_dials: int
     handshake_s: float
+    bad_conn_retries: int
     peak_open: int
 
 
@@ -51,6 +53,6 @@ class OpenGauge:
 
 COUNTER_FIELDS = (
     "wait_count", "wait_duration", "max_idle_closed", "max_idle_time_closed",
-    "max_lifetime_closed", "dials", "failed_dials", "handshake_s",
+    "max_lifetime_closed", "dials", "failed_dials", "handshake_s", "bad_conn_retries",
 )
 """The cumulative fields of :class:`DBStats` (the rest are gauges)."""

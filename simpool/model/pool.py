@@ -91,6 +91,8 @@ class DB:
         self.dials = 0
         self.failed_dials = 0
         self.handshake_s = 0.0
+        self.bad_conn_retries = 0
+        """Attempts made again after ``driver.ErrBadConn`` (Rule 7.1), counted by the caller."""
         self.peak_open = 0
         self.gauges = gauges
         """Totals over several pools that this one reports ``numOpen`` changes to."""

@@ -199,6 +199,9 @@ def _connections_table(summary: dict[str, Any], scenario: Any) -> Table:
     table.add_row("closed by MaxIdle", _fmt(pool["max_idle_closed"]), "MaxIdleClosed")
     table.add_row("closed by MaxIdleTime", _fmt(pool["max_idle_time_closed"]), "MaxIdleTimeClosed")
     table.add_row("closed by MaxLifetime", _fmt(pool["max_lifetime_closed"]), "MaxLifetimeClosed")
+    if pool["bad_conn_retries"]["mean"]:
+        table.add_row("retried on a bad connection", _fmt(pool["bad_conn_retries"]),
+                      "driver.ErrBadConn: dead conns found and tried again (Rule 7)")
     return table
 
 

@@ -19,7 +19,7 @@ CONTRACT = {
     "wait_ms": {"mean", "p50", "p95", "p99", "max"},
     "latency_ms": {"mean", "p50", "p95", "p99", "max"},
     "pool": {"wait_count", "wait_duration_s", "max_idle_closed", "max_idle_time_closed",
-             "max_lifetime_closed", "dials", "failed_dials", "handshake_s", "peak_open"},
+             "max_lifetime_closed", "dials", "failed_dials", "handshake_s", "bad_conn_retries", "peak_open"},
     "database": {"peak_connections", "max_connections", "usable_connections", "refused_connections"},
     "load": {"cores", "offered_cores", "offered_cores_peak", "busy_cores", "busy_cores_peak", "utilisation",
              "utilisation_peak", "queue_mean", "queue_p99", "queue_max", "core_wait_ms_mean", "core_wait_ms_p99"},

@@ -73,3 +73,16 @@ def test_rule_7_1_no_retry_inside_a_transaction(env):
     env.run(until=1)
     assert h.recorder.records[-1].outcome == "bad_connection"
     assert db.dials == 1 and db.num_open == 0
+
+
+def test_rule_7_1_retries_are_counted(env):
+    """Each attempt made again after ErrBadConn counts once: two dead idle conns, then a
+    fresh dial, is two retries (bad_conn_retries, which Go itself does not count)."""
+    h = make_app(env, pool={"max_idle": 3})
+    _three_idle(env, h)
+    for dc in h.instance.db.free_conn[1:]:
+        dc.session.dead = True
+    h.send()
+    env.run(until=2)
+    assert h.instance.db.bad_conn_retries == 2
+    assert h.instance.db.stats().bad_conn_retries == 2

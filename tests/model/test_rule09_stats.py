@@ -25,4 +25,4 @@ def test_rule_9_every_field_after_a_scripted_run(env, make_db, caller, server, a
     assert db.stats() == DBStats(
         max_open_connections=3, open_connections=1, in_use=0, idle=1, wait_count=1,
         wait_duration=1.0, max_idle_closed=1, max_idle_time_closed=0, max_lifetime_closed=1,
-        dials=3, failed_dials=0, handshake_s=1.5, peak_open=3)
+        dials=3, failed_dials=0, handshake_s=1.5, bad_conn_retries=0, peak_open=3)
