@@ -37,14 +37,18 @@ def run_command(
     with exit_codes(err):
         loaded = load(scenario, set_ or [], duration=duration, go_version=go_version)
         from ..engine import simulate
+        from ..render.files import OutputFolder
+        from ..render.run_files import names
 
-        if err.is_terminal and not quiet:
-            with err.status(f"Simulating {loaded.name} ({replications} replication{'s' * (replications > 1)})…"):
-                result = simulate(loaded, seed=seed, replications=replications, record_requests=requests)
-        else:
-            result = simulate(loaded, seed=seed, replications=replications, record_requests=requests)
         folder = out if out is not None else Path("simpool-out") / folder_name(loaded.name)
-        written = _write_outputs(result, loaded, folder, plots=not no_plots, requests=requests)
+        # Opened before the simulation: a bad --out fails now, and the folder stays locked.
+        with OutputFolder(folder, owner="run", names=names(plots=not no_plots, requests=requests)) as files:
+            if err.is_terminal and not quiet:
+                with err.status(f"Simulating {loaded.name} ({replications} replication{'s' * (replications > 1)})…"):
+                    result = simulate(loaded, seed=seed, replications=replications, record_requests=requests)
+            else:
+                result = simulate(loaded, seed=seed, replications=replications, record_requests=requests)
+            written = _write_outputs(result, loaded, files, plots=not no_plots, requests=requests)
         summary = result.summary()
         if json_:
             from ..render.run_files import summary_json
@@ -60,22 +64,14 @@ def run_command(
                           soft_wrap=True)
 
 
-OUTPUT_FILES = ("summary.json", "timeseries.csv", "requests.csv",
-                "timeseries.png", "timeseries.svg", "wait_cdf.png", "wait_cdf.svg")
-"""Every file ``run`` may write; those this run did not write are removed afterwards."""
-
-
-def _write_outputs(result: Any, scenario: Any, folder: Path, *, plots: bool, requests: bool) -> list[Path]:
-    """Files of a successful run, each replaced atomically. Files an earlier run left
-    that this one did not write (plots after --no-plots, requests.csv) are removed, so
-    the folder never mixes two runs."""
+def _write_outputs(result: Any, scenario: Any, files: Any, *, plots: bool, requests: bool) -> list[Path]:
+    """Stage a successful run's files in its output folder (committed together when the
+    ``with`` block ends; files of an earlier run it did not write go then)."""
     from ..render.run_files import write_results
 
-    written = write_results(result, folder, requests=requests)
+    written = write_results(result, files, requests=requests)
     if plots:
         from ..render.run_plots import write_plots
 
-        written += write_plots(result, scenario, folder)
-    for name in set(OUTPUT_FILES) - {path.name for path in written}:
-        (folder / name).unlink(missing_ok=True)
+        written += write_plots(result, scenario, files)
     return written

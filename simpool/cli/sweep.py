@@ -24,7 +24,7 @@ from rich.progress import (
 from rich.text import Text
 
 from ..catalog import resolve_scenario
-from ..exceptions import ScenarioError, SimpoolError
+from ..exceptions import ScenarioError
 from ..sweeps.axes import Axis, grid_size, label, parse_values
 from .common import ScenarioArg, SetOption, exit_codes, folder_name, parse_sets, stderr
 
@@ -66,8 +66,8 @@ def sweep_command(
     set_: SetOption = None,
     seed: Annotated[int | None, typer.Option(help="Seed (default: the scenario's).", show_default=False)] = None,
     replications: Annotated[int, typer.Option(help="Independent replications per point.")] = 5,
-    jobs: Annotated[int | None, typer.Option(help="Local worker processes (default: the cores available).",
-                                             show_default=False)] = None,
+    jobs: Annotated[int | None, typer.Option(help="Local worker processes (default and at most: the cores "
+                                                  "available).", show_default=False)] = None,
     executor: Annotated[ExecutorKind, typer.Option(help="Run locally or on a Dask cluster.")] = ExecutorKind.local,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.",
                                                   show_default=False)] = None,
@@ -80,7 +80,9 @@ def sweep_command(
 ) -> None:
     """Sweep pool settings over a grid: where is the knee, and where does the database
     start refusing? Writes sweep.csv, sweep.json and charts to --out."""
-    from ..sweeps import sweep
+    from ..render.files import OutputFolder
+    from ..sweeps.grid import run_sweep
+    from ..sweeps.plan import plan_sweep
 
     options = {"max_open": max_open, "max_idle": max_idle, "lifetime": lifetime,
                "max_idle_time": max_idle_time, "instances": instances}
@@ -92,50 +94,64 @@ def sweep_command(
         points = grid_size(axes)
         if points > MAX_POINTS and not yes:
             raise ScenarioError(f"the grid has {points:,} points (more than {MAX_POINTS:,}); add --yes to run it")
+        plan = plan_sweep(source, axes, replications=replications, seed=seed, overrides=overrides)
+        folder = out or Path("simpool-out") / f"{folder_name(plan.name)}-sweep"
         tracker = _Tracker(err, axes, points, quiet=quiet or json_)
         started = time.monotonic()
-        result = None
-        try:
+        # Opened before the runs: a bad --out fails now, and the folder stays locked.
+        with OutputFolder(folder, owner="sweep", names=_names(len(axes), plots=not no_plots)) as files:
             with tracker:
-                # sweep() turns Ctrl-C during the runs into a result with interrupted=True.
-                result = sweep(source, axes, replications=replications, seed=seed, jobs=jobs,
-                               executor=executor.value, scheduler=scheduler, on_point=tracker.point_done,
-                               overrides=overrides)
+                # run_sweep() turns Ctrl-C during the runs into a result with interrupted=True.
+                result = run_sweep(plan, jobs=jobs, executor=executor.value, scheduler=scheduler,
+                                   on_point=tracker.point_done)
             elapsed = time.monotonic() - started
-            folder = out or Path("simpool-out") / f"{folder_name(result.name)}-sweep"
-            _render(result, folder, err, elapsed=elapsed, plots=not no_plots, quiet=quiet, as_json=json_)
-        except KeyboardInterrupt:
-            err.print("interrupted before any point finished" if result is None
-                      else "interrupted while writing the outputs; each file written is complete", highlight=False)
-            raise typer.Exit(code=130) from None
+            if result.interrupted and not result.rows:
+                err.print(f"interrupted before any point finished; nothing written to {folder}", highlight=False)
+                raise typer.Exit(code=130)
+            findings, written = _write(result, files, plots=not no_plots)
+        _report(result, findings, folder, written, err, elapsed=elapsed, quiet=quiet, as_json=json_)
 
 
-def _render(result: Any, out: Path, stderr: Console, *, elapsed: float, plots: bool, quiet: bool,
-            as_json: bool) -> None:
+def _names(axes: int, *, plots: bool) -> list[str]:
+    from ..render.sweep_files import COMPLETE, PARTIAL
+    from ..render.sweep_plots import chart_names
+
+    return [*COMPLETE, *PARTIAL, *(chart_names(axes) if plots else [])]
+
+
+def _write(result: Any, files: Any, *, plots: bool) -> tuple[Any, list[Path]]:
+    """Stage the sweep's files (committed together when the ``with`` block ends). An
+    interrupted sweep writes ``sweep.partial.*`` beside the earlier results, never over them."""
     from ..analysis.sweep_findings import find
-    from ..render.sweep_files import to_json, write_outputs
-    from ..render.sweep_table import sweep_table
+    from ..render.sweep_files import write_outputs
 
     findings = find(result.rows)
-    try:
-        files = write_outputs(result, findings, out)
-        if plots and not result.interrupted:
-            from ..render.sweep_plots import plot_sweep
+    written = write_outputs(result, findings, files)
+    if result.interrupted:
+        files.keep_earlier()
+    elif plots:
+        from ..render.sweep_plots import plot_sweep
 
-            files += plot_sweep(result, findings, out)
-    except OSError as exc:
-        raise SimpoolError(f"cannot write to {out}: {exc.strerror or exc}") from None
+        written += plot_sweep(result, findings, files)
+    return findings, written
+
+
+def _report(result: Any, findings: Any, out: Path, written: list[Path], stderr: Console, *, elapsed: float,
+            quiet: bool, as_json: bool) -> None:
+    from ..render.sweep_files import to_json
+    from ..render.sweep_table import sweep_table
+
     if as_json:
         sys.stdout.write(to_json(result, findings))
     elif not quiet:
         Console().print(sweep_table(result, findings))
     if result.interrupted:
-        stderr.print(f"interrupted: {len(result.rows)} of {result.points} points finished; "
-                     f"wrote them to {out}", highlight=False)
+        stderr.print(f"interrupted: {len(result.rows)} of {result.points} points finished; wrote them to "
+                     f"{out}/{written[0].name} and {written[1].name}", highlight=False)
         raise typer.Exit(code=130)
     if not quiet:
         stderr.print(f"{result.points} points × {result.replications} replications in {elapsed:.1f} s; "
-                     f"wrote {len(files)} files to {out}", highlight=False)
+                     f"wrote {len(written)} files to {out}", highlight=False)
 
 
 # ---------------------------------------------------------------------------- parsing

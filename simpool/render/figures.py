@@ -1,5 +1,5 @@
 """Shared figure plumbing: one document-friendly style, figures without global state, and
-atomic PNG + SVG saving.
+PNG + SVG saving into an :class:`~simpool.render.files.OutputFolder`.
 
 Figures are built with matplotlib's object API on a :class:`matplotlib.figure.Figure`:
 no ``pyplot``, no backend switch, no global ``rcParams`` change, so a notebook that
@@ -10,12 +10,13 @@ imports simpool keeps its inline backend and its own style. The style applies in
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .files import atomic_write
+FORMATS = ("png", "svg")
+"""Every figure is written in each of these formats."""
 
 STYLE = {
     "figure.figsize": (8.0, 4.5),
@@ -58,15 +59,21 @@ def subplots(*args: Any, figsize: tuple[float, float] | None = None, layout: str
     return fig, fig.subplots(*args, **kwargs)
 
 
-def save_figure(fig: Any, stem: str | Path) -> list[Path]:
-    """Save ``fig`` as ``stem.png`` and ``stem.svg`` (each atomically)."""
+def figure_names(stems: Iterable[str]) -> list[str]:
+    """The file names of figures ``stems``, in every format."""
+    return [f"{stem}.{fmt}" for stem in stems for fmt in FORMATS]
+
+
+def save_figure(fig: Any, out: Any, stem: str) -> list[Path]:
+    """Write ``fig`` as ``stem.png`` and ``stem.svg`` into ``out`` (an
+    :class:`~simpool.render.files.OutputFolder`); returns their paths."""
     paths = []
     with figure_style():
-        for fmt in ("png", "svg"):
+        for fmt in FORMATS:
             buffer = io.BytesIO()
             metadata = {"Date": None} if fmt == "svg" else {"Software": None}
             fig.savefig(buffer, format=fmt, metadata=metadata)
-            paths.append(atomic_write(Path(f"{stem}.{fmt}"), buffer.getvalue()))
+            paths.append(out.write(f"{stem}.{fmt}", buffer.getvalue()))
     return paths
 
 

@@ -31,10 +31,11 @@ WARMUP_COLOR = "#b3b6b7"
 MAX_LEGEND_INSTANCES = 8
 
 
-def write_plots(result: Any, scenario: Any, folder: Path) -> list[Path]:
-    """Both figures as PNG and SVG in ``folder``; returns the paths written."""
-    return [*save_figure(timeseries_figure(result, scenario), folder / "timeseries"),
-            *save_figure(wait_cdf_figure(result, scenario), folder / "wait_cdf")]
+def write_plots(result: Any, scenario: Any, out: Any) -> list[Path]:
+    """Both figures as PNG and SVG into ``out`` (an :class:`~simpool.render.files.OutputFolder`;
+    :data:`~simpool.render.run_files.FIGURES` names them); returns the paths written."""
+    return [*save_figure(timeseries_figure(result, scenario), out, "timeseries"),
+            *save_figure(wait_cdf_figure(result, scenario), out, "wait_cdf")]
 
 
 # ---------------------------------------------------------------------------- time series

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import difflib
-import json
 import re
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..exceptions import ScenarioError
-from ._base import FileError
+from ..units import quote
+from ._base import FileError, HugeInt, WrittenFloat, WrittenInt
+from .files import FileProblem, read_small_text
 from .arrivals import (
     DiurnalArrivals,
     OnOffArrivals,
@@ -27,7 +30,12 @@ from .distributions import (
     LognormalDist,
     UniformDist,
 )
-from .sections import Scenario
+from .sections import Scenario, check_traces
+
+MAX_DEPTH = 64
+"""Deepest nesting of a YAML document (a scenario is four levels deep)."""
+MAX_VALUES = 100_000
+"""Most values in a YAML document, YAML aliases expanded (each use counts)."""
 
 
 def load_scenario(
@@ -56,13 +64,9 @@ def load_scenario(
     else:
         path = Path(source)
         label = str(path)
-        data = _read_yaml(path)
+        data = read_scenario_file(path)
         if base_dir is None:
             base_dir = path.parent
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ScenarioError(f"expected a mapping of sections, found {type(data).__name__}", source=label)
     if overrides:
         data = apply_overrides(data, overrides, source=label)
     return validate_scenario(data, base_dir=base_dir, source=label)
@@ -73,33 +77,88 @@ def validate_scenario(data: dict[str, Any], *, base_dir: str | Path | None = Non
     """Validate plain data as a :class:`Scenario`, raising :class:`ScenarioError`."""
     context = {"base_dir": Path(base_dir) if base_dir is not None else Path.cwd()}
     try:
-        return Scenario.model_validate(data, context=context)
+        scenario = Scenario.model_validate(data, context=context)
     except ValidationError as exc:
         raise _scenario_error(exc, source) from None
+    except RecursionError:  # a structure no YAML file makes (MAX_DEPTH), e.g. a dict built in Python
+        raise ScenarioError("nested too deeply", source=source) from None
+    check_traces(scenario, source=source)
+    return scenario
 
 
-def _read_yaml(path: Path) -> Any:
+def read_scenario_file(path: Path) -> dict[str, Any]:
+    """The plain data of a scenario file (YAML, or JSON, which is YAML too): its sections.
+
+    Raises:
+        ScenarioError: the file cannot be read, is not YAML or not a mapping, naming the file.
+    """
+    if not path.exists() and not path.is_symlink():
+        raise ScenarioError("no such file", source=str(path))
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError("no such file", source=str(path)) from None
-    except IsADirectoryError:
-        raise ScenarioError("is a folder, not a scenario file", source=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"cannot read: {exc}", source=str(path)) from None
+        text = read_small_text(path)
+    except FileProblem as exc:
+        raise ScenarioError(str(exc).replace(f"cannot read {str(path)!r}: ", "cannot read: "), source=str(path)) from None
     try:
-        return parse_yaml(text)
+        data = parse_yaml(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        raise ScenarioError(f"YAML syntax error: {where}{problem}", source=str(path)) from None
+        raise ScenarioError(yaml_problem(exc), source=str(path)) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        kind = next(t.__name__ for t in type(data).__mro__ if t.__module__ == "builtins")
+        raise ScenarioError(f"expected a mapping of sections, found {kind}", source=str(path))
+    return data
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML error in one line, with its line and column."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    kind = "YAML too large" if isinstance(exc, _TooLarge) else "YAML syntax error"
+    return f"{kind}: {where}{problem}"
+
+
+class _TooLarge(yaml.composer.ComposerError):
+    """A document nested too deeply or holding too many values."""
 
 
 class _Loader(yaml.SafeLoader):
     """YAML with YAML 1.2 booleans: only ``true``/``false``. PyYAML follows YAML 1.1, where
     ``on``, ``off``, ``yes`` and ``no`` are booleans too, which would turn the ``on:`` and
-    ``off:`` keys of an onoff arrival process into ``True`` and ``False``."""
+    ``off:`` keys of an onoff arrival process into ``True`` and ``False``.
+
+    Numbers keep the text they were written as (:class:`WrittenInt`, :class:`WrittenFloat`)
+    for fields that want text (``go_version: 1.20``); an integer of more digits than any
+    bound is a :class:`HugeInt` (Python refuses to convert more than 4,300 digits).
+    Nesting is bounded (:data:`MAX_DEPTH`), so a hostile file cannot exhaust the stack.
+    """
+
+    def __init__(self, stream: Any):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _TooLarge(None, None, f"nested more than {MAX_DEPTH} levels deep", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_yaml_int(self, node: Any) -> Any:
+        text = self.construct_scalar(node)
+        if sum(c.isdigit() for c in text) > 30:
+            return HugeInt(text)
+        return WrittenInt(super().construct_yaml_int(node), text)
+
+    def construct_yaml_float(self, node: Any) -> Any:
+        return WrittenFloat(super().construct_yaml_float(node), self.construct_scalar(node))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -114,9 +173,77 @@ def parse_yaml(text: str) -> Any:
     """A YAML document (a scenario file, or the value of a ``--set``) as plain data.
 
     Raises:
-        yaml.YAMLError: on a syntax error.
+        yaml.YAMLError: on a syntax error, or a document too deep or too large.
     """
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    _count_values(data)
+    return data
+
+
+def _count_values(data: Any) -> None:
+    """Refuse more than MAX_VALUES values, aliases expanded: ``&a [*b, *b, ...]`` nested
+    ten deep is a few lines of YAML and billions of values once copied or validated."""
+    stack, seen = [data], 0
+    while stack:
+        value = stack.pop()
+        seen += 1
+        if seen > MAX_VALUES:
+            raise _TooLarge(None, None, f"more than {MAX_VALUES:,} values (each use of an alias counts)", None)
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+
+
+def override_value(path: str, text: str) -> Any:
+    """The value of ``--set PATH=TEXT``: the text read as YAML, as it would be in the file,
+    except that a field holding text (a name, a file, a Go version) takes it as written:
+    ``1.20`` stays ``"1.20"``, not the number 1.2.
+
+    Raises:
+        yaml.YAMLError: the text is not YAML.
+    """
+    value = parse_yaml(text) if text.strip() else ""
+    if field_is_text(path) and value is not None and not isinstance(value, (str, dict, list)):
+        return text.strip()
+    return value
+
+
+def field_is_text(path: str) -> bool:
+    """Whether the scenario field at ``path`` holds text: a string or a choice of strings."""
+    models: list[Any] = [Scenario]
+    annotations: list[Any] = []
+    for part in path.split("."):
+        if _is_index(part):
+            continue
+        fields = [_fields(m)[part] for m in models if part in _fields(m)]
+        if not fields:
+            return False
+        annotations = [f.annotation for f in fields]
+        models = [m for a in annotations for m in _models_in(a)]
+    return bool(annotations) and all(_is_text(a) for a in annotations)
+
+
+def _is_text(annotation: Any) -> bool:
+    if annotation is str:
+        return True
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) is typing.Literal:
+        return all(isinstance(a, str) for a in args)
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    return union and bool(args) and all(_is_text(a) for a in args)
+
+
+def _models_in(annotation: Any) -> list[Any]:
+    """Every pydantic model an annotation may hold (through Optional, unions and lists)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for a in typing.get_args(annotation) for m in _models_in(a)]
+
+
+def _is_index(part: str) -> bool:
+    """A list index in a dotted path: ASCII digits only (``²`` is a digit to str.isdigit)."""
+    return part.isascii() and part.isdigit() and len(part) <= 6
 
 
 def apply_overrides(data: dict[str, Any], overrides: dict[str, Any], *, source: str | None = None) -> dict[str, Any]:
@@ -127,7 +254,7 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any], *, source: 
     leaves out is first filled with its default, so ``database.query.mean=7ms`` changes
     one parameter of the default distribution.
     """
-    result = json.loads(json.dumps(data, default=str))
+    result = _plain_copy(data)
     for dotted, value in overrides.items():
         parts = dotted.split(".")
         _check_override_path(parts, dotted)
@@ -156,6 +283,18 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any], *, source: 
     return result
 
 
+def _plain_copy(value: Any) -> Any:
+    """A deep copy of YAML-like data: mappings (string keys), lists, and scalars, which keep
+    their type (so a number keeps the text it was written as); anything else as text."""
+    if isinstance(value, dict):
+        return {key if isinstance(key, str) else str(key): _plain_copy(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_copy(item) for item in value]
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    return str(value)
+
+
 def _field_model(model: Any, part: str) -> Any:
     if model is None:
         return None
@@ -169,15 +308,23 @@ def _default_section(model: Any, part: str) -> Any:
         return {}
     default = model.model_fields[part].get_default(call_default_factory=True)
     if isinstance(default, BaseModel):
-        return default.model_dump(mode="json", by_alias=True)
+        return _as_data(default)
     if isinstance(default, list):
-        return [d.model_dump(mode="json", by_alias=True) if isinstance(d, BaseModel) else d for d in default]
+        return [_as_data(d) if isinstance(d, BaseModel) else d for d in default]
     return {}
 
 
+def _as_data(model: BaseModel) -> Any:
+    """A section as data that validates back to it, leaving out the defaults that depend on
+    another field unless given (a flavour's, so that ``--set database.flavor=mysql`` brings
+    MySQL's)."""
+    as_data = getattr(model, "as_data", None)
+    return as_data() if as_data is not None else model.model_dump(mode="json", by_alias=True)
+
+
 def _list_index(node: list[Any], part: str, dotted: str) -> int:
-    if not part.isdigit() or int(part) >= len(node):
-        raise ScenarioError(f"no list item {part!r} (the list has {len(node)})", field=dotted)
+    if not _is_index(part) or int(part) >= len(node):
+        raise ScenarioError(f"no list item {quote(part)} (the list has {len(node)})", field=dotted)
     return int(part)
 
 
@@ -186,7 +333,7 @@ def _check_override_path(parts: list[str], dotted: str) -> None:
     for part in parts:
         if model is None:
             return
-        if part.isdigit():
+        if _is_index(part):
             continue
         fields = _fields(model)
         if part not in fields:
@@ -210,7 +357,7 @@ def field_default(path: str) -> Any:
     model: Any = Scenario
     parts = path.split(".")
     for i, part in enumerate(parts):
-        if part.isdigit():
+        if _is_index(part):
             continue
         fields = _fields(model)
         if part not in fields:
@@ -258,7 +405,7 @@ def _scenario_error(exc: ValidationError, source: str | None) -> ScenarioError:
         if isinstance(error.get("ctx", {}).get("error"), FileError):
             loc.append("file")  # the section validated fine; the file it names did not
         if error["type"] in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
-            message = f"{message} (not {error.get('input')!r})"
+            message = f"{message} (not {quote(error.get('input'))})"
     return ScenarioError(message, field=".".join(loc) or None, source=source)
 
 

@@ -7,7 +7,9 @@ import pytest
 
 from simpool import load_scenario, simulate
 from simpool.render.figures import save_figure
+from simpool.render.run_files import FIGURES
 from simpool.render.run_plots import _spike_windows, _time_axis, timeseries_figure, write_plots
+from tests.render.conftest import folder_for
 
 SPIKY = {
     "name": "spiky", "duration": "6s", "warmup": "1s", "seed": 2,
@@ -23,7 +25,9 @@ def spiky(tmp_path_factory):
     scenario = load_scenario(SPIKY)
     result = simulate(scenario)
     folder = tmp_path_factory.mktemp("plots")
-    return scenario, result, folder, write_plots(result, scenario, folder)
+    with folder_for(folder, *(f"{stem}.*" for stem in FIGURES)) as out:
+        written = write_plots(result, scenario, out)
+    return scenario, result, folder, written
 
 
 def test_both_figures_in_png_and_svg(spiky):
@@ -53,13 +57,15 @@ def test_cdf_marks_percentiles_and_the_deadline(spiky):
 def test_figures_are_reproducible(spiky, tmp_path):
     """The same result draws the same SVG bytes."""
     scenario, result, folder, _ = spiky
-    save_figure(timeseries_figure(result, scenario), tmp_path / "timeseries")
+    with folder_for(tmp_path, "timeseries.*") as out:
+        save_figure(timeseries_figure(result, scenario), out, "timeseries")
     assert (tmp_path / "timeseries.svg").read_bytes() == (folder / "timeseries.svg").read_bytes()
 
 
 def test_many_instances_share_one_legend_entry(tmp_path):
     scenario = load_scenario({**SPIKY, "fleet": {"instances": 9}, "duration": "2s", "warmup": "0"})
-    save_figure(timeseries_figure(simulate(scenario), scenario), tmp_path / "timeseries")
+    with folder_for(tmp_path, "timeseries.*") as out:
+        save_figure(timeseries_figure(simulate(scenario), scenario), out, "timeseries")
     svg = (tmp_path / "timeseries.svg").read_text()
     assert "9 instances," in svg and "app-8" not in svg
 
