@@ -9,13 +9,13 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from .common import ScenarioArg, SetOption, exit_codes, folder_name, load, stderr
+from .common import ScenarioArg, SetOption, exit_codes, folder_name, load, printable, stderr
 
 
 def run_command(
     scenario: ScenarioArg = None,
     *,
-    seed: Annotated[int | None, typer.Option(min=0, help="Seed of every random stream (default: the scenario's).",
+    seed: Annotated[int | None, typer.Option(min=0, max=2**64 - 1, help="Seed of every random stream (default: the scenario's).",
                                              show_default=False)] = None,
     replications: Annotated[int, typer.Option("--replications", "-R", min=1,
                                               help="Independent runs; the summary shows means with 95% CI.")] = 1,
@@ -60,7 +60,7 @@ def run_command(
 
             console = err if json_ else Console(highlight=False)
             console.print(summary_renderable(summary, loaded, diagnose(loaded, summary)))
-            console.print(f"\nResults in {folder}/: {', '.join(p.name for p in written)}", highlight=False,
+            console.print(f"\nResults in {printable(str(folder))}/: {', '.join(p.name for p in written)}", highlight=False,
                           soft_wrap=True)
 
 

@@ -26,7 +26,7 @@ from rich.text import Text
 from ..catalog import resolve_scenario
 from ..exceptions import ScenarioError
 from ..sweeps.axes import Axis, grid_size, label, parse_values
-from .common import ScenarioArg, SetOption, exit_codes, folder_name, parse_sets, stderr
+from .common import ScenarioArg, SetOption, exit_codes, folder_name, parse_sets, printable, stderr
 
 MAX_POINTS = 10_000
 """Bigger grids need ``--yes``: at seconds per run they take days, and are usually a typo."""
@@ -106,7 +106,8 @@ def sweep_command(
                                    on_point=tracker.point_done)
             elapsed = time.monotonic() - started
             if result.interrupted and not result.rows:
-                err.print(f"interrupted before any point finished; nothing written to {folder}", highlight=False)
+                err.print(f"interrupted before any point finished; nothing written to {printable(str(folder))}",
+                          highlight=False)
                 raise typer.Exit(code=130)
             findings, written = _write(result, files, plots=not no_plots)
         _report(result, findings, folder, written, err, elapsed=elapsed, quiet=quiet, as_json=json_)
@@ -147,11 +148,11 @@ def _report(result: Any, findings: Any, out: Path, written: list[Path], stderr: 
         Console().print(sweep_table(result, findings))
     if result.interrupted:
         stderr.print(f"interrupted: {len(result.rows)} of {result.points} points finished; wrote them to "
-                     f"{out}/{written[0].name} and {written[1].name}", highlight=False)
+                     f"{printable(str(out))}/{written[0].name} and {written[1].name}", highlight=False)
         raise typer.Exit(code=130)
     if not quiet:
         stderr.print(f"{result.points} points × {result.replications} replications in {elapsed:.1f} s; "
-                     f"wrote {len(written)} files to {out}", highlight=False)
+                     f"wrote {len(written)} files to {printable(str(out))}", highlight=False)
 
 
 # ---------------------------------------------------------------------------- parsing
@@ -162,14 +163,14 @@ def _axes(options: dict[str, str | None], vary: list[str]) -> list[Axis]:
     for key, text in options.items():
         if text is not None:
             flag, path = SHORTCUTS[key]
-            axes.append(Axis(path, tuple(parse_values(text, field=flag))))
+            axes.append(Axis(path, tuple(parse_values(text, field=flag, path=path))))
     for item in vary:
         path, sep, text = item.partition("=")
         path = path.strip()
         if not sep or not path:
             raise ScenarioError(f"expected PATH=VALUES, e.g. database.max_connections=50,100 (not {item!r})",
                                 field="--vary")
-        axes.append(Axis(path, tuple(parse_values(text, field=f"--vary {path}"))))
+        axes.append(Axis(path, tuple(parse_values(text, field=f"--vary {path}", path=path))))
     if not axes:
         raise ScenarioError("nothing to sweep: give --max-open, --max-idle, --lifetime, --max-idle-time, "
                             "--instances or --vary PATH=VALUES")

@@ -404,7 +404,7 @@ def _scenario_error(exc: ValidationError, source: str | None) -> ScenarioError:
             message = message.removeprefix(prefix)
         if isinstance(error.get("ctx", {}).get("error"), FileError):
             loc.append("file")  # the section validated fine; the file it names did not
-        if error["type"] in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
+        if error["type"] in {"greater_than_equal", "greater_than", "less_than_equal", "less_than", "literal_error"}:
             message = f"{message} (not {quote(error.get('input'))})"
     return ScenarioError(message, field=".".join(loc) or None, source=source)
 
