@@ -38,7 +38,7 @@ def _unit_text(value: object, what: str, example: str, with_unit: str) -> str | 
     if not isinstance(value, str):
         if value == 0:
             return None
-        if not math.isfinite(value) or abs(value) >= 1e15:
+        if abs(value) >= 10**15 or not math.isfinite(value):  # ints first: a huge one is no float
             raise ValueError(f"expected a {what} such as {example} (not {quote(value)})")
         raise ValueError(f"missing unit in {what} {value!r}: write e.g. {with_unit.format(v=value)}")
     text = value.strip()

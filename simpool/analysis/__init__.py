@@ -8,9 +8,9 @@
 
 from .diagnosis import Finding as Finding
 from .diagnosis import diagnose as diagnose
-from .sweep_findings import SweepFindings as SweepFindings
 from .slo import SloTerm as SloTerm
 from .slo import SloVerdict as SloVerdict
+from .sweep_findings import SweepFindings as SweepFindings
 from .sweep_findings import find as find_sweep_findings
 from .whatif import Effect as Effect
 from .whatif import WhatIf as WhatIf

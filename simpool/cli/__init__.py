@@ -11,6 +11,8 @@ imported inside the commands that need them.
 
 from __future__ import annotations
 
+import signal
+
 import typer
 
 from .run import run_command
@@ -35,4 +37,11 @@ app.command("sweep")(sweep_command)
 
 def main() -> None:
     """Console-script entry point (``simpool``)."""
+    signal.signal(signal.SIGTERM, _terminated)
     app()
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    """``kill`` (SIGTERM) unwinds as Ctrl-C does: workers stopped, staged files dropped, the
+    earlier results left as they were; the exit status is 143, as for the signal itself."""
+    raise SystemExit(128 + signum)

@@ -25,17 +25,22 @@ def run_command(
     go_version: Annotated[str | None, typer.Option(help="Pool behaviour profile: 1.23, 1.18 or 1.17.",
                                                    show_default=False)] = None,
     out: Annotated[Path | None, typer.Option(help="Folder for results (default: simpool-out/<name>/).",
-                                             show_default=False, file_okay=False)] = None,
+                                             show_default=False)] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout and nothing else there.")] = False,
     no_plots: Annotated[bool, typer.Option("--no-plots", help="Write no figures.")] = False,
     requests: Annotated[bool, typer.Option("--requests", help="Also write requests.csv, one row per request "
                                                                "(uses memory for every request).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary table.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Run even if the estimate is over the budget "
+                                                    "(10 minutes or half the memory).")] = False,
 ) -> None:
     """Run a scenario, print the summary and a diagnosis, write results and plots."""
     err = stderr()
     with exit_codes(err):
         loaded = load(scenario, set_ or [], duration=duration, go_version=go_version)
+        from ..budget import check, run_work
+
+        check(run_work(loaded, replications, record_requests=requests), yes=yes, what="run")
         from ..engine import simulate
         from ..render.files import OutputFolder
         from ..render.run_files import names

@@ -73,14 +73,18 @@ def sweep_command(
                                                   show_default=False)] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (default: simpool-out/<scenario>-sweep/).",
                                              show_default=False)] = None,
-    yes: Annotated[bool, typer.Option("--yes", help=f"Allow grids of more than {MAX_POINTS:,} points.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help=f"Allow grids of more than {MAX_POINTS:,} points, and "
+                                                    "sweeps estimated over the budget (10 minutes or half the "
+                                                    "memory).")] = False,
     no_plots: Annotated[bool, typer.Option("--no-plots", help="Skip the charts.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table.")] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print sweep.json instead of the table.")] = False,
 ) -> None:
     """Sweep pool settings over a grid: where is the knee, and where does the database
     start refusing? Writes sweep.csv, sweep.json and charts to --out."""
+    from ..budget import check, sweep_work
     from ..render.files import OutputFolder
+    from ..sweeps.executors import local_jobs
     from ..sweeps.grid import run_sweep
     from ..sweeps.plan import plan_sweep
 
@@ -95,6 +99,8 @@ def sweep_command(
         if points > MAX_POINTS and not yes:
             raise ScenarioError(f"the grid has {points:,} points (more than {MAX_POINTS:,}); add --yes to run it")
         plan = plan_sweep(source, axes, replications=replications, seed=seed, overrides=overrides)
+        workers = local_jobs(jobs, points * replications) if executor == ExecutorKind.local else 1
+        check(sweep_work(list(plan.checked.values()), points, replications, workers), yes=yes, what="sweep")
         folder = out or Path("simpool-out") / f"{folder_name(plan.name)}-sweep"
         tracker = _Tracker(err, axes, points, quiet=quiet or json_)
         started = time.monotonic()

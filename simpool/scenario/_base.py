@@ -15,8 +15,8 @@ from pydantic import (
     ValidationInfo,
 )
 
-from ..units import format_duration, format_rate, parse_duration, parse_rate, quote
-from .files import FileProblem, expand
+from ..units import format_duration, format_rate, parse_duration, parse_rate
+from .files import expand
 
 Duration = Annotated[
     float,
@@ -116,11 +116,6 @@ FileName = Annotated[str, BeforeValidator(as_written), AfterValidator(_text_chec
 """A file's path, relative to the scenario file."""
 
 
-class FileError(ValueError):
-    """A problem with a file a scenario names (a trace, a sample list): reported at the
-    ``file`` field of the section that names it."""
-
-
 class Spec(BaseModel):
     """A scenario section: unknown keys are errors; defaults are validated too; numbers
     are finite."""
@@ -131,10 +126,7 @@ class Spec(BaseModel):
 def resolve_path(path: str, info: ValidationInfo) -> Path:
     """``path`` with ``~`` expanded, relative to the scenario file's folder."""
     base = (info.context or {}).get("base_dir") if info is not None else None
-    try:
-        candidate = expand(path)
-    except FileProblem as exc:
-        raise FileError(str(exc)) from None
+    candidate = expand(path)
     if not candidate.is_absolute() and base is not None:
         candidate = Path(base) / candidate
     return candidate

@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
-from ._base import Duration, FileError, FileName, Float, Rate, Spec, resolve_path
+from ._base import Duration, FileName, Float, Rate, Spec, resolve_path
+from .files import FileError
 from .traces import Trace, TraceRow, read_trace
 
 

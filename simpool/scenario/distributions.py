@@ -18,8 +18,8 @@ from pydantic import (
 )
 
 from ..units import MAX_SECONDS, format_duration, parse_duration, quote
-from ._base import Duration, FileError, FileName, Spec, resolve_path
-from .files import records
+from ._base import Duration, FileName, Spec, resolve_path
+from .files import FileError, records
 
 
 class ConstantDist(Spec):

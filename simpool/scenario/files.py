@@ -24,37 +24,39 @@ MAX_SCENARIO_BYTES = 4 * 1024 * 1024
 _CHUNK = 1 << 16
 
 
-class FileProblem(ValueError):
-    """A file that cannot be read as asked; the message says why, naming the file."""
+class FileError(ValueError):
+    """A file that cannot be read as asked; the message says why, naming the file. Raised
+    while validating a section that names a file (a trace, a sample list), it is reported
+    at that section's ``file`` field."""
 
 
 def expand(path: str | Path) -> Path:
-    """``~`` and ``~user`` expanded; an unknown user is a :class:`FileProblem`."""
+    """``~`` and ``~user`` expanded; an unknown user is a :class:`FileError`."""
     try:
         return Path(path).expanduser()
     except RuntimeError:  # pathlib: "Could not determine home directory."
         user = str(path).split("/", 1)[0]
-        raise FileProblem(f"cannot expand {user!r}: no such user (or no home folder)") from None
+        raise FileError(f"cannot expand {user!r}: no such user (or no home folder)") from None
 
 
 def open_text(path: Path) -> IO[str]:
     """A regular file opened as UTF-8 text (strict), for reading.
 
     Raises:
-        FileProblem: the file is missing, not a regular file, or cannot be opened.
+        FileError: the file is missing, not a regular file, or cannot be opened.
     """
     try:
         info = os.stat(path)
     except OSError as exc:
-        raise FileProblem(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+        raise FileError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
     if stat.S_ISDIR(info.st_mode):
-        raise FileProblem(f"cannot read {str(path)!r}: is a folder, not a file")
+        raise FileError(f"cannot read {str(path)!r}: is a folder, not a file")
     if not stat.S_ISREG(info.st_mode):
-        raise FileProblem(f"cannot read {str(path)!r}: not a regular file (a FIFO, a device or a socket)")
+        raise FileError(f"cannot read {str(path)!r}: not a regular file (a FIFO, a device or a socket)")
     try:
         return open(path, encoding="utf-8", newline="")  # noqa: SIM115 - the caller closes it
     except OSError as exc:
-        raise FileProblem(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+        raise FileError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
 
 
 def read_small_text(path: Path, limit: int = MAX_SCENARIO_BYTES) -> str:
@@ -63,11 +65,11 @@ def read_small_text(path: Path, limit: int = MAX_SCENARIO_BYTES) -> str:
         try:
             text = handle.read(limit + 1)
         except UnicodeDecodeError as exc:
-            raise FileProblem(f"cannot read {str(path)!r}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+            raise FileError(f"cannot read {str(path)!r}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
         except OSError as exc:
-            raise FileProblem(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+            raise FileError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
     if len(text) > limit:
-        raise FileProblem(f"cannot read {str(path)!r}: larger than {limit // (1024 * 1024)} MiB")
+        raise FileError(f"cannot read {str(path)!r}: larger than {limit // (1024 * 1024)} MiB")
     return text
 
 
@@ -79,7 +81,7 @@ def records(path: Path, name: str, *, header: str | None) -> Iterator[tuple[str,
     dict by column name; without, a list of cells, the header (if any) included.
 
     Raises:
-        FileProblem: unreadable, not UTF-8, a line or item too long, malformed JSON.
+        FileError: unreadable, not UTF-8, a line or item too long, malformed JSON.
     """
     with open_text(path) as handle:
         try:
@@ -89,9 +91,9 @@ def records(path: Path, name: str, *, header: str | None) -> Iterator[tuple[str,
             else:
                 yield from _csv_rows(handle, name, header)
         except UnicodeDecodeError as exc:
-            raise FileProblem(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+            raise FileError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
         except OSError as exc:
-            raise FileProblem(f"{name}: cannot read: {exc.strerror or exc}") from None
+            raise FileError(f"{name}: cannot read: {exc.strerror or exc}") from None
 
 
 def _first_character(handle: IO[str]) -> str:
@@ -110,9 +112,9 @@ def _lines(handle: IO[str], name: str) -> Iterator[str]:
         if not line:
             return
         if len(line) > MAX_LINE:
-            raise FileProblem(f"{name}: a line longer than {MAX_LINE:,} characters (is it a text file?)")
+            raise FileError(f"{name}: a line longer than {MAX_LINE:,} characters (is it a text file?)")
         if "\0" in line:
-            raise FileProblem(f"{name}: holds NUL characters (a binary file?)")
+            raise FileError(f"{name}: holds NUL characters (a binary file?)")
         yield line
 
 
@@ -125,17 +127,17 @@ def _csv_rows(handle: IO[str], name: str, header: str | None) -> Iterator[tuple[
             return
         columns = next(reader, None)
         if columns is None or header not in [c.strip() for c in columns]:
-            raise FileProblem(f"{name}: the CSV needs a header with a {header} column")
+            raise FileError(f"{name}: the CSV needs a header with a {header} column")
         columns = [c.strip() for c in columns]
         for row in reader:
             if not row:
                 continue
             where = f"{name} line {reader.line_num}"
             if len(row) > len(columns):
-                raise FileProblem(f"{where}: more cells ({len(row)}) than columns ({len(columns)})")
+                raise FileError(f"{where}: more cells ({len(row)}) than columns ({len(columns)})")
             yield where, dict(zip(columns, row, strict=False))
     except csv.Error as exc:
-        raise FileProblem(f"{name} line {reader.line_num}: {exc}") from None
+        raise FileError(f"{name} line {reader.line_num}: {exc}") from None
 
 
 def _json_items(handle: IO[str], name: str) -> Iterator[tuple[str, Any]]:
@@ -149,7 +151,7 @@ def _json_items(handle: IO[str], name: str) -> Iterator[tuple[str, Any]]:
             return False
         block = handle.read(_CHUNK)
         if "\0" in block:
-            raise FileProblem(f"{name}: holds NUL characters (a binary file?)")
+            raise FileError(f"{name}: holds NUL characters (a binary file?)")
         line += buffer.count("\n", 0, pos)
         buffer, pos = buffer[pos:] + block, 0
         eof = not block
@@ -163,8 +165,8 @@ def _json_items(handle: IO[str], name: str) -> Iterator[tuple[str, Any]]:
             if pos < len(buffer) or not fill():
                 return buffer[pos:pos + 1]
 
-    def invalid(message: str) -> FileProblem:
-        return FileProblem(f"{name}: invalid JSON ({message}, line {line + buffer.count(chr(10), 0, pos)})")
+    def invalid(message: str) -> FileError:
+        return FileError(f"{name}: invalid JSON ({message}, line {line + buffer.count(chr(10), 0, pos)})")
 
     skip_space()
     pos += 1  # the "[" that made this a JSON file
@@ -190,9 +192,9 @@ def _json_items(handle: IO[str], name: str) -> Iterator[tuple[str, Any]]:
                     continue
                 raise invalid(exc.msg) from None
             except RecursionError:
-                raise FileProblem(f"{name} item {index}: nested too deeply") from None
+                raise FileError(f"{name} item {index}: nested too deeply") from None
             except ValueError:  # int() refuses more than 4,300 digits
-                raise FileProblem(f"{name} item {index}: a number with too many digits") from None
+                raise FileError(f"{name} item {index}: a number with too many digits") from None
             if end == len(buffer) and fill():
                 continue  # a number cut by the buffer's end: read on, decode it again
             break

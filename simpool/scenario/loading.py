@@ -14,8 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..exceptions import ScenarioError
 from ..units import quote
-from ._base import FileError, HugeInt, WrittenFloat, WrittenInt
-from .files import FileProblem, read_small_text
+from ._base import HugeInt, WrittenFloat, WrittenInt
 from .arrivals import (
     DiurnalArrivals,
     OnOffArrivals,
@@ -30,6 +29,7 @@ from .distributions import (
     LognormalDist,
     UniformDist,
 )
+from .files import FileError, read_small_text
 from .sections import Scenario, check_traces
 
 MAX_DEPTH = 64
@@ -96,7 +96,7 @@ def read_scenario_file(path: Path) -> dict[str, Any]:
         raise ScenarioError("no such file", source=str(path))
     try:
         text = read_small_text(path)
-    except FileProblem as exc:
+    except FileError as exc:
         raise ScenarioError(str(exc).replace(f"cannot read {str(path)!r}: ", "cannot read: "), source=str(path)) from None
     try:
         data = parse_yaml(text)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..units import MAX_SECONDS, quote
-from .files import FileProblem, records
+from .files import FileError, records
 
 MAX_ROWS = 10_000_000
 """Longest trace, in requests (280 MB of columns)."""
@@ -101,12 +101,12 @@ def _parse(path: Path, name: str) -> Trace:
             record = {"t_ms": record}
         unknown = [key for key in record if key not in COLUMNS]
         if unknown:
-            raise FileProblem(f"{where}: unknown column {str(unknown[0])!r}")
+            raise FileError(f"{where}: unknown column {str(unknown[0])!r}")
         if len(t) >= MAX_ROWS:
-            raise FileProblem(f"{name}: more than {MAX_ROWS:,} requests")
+            raise FileError(f"{name}: more than {MAX_ROWS:,} requests")
         at = _milliseconds(record.get("t_ms"), where, "t_ms")
         if at is None:
-            raise FileProblem(f"{where}: t_ms is missing")
+            raise FileError(f"{where}: t_ms is missing")
         ordered = ordered and (not t or at >= t[-1])
         t.append(at)
         instance.append(_instance(record.get("instance"), where))
@@ -114,7 +114,7 @@ def _parse(path: Path, name: str) -> Trace:
             value = _milliseconds(record.get(column), where, column)
             values.append(math.nan if value is None else value)
     if not t:
-        raise FileProblem(f"{name}: no requests found")
+        raise FileError(f"{name}: no requests found")
     if not ordered:
         import numpy as np
 
@@ -130,15 +130,15 @@ def _milliseconds(value: Any, where: str, column: str) -> float | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
-        raise FileProblem(f"{where}: {column} {value!r} is not a number")
+        raise FileError(f"{where}: {column} {value!r} is not a number")
     try:
         number = float(value)
     except (TypeError, ValueError, OverflowError):
-        raise FileProblem(f"{where}: {column} {quote(value)} is not a number") from None
+        raise FileError(f"{where}: {column} {quote(value)} is not a number") from None
     if not math.isfinite(number) or number < 0:
-        raise FileProblem(f"{where}: {column} must be a finite number >= 0 (not {quote(value)})")
+        raise FileError(f"{where}: {column} must be a finite number >= 0 (not {quote(value)})")
     if number > MAX_SECONDS * 1e3:
-        raise FileProblem(f"{where}: {column} must be at most {MAX_SECONDS * 1e3:.0f} ms, a year (not {quote(value)})")
+        raise FileError(f"{where}: {column} must be at most {MAX_SECONDS * 1e3:.0f} ms, a year (not {quote(value)})")
     return number / 1e3
 
 
@@ -153,5 +153,5 @@ def _instance(value: Any, where: str) -> int:
         text = int(text)
     if isinstance(text, int) and not isinstance(text, bool) and 0 <= text <= MAX_INSTANCE:
         return text
-    raise FileProblem(f"{where}: instance must be an index 0..{MAX_INSTANCE} or a name app-0..app-{MAX_INSTANCE} "
+    raise FileError(f"{where}: instance must be an index 0..{MAX_INSTANCE} or a name app-0..app-{MAX_INSTANCE} "
                       f"(not {quote(value)})")

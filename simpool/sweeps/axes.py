@@ -192,7 +192,7 @@ def _range_numbers(parts: list[str], text: str, field: str | None) -> tuple[str,
     if numbers is not None and all(n.is_finite() for n in numbers):
         for number, part in zip(numbers, parts, strict=True):
             too_many_digits = len(number.as_tuple().digits) > MAX_DIGITS
-            if too_many_digits or (number and not Decimal("1e-15") <= abs(number) < Decimal("1e15")):
+            if too_many_digits or (number and not -15 <= number.adjusted() < 15):  # no arithmetic yet
                 raise ScenarioError(f"cannot use {quote(part)} in a range: numbers need at most {MAX_DIGITS} "
                                     "significant digits and a size between 1e-15 and 1e15", field=field)
         whole = (n == n.to_integral_value() and "." not in p and "e" not in p.lower()

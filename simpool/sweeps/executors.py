@@ -126,16 +126,19 @@ class LocalPool:
         if not cancel:
             self.pool.shutdown(wait=True)
             return
-        self.pool.shutdown(wait=False, cancel_futures=True)
-        # A run already started would otherwise finish first (minutes for a long scenario).
-        # ProcessPoolExecutor has no public way to stop its workers before Python 3.14.
+        # A run already started would otherwise finish first (minutes for a long scenario),
+        # and the interpreter would wait for it at exit. ProcessPoolExecutor has no public
+        # way to stop its workers before Python 3.14; before, take them before shutdown()
+        # forgets them.
         terminate = getattr(self.pool, "terminate_workers", None)
         if terminate is not None:
             terminate()
             return
-        for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+        workers = list((getattr(self.pool, "_processes", None) or {}).values())
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for process in workers:
             process.terminate()
-        for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+        for process in workers:
             process.join(timeout=5)
 
 

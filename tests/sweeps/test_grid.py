@@ -9,7 +9,6 @@ import simpool
 from simpool.exceptions import ScenarioError
 from simpool.render.sweep_files import to_csv
 from simpool.sweeps import executors as sweep_exec
-from simpool.sweeps.executors import ExecutorError
 
 SPIKE = Path(__file__).parent.parent / "assets" / "sweep-spike.yaml"
 
