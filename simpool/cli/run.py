@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from .common import ScenarioArg, SetOption, exit_codes, folder_name, load, printable, stderr
+from .common import ScenarioArg, SetOption, command_line, exit_codes, folder_name, load, printable, stderr
 
 
 def run_command(
@@ -31,6 +31,8 @@ def run_command(
     requests: Annotated[bool, typer.Option("--requests", help="Also write requests.csv, one row per request "
                                                                "(uses memory for every request).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary table.")] = False,
+    report: Annotated[bool, typer.Option("--report", help="Also write report.md and a self-contained report.html "
+                                                          "(findings, what-ifs, figures, how to reproduce).")] = False,
     yes: Annotated[bool, typer.Option("--yes", help="Run even if the estimate is over the budget "
                                                     "(10 minutes or half the memory).")] = False,
 ) -> None:
@@ -47,31 +49,37 @@ def run_command(
 
         folder = out if out is not None else Path("simpool-out") / folder_name(loaded.name)
         # Opened before the simulation: a bad --out fails now, and the folder stays locked.
-        with OutputFolder(folder, owner="run", names=names(plots=not no_plots, requests=requests)) as files:
+        with OutputFolder(folder, owner="run", names=names(plots=not no_plots, requests=requests,
+                                                           report=report)) as files:
             if err.is_terminal and not quiet:
                 with err.status(f"Simulating {loaded.name} ({replications} replication{'s' * (replications > 1)})…"):
                     result = simulate(loaded, seed=seed, replications=replications, record_requests=requests)
             else:
                 result = simulate(loaded, seed=seed, replications=replications, record_requests=requests)
-            written = _write_outputs(result, loaded, files, plots=not no_plots, requests=requests)
-        summary = result.summary()
+            summary = result.summary()
+            from ..analysis.diagnosis import diagnose
+
+            findings = diagnose(loaded, summary)
+            written = _write_outputs(result, loaded, files, plots=not no_plots, requests=requests,
+                                     report=(findings, ()) if report else None)
         if json_:
             from ..render.run_files import summary_json
 
             sys.stdout.write(summary_json(result))
         if not quiet:
-            from ..analysis.diagnosis import diagnose
             from ..render.run_tables import summary_renderable
 
             console = err if json_ else Console(highlight=False)
-            console.print(summary_renderable(summary, loaded, diagnose(loaded, summary)))
+            console.print(summary_renderable(summary, loaded, findings))
             console.print(f"\nResults in {printable(str(folder))}/: {', '.join(p.name for p in written)}", highlight=False,
                           soft_wrap=True)
 
 
-def _write_outputs(result: Any, scenario: Any, files: Any, *, plots: bool, requests: bool) -> list[Path]:
+def _write_outputs(result: Any, scenario: Any, files: Any, *, plots: bool, requests: bool,
+                   report: tuple[Any, Any] | None = None) -> list[Path]:
     """Stage a successful run's files in its output folder (committed together when the
-    ``with`` block ends; files of an earlier run it did not write go then)."""
+    ``with`` block ends; files of an earlier run it did not write go then). ``report`` is
+    (findings, SLO verdicts) for --report."""
     from ..render.run_files import write_results
 
     written = write_results(result, files, requests=requests)
@@ -79,4 +87,10 @@ def _write_outputs(result: Any, scenario: Any, files: Any, *, plots: bool, reque
         from ..render.run_plots import write_plots
 
         written += write_plots(result, scenario, files)
+    if report is not None:
+        from ..render.report import build_report, report_files
+
+        figures = {path.stem: files.read(path.name) for path in written if path.suffix == ".png"}
+        document = build_report(scenario, result, report[0], report[1], figures, command_line())
+        written += [files.write(name, text) for name, text in report_files(document)]
     return written

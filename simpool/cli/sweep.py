@@ -26,7 +26,7 @@ from rich.text import Text
 from ..catalog import resolve_scenario
 from ..exceptions import ScenarioError
 from ..sweeps.axes import Axis, grid_size, label, parse_values
-from .common import ScenarioArg, SetOption, exit_codes, folder_name, parse_sets, printable, stderr
+from .common import ScenarioArg, SetOption, command_line, exit_codes, folder_name, parse_sets, printable, stderr
 
 MAX_POINTS = 10_000
 """Bigger grids need ``--yes``: at seconds per run they take days, and are usually a typo."""
@@ -79,6 +79,9 @@ def sweep_command(
     no_plots: Annotated[bool, typer.Option("--no-plots", help="Skip the charts.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table.")] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print sweep.json instead of the table.")] = False,
+    report: Annotated[bool, typer.Option("--report", help="Also write report.md and a self-contained report.html "
+                                                          "(best point, first refusal, points, charts, how to "
+                                                          "reproduce).")] = False,
 ) -> None:
     """Sweep pool settings over a grid: where is the knee, and where does the database
     start refusing? Writes sweep.csv, sweep.json and charts to --out."""
@@ -105,7 +108,7 @@ def sweep_command(
         tracker = _Tracker(err, axes, points, quiet=quiet or json_)
         started = time.monotonic()
         # Opened before the runs: a bad --out fails now, and the folder stays locked.
-        with OutputFolder(folder, owner="sweep", names=_names(len(axes), plots=not no_plots)) as files:
+        with OutputFolder(folder, owner="sweep", names=_names(len(axes), plots=not no_plots, report=report)) as files:
             with tracker:
                 # run_sweep() turns Ctrl-C during the runs into a result with interrupted=True.
                 result = run_sweep(plan, jobs=jobs, executor=executor.value, scheduler=scheduler,
@@ -115,18 +118,19 @@ def sweep_command(
                 err.print(f"interrupted before any point finished; nothing written to {printable(str(folder))}",
                           highlight=False)
                 raise typer.Exit(code=130)
-            findings, written = _write(result, files, plots=not no_plots)
+            findings, written = _write(result, files, plots=not no_plots, report=report)
         _report(result, findings, folder, written, err, elapsed=elapsed, quiet=quiet, as_json=json_)
 
 
-def _names(axes: int, *, plots: bool) -> list[str]:
+def _names(axes: int, *, plots: bool, report: bool) -> list[str]:
+    from ..render.report import REPORT_FILES
     from ..render.sweep_files import COMPLETE, PARTIAL
     from ..render.sweep_plots import chart_names
 
-    return [*COMPLETE, *PARTIAL, *(chart_names(axes) if plots else [])]
+    return [*COMPLETE, *PARTIAL, *(chart_names(axes) if plots else []), *(REPORT_FILES if report else [])]
 
 
-def _write(result: Any, files: Any, *, plots: bool) -> tuple[Any, list[Path]]:
+def _write(result: Any, files: Any, *, plots: bool, report: bool) -> tuple[Any, list[Path]]:
     """Stage the sweep's files (committed together when the ``with`` block ends). An
     interrupted sweep writes ``sweep.partial.*`` beside the earlier results, never over them."""
     from ..analysis.sweep_findings import find
@@ -136,10 +140,17 @@ def _write(result: Any, files: Any, *, plots: bool) -> tuple[Any, list[Path]]:
     written = write_outputs(result, findings, files)
     if result.interrupted:
         files.keep_earlier()
-    elif plots:
+        return findings, written
+    if plots:
         from ..render.sweep_plots import plot_sweep
 
         written += plot_sweep(result, findings, files)
+    if report:
+        from ..render.report import build_sweep_report, report_files
+
+        figures = {path.stem: files.read(path.name) for path in written if path.suffix == ".png"}
+        document = build_sweep_report(result, findings, figures, command_line())
+        written += [files.write(name, text) for name, text in report_files(document)]
     return findings, written
 
 

@@ -52,6 +52,7 @@ class ConnectionOpener:
         db.handshake_s += now - started
         db._dialing -= 1
         if err is not None:
+            err = db.driver.connect_error(err)
             db.failed_dials += 1
         if db.closed:
             if session is not None:

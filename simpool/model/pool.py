@@ -19,6 +19,7 @@ from .cleaner import ConnectionCleaner
 from .conn import DriverConn
 from .dbstats import COUNTER_FIELDS, DBStats, OpenGauge
 from .deadlines import WaitDeadlines
+from .drivers import DRIVERS, DriverProfile
 from .errors import ERR_BAD_CONN, ERR_DB_CLOSED, ERR_DEADLINE, DriverError
 from .events import INF
 from .opener import ConnectionOpener
@@ -45,12 +46,18 @@ class DB:
         uniform: this pool's random stream, floats in [0, 1) (waiter picks).
         lifetime_jitter: the ``conn_max_lifetime_jitter`` what-if: a sampler of the extra
             seconds each new conn lives past ``ConnMaxLifetime`` (None in database/sql).
+        driver: how the driver notices dead conns (``ResetSession``) and what its queries
+            return on them (Rule 7.5).
     """
 
     def __init__(self, env: Any, connector: Any, *, profile: GoProfile = PROFILES["1.23"],
                  waiter_order: str = "random", uniform: Callable[[], float], name: str = "db",
-                 gauges: tuple[OpenGauge, ...] = (), lifetime_jitter: Callable[[], float] | None = None):
+                 gauges: tuple[OpenGauge, ...] = (), lifetime_jitter: Callable[[], float] | None = None,
+                 driver: DriverProfile = DRIVERS["neutral"]):
         self.env = env
+        self.driver = driver
+        self._stamps_resets = driver.ping_after > 0
+        """Whether checkouts record ``reset_at`` (only the driver's check reads it)."""
         self.connector = connector
         self.profile = profile
         self._newest_first = profile.idle_pick == "newest"
@@ -198,10 +205,8 @@ class DB:
                 return
             # Idle time is deliberately not checked here (Rule 2 step 3): only the cleaner does.
             # Go: driverConn.resetSession, only for a conn returned at least once (Go never
-            # clears needReset: the source, not the reference's "last returned", decides);
-            # the driver's ResetSession reports a dead session as ErrBadConn (Rule 7.5: the
-            # MySQL liveness check, pgx's ping).
-            if dc.need_reset and dc.session.dead:
+            # clears needReset: the source, not the reference's "last returned", decides).
+            if dc.need_reset and self._reset_session_fails(dc, now):
                 self.close_conn(dc)
                 caller.conn_ready(None, ERR_BAD_CONN)
                 return
@@ -256,11 +261,19 @@ class DB:
             self.close_conn(dc)
             caller.conn_ready(None, ERR_BAD_CONN)
             return
-        if dc.need_reset and dc.session.dead:  # resetSession, as in conn
+        if dc.need_reset and self._reset_session_fails(dc, now):  # resetSession, as in conn
             self.close_conn(dc)
             caller.conn_ready(None, ERR_BAD_CONN)
             return
         caller.conn_ready(dc, None)
+
+    def _reset_session_fails(self, dc: DriverConn, now: float) -> bool:
+        """The driver's ``ResetSession`` (Rule 7.5): ``ErrBadConn`` for a dead session it
+        notices (the MySQL liveness check, pgx's ping; lib/pq notices nothing)."""
+        fails = dc.session.dead and self.driver.checkout_fails(dc, now)
+        if self._stamps_resets:
+            dc.reset_at = now
+        return fails
 
     def _caller_dial_done(self, token: tuple[Any, float], session: Any, err: DriverError | None) -> None:
         """Rule 2 step 5: a caller's own dial ended. Failure: ``numOpen--``,
@@ -271,6 +284,7 @@ class DB:
         self.handshake_s += now - started
         self._dialing -= 1
         if err is not None:
+            err = self.driver.connect_error(err)
             self.failed_dials += 1
             self.count_open(-1)
             self.maybe_open_new_connections()

@@ -156,6 +156,12 @@ class OutputFolder:
             self.written.append(target)
         return target
 
+    def read(self, name: str) -> bytes:
+        """The bytes of a file written (staged) so far, e.g. a figure for a report to embed."""
+        if self._staging is None or name not in self._entries:
+            raise ValueError(f"{name!r} has not been written here")
+        return (self._staging / name).read_bytes()
+
     def keep_earlier(self) -> None:
         """Add the files written to the folder's earlier results instead of replacing them
         (an interrupted sweep's ``sweep.partial.*`` beside a complete ``sweep.csv``)."""
@@ -246,6 +252,31 @@ class OutputFolder:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+def atomic_write(path: str | Path, data: str | bytes) -> Path:
+    """Write one file at ``path`` atomically (a temporary file beside it renamed over it),
+    creating parent folders; returns the path. For a single file a user asked for by name
+    (a figure saved from a notebook, a scenario ``calibrate`` writes); a command's results
+    go through :class:`OutputFolder`."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        # mkstemp makes the file private (0600); give it the mode open() would (0666 & ~umask).
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return target
 
 
 # ---------------------------------------------------------------------------- helpers

@@ -18,10 +18,15 @@ FIGURES = ("timeseries", "wait_cdf")
 """The run's figures (:mod:`simpool.render.run_plots`), each as PNG and SVG."""
 
 
-def names(*, plots: bool, requests: bool) -> list[str]:
+def names(*, plots: bool, requests: bool, report: bool = False) -> list[str]:
     """Every file a run writes with these options (what its output folder is opened for)."""
-    return ["summary.json", "timeseries.csv", *(["requests.csv"] if requests else []),
-            *(figure_names(FIGURES) if plots else [])]
+    result = ["summary.json", "timeseries.csv", *(["requests.csv"] if requests else []),
+              *(figure_names(FIGURES) if plots else [])]
+    if report:
+        from .report import REPORT_FILES
+
+        result += REPORT_FILES
+    return result
 
 
 def summary_json(result: Any) -> str:

@@ -57,15 +57,13 @@ def test_cdf_marks_percentiles_and_the_deadline(spiky):
 def test_figures_are_reproducible(spiky, tmp_path):
     """The same result draws the same SVG bytes."""
     scenario, result, folder, _ = spiky
-    with folder_for(tmp_path, "timeseries.*") as out:
-        save_figure(timeseries_figure(result, scenario), out, "timeseries")
+    save_figure(timeseries_figure(result, scenario), tmp_path / "timeseries")
     assert (tmp_path / "timeseries.svg").read_bytes() == (folder / "timeseries.svg").read_bytes()
 
 
 def test_many_instances_share_one_legend_entry(tmp_path):
     scenario = load_scenario({**SPIKY, "fleet": {"instances": 9}, "duration": "2s", "warmup": "0"})
-    with folder_for(tmp_path, "timeseries.*") as out:
-        save_figure(timeseries_figure(simulate(scenario), scenario), out, "timeseries")
+    save_figure(timeseries_figure(simulate(scenario), scenario), tmp_path / "timeseries")
     svg = (tmp_path / "timeseries.svg").read_text()
     assert "9 instances," in svg and "app-8" not in svg
 
