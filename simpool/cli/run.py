@@ -15,8 +15,8 @@ from .common import ScenarioArg, SetOption, command_line, exit_codes, folder_nam
 def run_command(
     scenario: ScenarioArg = None,
     *,
-    seed: Annotated[int | None, typer.Option(min=0, max=2**64 - 1, help="Seed of every random stream (default: the scenario's).",
-                                             show_default=False)] = None,
+    seed: Annotated[int | None, typer.Option(min=0, max=2**64 - 1, show_default=False,
+                                             help="Seed of every random stream (default: the scenario's).")] = None,
     replications: Annotated[int, typer.Option("--replications", "-R", min=1,
                                               help="Independent runs; the summary shows means with 95% CI.")] = 1,
     set_: SetOption = None,
@@ -71,8 +71,8 @@ def run_command(
 
             console = err if json_ else Console(highlight=False)
             console.print(summary_renderable(summary, loaded, findings))
-            console.print(f"\nResults in {printable(str(folder))}/: {', '.join(p.name for p in written)}", highlight=False,
-                          soft_wrap=True)
+            console.print(f"\nResults in {printable(str(folder))}/: {', '.join(p.name for p in written)}",
+                          highlight=False, soft_wrap=True)
 
 
 def _write_outputs(result: Any, scenario: Any, files: Any, *, plots: bool, requests: bool,

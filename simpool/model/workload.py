@@ -27,7 +27,6 @@ from .events import Call, push
 CHUNK = 4096
 
 
-
 def _poisson(rng: np.random.Generator, rate: float, start: float, end: float) -> Iterator[np.ndarray]:
     """Homogeneous Poisson arrival times in [start, end)."""
     if rate <= 0 or end <= start:

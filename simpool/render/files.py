@@ -185,15 +185,20 @@ class OutputFolder:
             manifest.update(self._entries)
             staging = self._staging
             try:
-                (staging / PLAN).write_text(json.dumps(remove, sort_keys=True), encoding="utf-8")
+                _write_synced(staging / PLAN, json.dumps(remove, sort_keys=True))
                 _write_synced(staging / MANIFEST, _manifest_text(manifest))
-                with _signals_held():
-                    os.rename(staging, self.path / COMMITTING)
-                    self._staging = None
+            except OSError as exc:
+                raise OutputWriteError(f"cannot write the results to {self.path}: {_reason(exc)}; "
+                                       "the results there are as they were") from None
+            with _signals_held():
+                os.rename(staging, self.path / COMMITTING)  # the commit point
+                self._staging = None
+                try:
                     _fsync_folder(self.path)
                     _roll_forward(self.path)
-            except OSError as exc:
-                raise OutputWriteError(f"cannot write the results to {self.path}: {_reason(exc)}") from None
+                except OSError as exc:
+                    raise OutputWriteError(f"cannot finish moving the results into {self.path}: {_reason(exc)}; "
+                                           "the next simpool that writes there finishes the move") from None
         except BaseException:
             self.discard()
             raise
@@ -346,7 +351,7 @@ def _roll_forward(folder: Path) -> None:
     commit = folder / COMMITTING
     try:
         remove = json.loads((commit / PLAN).read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    except (OSError, ValueError):  # gone (a repeat), or cut short: then remove nothing
         remove = {}
     for entry in sorted(os.listdir(commit)):
         if entry not in (MANIFEST, PLAN):

@@ -29,7 +29,7 @@ from .distributions import (
     UniformDist,
 )
 from .files import FileError
-from .loading import apply_overrides, field_default, load_scenario, parse_yaml, validate_scenario
+from .loading import apply_overrides, field_default, load_scenario, validate_scenario
 from .sections import (
     FLAVOR_DEFAULTS,
     AutoscaleSpec,
@@ -44,6 +44,7 @@ from .sections import (
     Scenario,
     WorkloadSpec,
 )
+from .yaml_reading import parse_yaml
 
 __all__ = [
     "ArrivalSpec", "AutoscaleSpec", "FileError", "Float", "Int", "ConstantDist", "ContentionSpec", "DatabaseSpec", "DeploySpec",

@@ -19,7 +19,8 @@ import yaml
 from ..exceptions import ScenarioError
 from ..scenario import field_default
 from ..scenario._base import HugeInt, WrittenFloat, WrittenInt
-from ..scenario.loading import field_is_text, parse_yaml
+from ..scenario.loading import field_is_text
+from ..scenario.yaml_reading import parse_yaml
 from ..units import format_duration, parse_duration, quote
 
 DEFAULT = "default"

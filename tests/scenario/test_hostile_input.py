@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from simpool import load_scenario
 from simpool.exceptions import ScenarioError
-from simpool.scenario.loading import parse_yaml, read_scenario_file
+from simpool.scenario.loading import read_scenario_file
+from simpool.scenario.yaml_reading import parse_yaml
 from simpool.sweeps.axes import parse_values
 from simpool.units import MAX_RATE, MAX_SECONDS, parse_duration, parse_rate
 
