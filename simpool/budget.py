@@ -46,6 +46,10 @@ SECONDS_PER_SAMPLE = 1e-6
 (measured 0.75 µs on 100 instances)."""
 BYTES_PER_SAMPLE = 120
 """One instance's gauges kept at one step (measured 115–230 bytes)."""
+WHAT_IF_RUNS = 4
+"""An allowance for the what-if runs that prove a run's advice, per replication: the most
+any bundled scenario needs (``simpool run NAME``'s summary.json, ``diagnosis.what_if_runs``:
+0 to 4); each distinct change is one more run of the scenario."""
 BYTES_PER_RECORD = 270
 """One request's record with ``--requests`` (measured)."""
 BYTES_PER_ROW = 4_000
@@ -75,11 +79,15 @@ class Work:
                 f"{f' over {self.runs:,} runs' if self.runs > 1 else ''})")
 
 
-def run_work(scenario: Scenario, replications: int = 1, *, record_requests: bool = False) -> Work:
-    """The work of ``replications`` runs of ``scenario``, one after another."""
+def run_work(scenario: Scenario, replications: int = 1, *, record_requests: bool = False,
+             what_ifs: bool = False) -> Work:
+    """The work of ``replications`` runs of ``scenario``, one after another, and with
+    ``what_ifs`` the allowance for the what-if runs of its diagnosis (each as the run, run
+    after it; their results are not kept, so memory is the run's)."""
     requests, events, samples, seconds, memory = _one_run(scenario, record_requests=record_requests)
-    return Work(runs=replications, requests=requests * replications, events=events * replications,
-                samples=samples * replications, seconds=seconds * replications, memory=memory * replications)
+    runs = replications * (1 + (WHAT_IF_RUNS if what_ifs else 0))
+    return Work(runs=runs, requests=requests * runs, events=events * runs, samples=samples * runs,
+                seconds=seconds * runs, memory=memory * replications)
 
 
 def sweep_work(sample: Sequence[Scenario], points: int, replications: int, workers: int) -> Work:

@@ -57,9 +57,19 @@ def error_line(message: str) -> str:
     return line if len(line) <= MAX_ERROR else f"{line[:MAX_ERROR - 1]}…"
 
 
+_running = False
+
+
+def command_running() -> bool:
+    """Whether a command's body (inside :func:`exit_codes`) has started."""
+    return _running
+
+
 @contextmanager
 def exit_codes(err: Console) -> Iterator[None]:
     """Turn what a command raises into one line on stderr and the documented exit status."""
+    global _running
+    _running = True
     try:
         yield
     except ScenarioError as exc:  # bad input: a scenario, an option, an --out refused
@@ -138,3 +148,13 @@ def _blame_option(exc: ScenarioError, overrides: dict[str, Any], options: dict[s
     if field and any(key == field or key.startswith(field + ".") or field.startswith(key + ".") for key in overrides):
         return ScenarioError(exc.problem, field=f"--set {field}", source=exc.source)
     return exc
+
+
+def setting_notes(scenario: Any) -> list[str]:
+    """Settings Go changes on its own, said once so the echo is not mistaken for what runs."""
+    pool = scenario.fleet.pool
+    notes = []
+    if pool.max_idle is not None and pool.effective_max_idle < pool.max_idle:
+        notes.append(f"note: fleet.pool.max_idle {pool.max_idle} is above max_open {pool.max_open}; Go's "
+                     f"SetMaxIdleConns keeps at most MaxOpen idle, so the pools keep {pool.effective_max_idle}")
+    return notes

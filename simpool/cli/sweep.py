@@ -44,28 +44,31 @@ class ExecutorKind(StrEnum):
     dask = "dask"
 
 
-VALUES_HELP = "Values: 10..50, 10..50:5, 2,5,10, 0,30m,1h, or default (Go's default)."
+COUNTS = "10..50 (every value), 10..50:5 (step 5), a list 20,25,30"
+DURATIONS = "a list of Go durations 0,30m,1h (0 = forever), or default"
 
 
 def sweep_command(
     scenario: ScenarioArg = None,
     *,
-    max_open: Annotated[str | None, typer.Option("--max-open", help=f"Sweep SetMaxOpenConns. {VALUES_HELP}",
+    max_open: Annotated[str | None, typer.Option(
+        "--max-open", help=f"Sweep SetMaxOpenConns: {COUNTS}; 0 or default = unlimited.", show_default=False)] = None,
+    max_idle: Annotated[str | None, typer.Option(
+        "--max-idle", help=f"Sweep SetMaxIdleConns: {COUNTS}, or default (Go's 2).", show_default=False)] = None,
+    lifetime: Annotated[str | None, typer.Option("--lifetime", help=f"Sweep SetConnMaxLifetime: {DURATIONS}.",
                                                  show_default=False)] = None,
-    max_idle: Annotated[str | None, typer.Option("--max-idle", help="Sweep SetMaxIdleConns (default = Go's 2).",
-                                                 show_default=False)] = None,
-    lifetime: Annotated[str | None, typer.Option("--lifetime", help="Sweep SetConnMaxLifetime (0 = forever).",
-                                                 show_default=False)] = None,
-    max_idle_time: Annotated[str | None, typer.Option("--max-idle-time", help="Sweep SetConnMaxIdleTime.",
+    max_idle_time: Annotated[str | None, typer.Option("--max-idle-time",
+                                                      help=f"Sweep SetConnMaxIdleTime: {DURATIONS}.",
                                                       show_default=False)] = None,
-    instances: Annotated[str | None, typer.Option("--instances", help="Sweep the number of app instances.",
-                                                  show_default=False)] = None,
+    instances: Annotated[str | None, typer.Option("--instances", help="Sweep the number of app instances: 1..8, "
+                                                  "2,4,8.", show_default=False)] = None,
     vary: Annotated[list[str] | None, typer.Option(
         "--vary", metavar="PATH=VALUES", help="Sweep any scenario field, e.g. database.max_connections=50,100.",
         show_default=False)] = None,
     set_: SetOption = None,
     seed: Annotated[int | None, typer.Option(help="Seed (default: the scenario's).", show_default=False)] = None,
-    replications: Annotated[int, typer.Option(help="Independent replications per point.")] = 5,
+    replications: Annotated[int, typer.Option("--replications", "-R",
+                                              help="Independent replications per point.")] = 5,
     jobs: Annotated[int | None, typer.Option(help="Local worker processes (default and at most: the cores "
                                                   "available).", show_default=False)] = None,
     executor: Annotated[ExecutorKind, typer.Option(help="Run locally or on a Dask cluster.")] = ExecutorKind.local,
@@ -118,7 +121,8 @@ def sweep_command(
                 err.print(f"interrupted before any point finished; nothing written to {printable(str(folder))}",
                           highlight=False)
                 raise typer.Exit(code=130)
-            findings, written = _write(result, files, plots=not no_plots, report=report)
+            findings, written = _write(result, files, plots=not no_plots, report=report,
+                                       base_dir=source.parent if source is not None else None)
         _report(result, findings, folder, written, err, elapsed=elapsed, quiet=quiet, as_json=json_)
 
 
@@ -130,13 +134,15 @@ def _names(axes: int, *, plots: bool, report: bool) -> list[str]:
     return [*COMPLETE, *PARTIAL, *(chart_names(axes) if plots else []), *(REPORT_FILES if report else [])]
 
 
-def _write(result: Any, files: Any, *, plots: bool, report: bool) -> tuple[Any, list[Path]]:
+def _write(result: Any, files: Any, *, plots: bool, report: bool, base_dir: Path | None) -> tuple[Any, list[Path]]:
     """Stage the sweep's files (committed together when the ``with`` block ends). An
     interrupted sweep writes ``sweep.partial.*`` beside the earlier results, never over them."""
+    from ..analysis.sweep_causes import why_no_clean_point
     from ..analysis.sweep_findings import find
     from ..render.sweep_files import write_outputs
 
-    findings = find(result.rows)
+    least, causes = why_no_clean_point(result, base_dir=base_dir)
+    findings = find(result.rows, least_failing=least, causes=causes)
     written = write_outputs(result, findings, files)
     if result.interrupted:
         files.keep_earlier()
@@ -149,7 +155,7 @@ def _write(result: Any, files: Any, *, plots: bool, report: bool) -> tuple[Any, 
         from ..render.report import build_sweep_report, report_files
 
         figures = {path.stem: files.read(path.name) for path in written if path.suffix == ".png"}
-        document = build_sweep_report(result, findings, figures, command_line())
+        document = build_sweep_report(result, findings, figures, command_line(), rule_findings=findings.causes)
         written += [files.write(name, text) for name, text in report_files(document)]
     return findings, written
 
@@ -168,8 +174,13 @@ def _report(result: Any, findings: Any, out: Path, written: list[Path], stderr: 
                      f"{printable(str(out))}/{written[0].name} and {written[1].name}", highlight=False)
         raise typer.Exit(code=130)
     if not quiet:
-        stderr.print(f"{result.points} points × {result.replications} replications in {elapsed:.1f} s; "
-                     f"wrote {len(written)} files to {printable(str(out))}", highlight=False)
+        stderr.print(f"{_plural(result.points, 'point')} × {_plural(result.replications, 'replication')} in "
+                     f"{elapsed:.1f} s; wrote {_plural(len(written), 'file')} to {printable(str(out))}",
+                     highlight=False)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 # ---------------------------------------------------------------------------- parsing

@@ -24,6 +24,11 @@ With the Universal Scalability Law on, a query starting when N queries are insid
 ``1 + σ(N−1) + κN(N−1)`` times slower. A query whose client gave up keeps running to
 completion (the server notices the closed socket only when it writes), and its session
 holds its slot until then (Rule 4.3).
+
+The load on the cores is metered without a running integral touched on every event: the
+core-seconds used up to now are ``core_clock + running × now`` (``core_clock`` adds each
+query's end time and subtracts its start); the queue for a core has its own meter
+(:class:`~simpool.model.queue_meter.QueueMeter`), touched only when queries queue.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from .errors import (
 )
 from .events import INF, Call, call_later
 from .listener import SYN_RETRIES, SYN_TIMEOUT, Listener
+from .queue_meter import QueueMeter
 from .session import Dial, DialCallback, Session
 
 
@@ -53,7 +59,7 @@ class _Query(Call):
     """One query sent on a session; also the event of its end, put on the schedule when
     it gets a core (``callbacks`` is the database's ``_finish``)."""
 
-    __slots__ = ("session", "demand", "deadline", "client", "state", "timer")
+    __slots__ = ("session", "demand", "deadline", "client", "state", "timer", "queued_at")
 
     def __init__(self, on_finish: tuple[Callable[[Any], None]], session: Session, demand: float,
                  deadline: float, client: Any):
@@ -66,6 +72,7 @@ class _Query(Call):
         self.client = client
         self.state = "queued"
         self.timer: Any = None
+        self.queued_at = 0.0
 
     def __repr__(self) -> str:
         return f"_Query(session={self.session.id}, demand={self.demand:g}, state={self.state!r})"
@@ -108,6 +115,12 @@ class Database:
         """Queries waiting for a core (cancelled ones left in the queue not counted).
         Running plus queued is the N of the contention model."""
         self._queue: deque[_Query] = deque()
+        self.queries = 0
+        """Queries sent on live sessions (each runs, or waits for a core first)."""
+        self.core_clock = 0.0
+        """Σ end − Σ start of the queries that have run: see :meth:`core_seconds`."""
+        self.queue_meter = QueueMeter(0.0, 0)
+        """The queue for a core since :meth:`restart_meters`."""
         self._next_session_id = 0
         self._idle_timeout = spec.idle_timeout or 0.0
         keepalive_saves = 0 < network.keepalive < network.idle_drop
@@ -298,7 +311,9 @@ class Database:
         if session.busy:
             raise RuntimeError(f"a session runs one query at a time: {session!r}")
         session.busy = True
-        end = env._now + demand
+        self.queries += 1
+        now = env._now
+        end = now + demand
         if end <= deadline and self.running < self._plain_limit:
             # A plain query: a free core, no contention model, and it ends before the
             # client's deadline. It runs for exactly its demand and nothing can stop it,
@@ -306,6 +321,7 @@ class Database:
             # NOTE: no _Query record and env.schedule inlined, for performance (the
             # common case: one per request).
             self.running += 1
+            self.core_clock -= now
             session.callbacks = self._on_plain_finish
             session.client = client
             heappush(env._queue, (end, NORMAL, next(env._eid), session))
@@ -315,9 +331,11 @@ class Database:
             self._start(query)
         else:
             self._queue.append(query)
+            query.queued_at = now
             self.queued += 1
+            self.queue_meter.changed(now, self.queued)
             if deadline < INF:
-                query.timer = call_later(env, deadline - env._now, self._queued_deadline, query)
+                query.timer = call_later(env, deadline - now, self._queued_deadline, query)
 
     @staticmethod
     def _query_refused(call: Any) -> None:
@@ -330,6 +348,7 @@ class Database:
         env = self.env
         now = env._now
         self.running += 1
+        self.core_clock -= now
         query.state = "running"
         query.session.query = query
         n = self.running + self.queued
@@ -356,7 +375,8 @@ class Database:
         event, no client can have given up on it) also calls its client back here."""
         self.running -= 1
         session.busy = False
-        session.last_active = self.env._now
+        session.last_active = now = self.env._now
+        self.core_clock += now
         if session.client_gone:
             self._release_slot(session)
         if self._queue:
@@ -372,6 +392,8 @@ class Database:
             if query.state != "queued":
                 continue
             self.queued -= 1
+            now = self.env._now
+            self.queue_meter.changed(now, self.queued, now - query.queued_at)
             if query.timer is not None:
                 query.timer.cancel()
                 query.timer = None
@@ -401,5 +423,19 @@ class Database:
             return
         query.state = "cancelled"
         self.queued -= 1
+        now = self.env._now
+        self.queue_meter.changed(now, self.queued, now - query.queued_at)
         query.session.busy = False
         query.client.query_done(ERR_DEADLINE)
+
+    # ------------------------------------------------------------------ load meters
+
+    def core_seconds(self) -> float:
+        """Core-seconds of query work done since the start, up to now (the queries still
+        running count their time so far)."""
+        return self.core_clock + self.running * self.env._now
+
+    def restart_meters(self) -> None:
+        """Meter the queue and count queries afresh (the warm-up ends)."""
+        self.queue_meter = QueueMeter(self.env._now, self.queued)
+        self.queries = 0
