@@ -20,11 +20,12 @@ from .model.app import App
 from .model.database import Database
 from .model.distributions import make_sampler, uniform_span, uniform_stream
 from .model.events import Call
-from .model.fleet import Fleet, instance_index
-from .model.workload import ArrivalProcess, arrival_chunks, replay, trace_rows
+from .model.fleet import Fleet
+from .model.workload import ArrivalProcess, arrival_chunks, replay
 from .recorder import Recorder
 from .result import ReplicationResult, Result
 from .scenario import Scenario, TraceArrivals
+from .scenario.sections import check_traces
 
 SOURCES = {"arrivals": 0, "service": 1, "handshake": 2, "waiters": 3, "pitfalls": 4, "think": 5, "jitter": 6}
 """One stream per source of randomness; the number is part of the seed's spawn key."""
@@ -71,20 +72,9 @@ def simulate(scenario: Scenario, seed: int | None = None, replications: int = 1,
 
 
 def check_consistency(scenario: Scenario) -> None:
-    """Cross-field checks the section models cannot make alone."""
-    instances = scenario.fleet.instances
-    for i, arrivals in enumerate(scenario.workload.arrivals):
-        if not isinstance(arrivals, TraceArrivals):
-            continue
-        for t, hint, _, _ in arrivals.rows:
-            if hint is None:  # no instance named: round robin
-                continue
-            index = instance_index(hint)
-            if index is None or not 0 <= index < instances:
-                raise ScenarioError(
-                    f"trace row at t_ms={t * 1e3:g} names instance {hint!r}, but the fleet has "
-                    f"{instances} (0..{instances - 1} or app-0..app-{instances - 1})",
-                    field=f"workload.arrivals.{i}.file")
+    """Cross-field checks the section models cannot make alone (made by validation too;
+    again here for a scenario changed since, e.g. with ``model_copy``)."""
+    check_traces(scenario)
 
 
 def run_replication(scenario: Scenario, seed: int, index: int, *, record_requests: bool = False) -> ReplicationResult:
@@ -156,7 +146,7 @@ class Simulation:
         for i, spec in enumerate(scenario.workload.arrivals):
             chunks = arrival_chunks(spec, streams.rng("arrivals", i), scenario.duration)
             if isinstance(spec, TraceArrivals):
-                dispatch = replay(trace_rows(spec, scenario.duration), self.fleet.dispatch_row)
+                dispatch = replay(spec.trace.rows(scenario.duration), self.fleet.dispatch_row)
             else:
                 dispatch = self.fleet.dispatch
             ArrivalProcess(env, chunks, dispatch)

@@ -16,5 +16,15 @@ class ScenarioError(SimpoolError, ValueError):
         self.field = field
         self.source = source
         self.problem = message
-        parts = [p for p in (source, field) if p]
-        super().__init__(": ".join([*parts, message]))
+        parts = [_cut(_one_line(p)) for p in (source, field) if p]
+        super().__init__(": ".join([*parts, _one_line(message)]))
+
+
+def _one_line(text: str) -> str:
+    """Control characters (a key ``"\\n"`` in a file) escaped, so the message stays one line."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _cut(text: str, limit: int = 160) -> str:
+    """A file name or field path for a one-line message, cut short if a user made it huge."""
+    return text if len(text) <= limit else f"{text[:limit - 30]}…({len(text):,} characters)"

@@ -9,6 +9,11 @@ from __future__ import annotations
 import math
 import re
 
+MAX_SECONDS = 8760 * 3600.0
+"""The longest duration anywhere in a scenario: a year (``8760h``)."""
+MAX_RATE = 10_000_000.0
+"""The highest rate: ten million per second."""
+
 _UNIT_SECONDS = {
     "ns": 1e-9,
     "us": 1e-6,
@@ -29,14 +34,16 @@ def _unit_text(value: object, what: str, example: str, with_unit: str) -> str | 
     number allowed without one); anything else that is not text, or is negative, is an
     error quoting it."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ValueError(f"expected a {what} such as {example} (not {value!r})")
+        raise ValueError(f"expected a {what} such as {example} (not {quote(value)})")
     if not isinstance(value, str):
         if value == 0:
             return None
+        if abs(value) >= 10**15 or not math.isfinite(value):  # ints first: a huge one is no float
+            raise ValueError(f"expected a {what} such as {example} (not {quote(value)})")
         raise ValueError(f"missing unit in {what} {value!r}: write e.g. {with_unit.format(v=value)}")
     text = value.strip()
     if text.startswith("-"):
-        raise ValueError(f"{what} must not be negative (not {value!r})")
+        raise ValueError(f"{what} must not be negative (not {quote(value)})")
     return text
 
 
@@ -59,12 +66,14 @@ def parse_duration(value: object) -> float:
         match = _DURATION_PART.match(text, pos)
         if match is None:
             if re.fullmatch(r"\d+(\.\d*)?", text[pos:]):
-                raise ValueError(f"missing unit in duration {value!r} (use ns, us, ms, s, m or h)")
-            raise ValueError(f"invalid duration {value!r}: expected e.g. '250ms', '1.5s' or '1h30m'")
+                raise ValueError(f"missing unit in duration {quote(value)} (use ns, us, ms, s, m or h)")
+            raise ValueError(f"invalid duration {quote(value)}: expected e.g. '250ms', '1.5s' or '1h30m'")
         total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
         pos = match.end()
     if not text:
         raise ValueError("empty duration")
+    if not total <= MAX_SECONDS:
+        raise ValueError(f"duration {quote(value)} is longer than a year (at most 8760h)")
     return total
 
 
@@ -109,9 +118,11 @@ def parse_rate(value: object) -> float:
         return 0.0
     match = _RATE.match(text)
     if match is None:
-        raise ValueError(f"invalid rate {value!r}: expected e.g. '800/s', '48000/min' or '100/h'")
-    number = float(text.split("/")[0])
-    return number / _RATE_UNIT[match.group(2)]
+        raise ValueError(f"invalid rate {quote(value)}: expected e.g. '800/s', '48000/min' or '100/h'")
+    per_second = float(text.split("/")[0]) / _RATE_UNIT[match.group(2)]
+    if not per_second <= MAX_RATE:
+        raise ValueError(f"rate {quote(value)} is above the highest allowed, 10,000,000/s")
+    return per_second
 
 
 def format_rate(per_second: float) -> str:
@@ -125,3 +136,10 @@ def format_rate(per_second: float) -> str:
         if count and count / factor == per_second:
             return f"{count}/{unit}"
     return f"{per_second!r}/s"
+
+
+def quote(value: object, limit: int = 40) -> str:
+    """``repr(value)`` for an error message, cut short if long (a 5,000-character value
+    must not make a 5,000-character line)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 10]}…({len(text):,} characters)"

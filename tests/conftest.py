@@ -153,3 +153,12 @@ def need(available: bool, what: str) -> None:
     if os.environ.get("SIMPOOL_CI"):
         pytest.fail(f"{what} is required in CI (SIMPOOL_CI=1) but is missing")
     pytest.skip(f"{what} is not available here")
+
+
+def results_in(folder) -> set[str]:
+    """The files simpool left in an output folder, checking that the only hidden entry is
+    its manifest (no staging or commit folder left behind)."""
+    names = {path.name for path in folder.iterdir()}
+    hidden = {name for name in names if name.startswith(".")}
+    assert hidden <= {".simpool-manifest.json"}, hidden
+    return names - hidden

@@ -34,6 +34,14 @@ def test_opcode_count_runs():
     assert "opcodes per request" in out and "Request.__init__" in out
 
 
+def test_budget_benchmark_runs():
+    """The estimate's events are within a factor of 1.6 of a run's, scenario by scenario."""
+    out = run("budget.py", "--duration", "5s", "--only", "spike", "mmc")
+    low, high = (float(x) for x in out.split("events est/real: ")[1].split()[0].split(".."))
+    assert 1 / 1.6 < low <= high < 1.6
+    assert "seconds per instance sample" in out
+
+
 def test_memory_benchmark_runs():
     out = run("memory.py", "--sizes", "2000")
     assert "(target < 300 MB: ok)" in out

@@ -95,13 +95,17 @@ def test_simulate_wants_a_scenario():
 
 
 def test_trace_instance_out_of_range_is_an_error(tmp_path):
-    """A trace naming an instance the fleet does not have is a ScenarioError."""
+    """A trace naming an instance the fleet does not have is a ScenarioError: when the
+    scenario is validated, and again at simulate() for one changed since."""
     trace = tmp_path / "t.csv"
     trace.write_text("t_ms,instance\n0,0\n5,7\n")
-    scenario = load_scenario({"fleet": {"instances": 2},
-                              "workload": {"arrivals": [{"kind": "trace", "file": str(trace)}]}})
+    data = {"workload": {"arrivals": [{"kind": "trace", "file": str(trace)}]}}
     with pytest.raises(ScenarioError, match="workload.arrivals.0.file.*instance 7"):
-        simulate(scenario)
+        load_scenario({**data, "fleet": {"instances": 2}})
+    scenario = load_scenario({**data, "fleet": {"instances": 8}})
+    shrunk = scenario.model_copy(update={"fleet": scenario.fleet.model_copy(update={"instances": 2})})
+    with pytest.raises(ScenarioError, match="workload.arrivals.0.file.*instance 7"):
+        simulate(shrunk)
 
 
 def test_public_api_is_small():

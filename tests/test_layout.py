@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "simpool"
 RANK = {
     "exceptions": 0, "units": 0,
     "scenario": 1, "stats": 1, "catalog": 1,
-    "model": 2,
+    "model": 2, "budget": 2,
     "result": 3, "recorder": 4, "engine": 5,
     "sweeps": 6, "analysis": 7, "render": 8,
     "calibration": 6,

@@ -11,10 +11,13 @@ imported inside the commands that need them.
 
 from __future__ import annotations
 
+import signal
+import sys
 from typing import Annotated
 
 import typer
 
+from . import common
 from .calibrate import calibrate_command
 from .run import run_command
 from .scenarios import scenarios_command
@@ -58,4 +61,22 @@ app.command("calibrate")(calibrate_command)
 
 def main() -> None:
     """Console-script entry point (``simpool``)."""
+    signal.signal(signal.SIGTERM, _terminated)
+    signal.signal(signal.SIGINT, _interrupted)
     app()
+
+
+def _interrupted(signum: int, _frame: object) -> None:
+    """Ctrl-C: inside a command, a KeyboardInterrupt, which the command turns into its
+    clean-up and status 130; before the command starts (while typer reads the command
+    line, which typer would report as "Aborted!" and status 1), status 130 at once."""
+    if common.command_running():
+        raise KeyboardInterrupt
+    sys.stderr.write("interrupted\n")
+    raise SystemExit(130)
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    """``kill`` (SIGTERM) unwinds as Ctrl-C does: workers stopped, staged files dropped, the
+    earlier results left as they were; the exit status is 143, as for the signal itself."""
+    raise SystemExit(128 + signum)

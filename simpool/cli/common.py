@@ -20,6 +20,7 @@ from rich.console import Console
 
 from ..catalog import resolve_scenario
 from ..exceptions import ScenarioError, SimpoolError
+from ..units import quote
 
 ScenarioArg = Annotated[
     str | None,
@@ -40,16 +41,42 @@ def stderr() -> Console:
     return Console(file=sys.stderr, highlight=False, soft_wrap=True)
 
 
+MAX_ERROR = 400
+"""Longest error line, in characters: a value quoted in full must not flood the terminal."""
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on any terminal: characters that cannot be encoded (a lone
+    surrogate from a file name or a YAML escape) as escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def error_line(message: str) -> str:
+    """One line for stderr: no line breaks, printable, at most MAX_ERROR characters."""
+    line = printable(" ".join(message.split()))
+    return line if len(line) <= MAX_ERROR else f"{line[:MAX_ERROR - 1]}…"
+
+
+_running = False
+
+
+def command_running() -> bool:
+    """Whether a command's body (inside :func:`exit_codes`) has started."""
+    return _running
+
+
 @contextmanager
 def exit_codes(err: Console) -> Iterator[None]:
     """Turn what a command raises into one line on stderr and the documented exit status."""
+    global _running
+    _running = True
     try:
         yield
-    except ScenarioError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+    except ScenarioError as exc:  # bad input: a scenario, an option, an --out refused
+        err.print(error_line(f"error: {exc}"), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(code=2) from None
-    except SimpoolError as exc:  # e.g. an unreachable Dask scheduler, an unwritable folder
-        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+    except SimpoolError as exc:  # e.g. an unreachable Dask scheduler, a full disk, a busy --out
+        err.print(error_line(f"error: {exc}"), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from None
     except KeyboardInterrupt:
         err.print("interrupted", highlight=False)
@@ -59,26 +86,27 @@ def exit_codes(err: Console) -> Iterator[None]:
     except Exception as exc:
         if os.environ.get("SIMPOOL_DEBUG"):
             raise
-        err.print(f"error: {type(exc).__name__}: {exc} (SIMPOOL_DEBUG=1 shows the traceback)",
+        err.print(error_line(f"error: {type(exc).__name__}: {exc} (SIMPOOL_DEBUG=1 shows the traceback)"),
                   markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from None
 
 
 def parse_sets(items: list[str]) -> dict[str, Any]:
-    """``--set PATH=VALUE`` pairs; each value is read as YAML, as it would be in the file."""
-    from ..scenario import parse_yaml
+    """``--set PATH=VALUE`` pairs; each value is read as YAML, as it would be in the file
+    (except that a text field, such as a Go version, takes the text as written)."""
+    from ..scenario.loading import override_value
 
     overrides: dict[str, Any] = {}
     for item in items:
         path, sep, text = item.partition("=")
         path = path.strip()
         if not sep or not path:
-            raise ScenarioError(f"expected PATH=VALUE, e.g. fleet.pool.max_open=30 (not {item!r})", field="--set")
+            raise ScenarioError(f"expected PATH=VALUE, e.g. fleet.pool.max_open=30 (not {quote(item)})", field="--set")
         try:
-            overrides[path] = parse_yaml(text) if text.strip() else ""
+            overrides[path] = override_value(path, text)
         except Exception as exc:  # yaml.YAMLError, without importing yaml here
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise ScenarioError(f"cannot read the value {text!r}: {problem}", field=f"--set {path}") from None
+            raise ScenarioError(f"cannot read the value {quote(text)}: {problem}", field=f"--set {path}") from None
     return overrides
 
 
@@ -117,7 +145,7 @@ def _blame_option(exc: ScenarioError, overrides: dict[str, Any], options: dict[s
     if field in options and overrides.get(field) == options[field]:
         flag = {"duration": "--duration", "fleet.pool.go_version": "--go-version"}[field]
         return ScenarioError(exc.problem, field=f"{flag} ({field})", source=exc.source)
-    if any(key == field or key.startswith(field + ".") for key in overrides) and field:
+    if field and any(key == field or key.startswith(field + ".") or field.startswith(key + ".") for key in overrides):
         return ScenarioError(exc.problem, field=f"--set {field}", source=exc.source)
     return exc
 

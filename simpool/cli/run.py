@@ -9,14 +9,24 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from .common import ScenarioArg, SetOption, command_line, exit_codes, folder_name, load, setting_notes, stderr
+from .common import (
+    ScenarioArg,
+    SetOption,
+    command_line,
+    exit_codes,
+    folder_name,
+    load,
+    printable,
+    setting_notes,
+    stderr,
+)
 
 
 def run_command(
     scenario: ScenarioArg = None,
     *,
-    seed: Annotated[int | None, typer.Option(min=0, help="Seed of every random stream (default: the scenario's).",
-                                             show_default=False)] = None,
+    seed: Annotated[int | None, typer.Option(min=0, max=2**64 - 1, show_default=False,
+                                             help="Seed of every random stream (default: the scenario's).")] = None,
     replications: Annotated[int, typer.Option("--replications", "-R", min=1,
                                               help="Independent runs; the summary shows means with 95% CI.")] = 1,
     set_: SetOption = None,
@@ -25,7 +35,7 @@ def run_command(
     go_version: Annotated[str | None, typer.Option(help="Pool behaviour profile: 1.23, 1.18 or 1.17.",
                                                    show_default=False)] = None,
     out: Annotated[Path | None, typer.Option(help="Folder for results (default: simpool-out/<name>/).",
-                                             show_default=False, file_okay=False)] = None,
+                                             show_default=False)] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout and nothing else there.")] = False,
     no_plots: Annotated[bool, typer.Option("--no-plots", help="Write no figures.")] = False,
     requests: Annotated[bool, typer.Option("--requests", help="Also write requests.csv, one row per request "
@@ -39,6 +49,8 @@ def run_command(
     no_what_if: Annotated[bool, typer.Option("--no-what-if", help="Skip the what-if runs that prove the advice "
                                                                     "(then no advice, only what happened).")] = False,
     jobs: Annotated[int, typer.Option(min=1, help="Processes for the what-if runs.")] = 1,
+    yes: Annotated[bool, typer.Option("--yes", help="Run even if the estimate is over the budget "
+                                                    "(10 minutes or half the memory).")] = False,
 ) -> None:
     """Run a scenario, print the summary and a diagnosis whose advice what-if runs prove,
     check the SLOs, write results and plots."""
@@ -50,24 +62,32 @@ def run_command(
         loaded = load(scenario, set_ or [], duration=duration, go_version=go_version)
         for note in setting_notes(loaded):
             err.print(note, markup=False)
+        from ..budget import check, run_work
+
+        check(run_work(loaded, replications, record_requests=requests, what_ifs=not no_what_if), yes=yes, what="run")
         from ..analysis.diagnosis import diagnose_run
         from ..analysis.slo import gate
         from ..engine import simulate
+        from ..render.files import OutputFolder
+        from ..render.run_files import names
 
         def work() -> tuple[Any, Any]:
             result = simulate(loaded, seed=seed, replications=replications, record_requests=requests)
             return result, diagnose_run(result, what_ifs=not no_what_if, jobs=jobs)
 
-        if err.is_terminal and not quiet:
-            with err.status(f"Simulating {loaded.name} ({replications} replication{'s' * (replications > 1)}, "
-                            f"then the what-ifs)…"):
-                result, diagnosis = work()
-        else:
-            result, diagnosis = work()
-        verdicts = gate(terms, result)
         folder = out if out is not None else Path("simpool-out") / folder_name(loaded.name)
-        written = _write_outputs(result, loaded, folder, plots=not no_plots, requests=requests,
-                                 diagnosis=diagnosis, verdicts=verdicts, report=report)
+        # Opened before the simulation: a bad --out fails now, and the folder stays locked.
+        with OutputFolder(folder, owner="run", names=names(plots=not no_plots, requests=requests,
+                                                           report=report)) as files:
+            if err.is_terminal and not quiet:
+                with err.status(f"Simulating {loaded.name} ({replications} replication{'s' * (replications > 1)}, "
+                                f"then the what-ifs)…"):
+                    result, diagnosis = work()
+            else:
+                result, diagnosis = work()
+            verdicts = gate(terms, result)
+            written = _write_outputs(result, loaded, files, plots=not no_plots, requests=requests,
+                                     diagnosis=diagnosis, verdicts=verdicts, report=report)
         if json_:
             from ..render.run_files import summary_json
 
@@ -77,8 +97,8 @@ def run_command(
 
             console = err if json_ else Console(highlight=False)
             console.print(summary_renderable(result.summary(), loaded, diagnosis, verdicts))
-            console.print(f"\nResults in {folder}/: {', '.join(p.name for p in written)}", highlight=False,
-                          soft_wrap=True)
+            console.print(f"\nResults in {printable(str(folder))}/: {', '.join(p.name for p in written)}",
+                          highlight=False, soft_wrap=True)
         elif any(not v.passed for v in verdicts):
             err.print("SLO failed: " + ", ".join(v.term.text for v in verdicts if not v.passed), markup=False)
         if any(not v.passed for v in verdicts):
@@ -89,30 +109,22 @@ SLO_FAILED = 3
 """Exit status when the run missed an ``--slo`` (0 success, 2 bad input, 130 interrupted, 1 else)."""
 
 
-OUTPUT_FILES = ("summary.json", "timeseries.csv", "requests.csv",
-                "timeseries.png", "timeseries.svg", "wait_cdf.png", "wait_cdf.svg", "report.md", "report.html")
-"""Every file ``run`` may write; those this run did not write are removed afterwards."""
-
-
-def _write_outputs(result: Any, scenario: Any, folder: Path, *, plots: bool, requests: bool, diagnosis: Any,
+def _write_outputs(result: Any, scenario: Any, files: Any, *, plots: bool, requests: bool, diagnosis: Any,
                    verdicts: Any, report: bool = False) -> list[Path]:
-    """Files of a successful run, each replaced atomically. Files an earlier run left
-    that this one did not write (plots after --no-plots, requests.csv) are removed, so
-    the folder never mixes two runs. ``report``: also report.md and report.html."""
+    """Stage a successful run's files in its output folder (committed together when the
+    ``with`` block ends; files of an earlier run it did not write go then). ``report``:
+    also report.md and report.html."""
     from ..render.run_files import write_results
 
-    written = write_results(result, folder, requests=requests, diagnosis=diagnosis, verdicts=verdicts)
+    written = write_results(result, files, requests=requests, diagnosis=diagnosis, verdicts=verdicts)
     if plots:
         from ..render.run_plots import write_plots
 
-        written += write_plots(result, scenario, folder)
+        written += write_plots(result, scenario, files)
     if report:
-        from ..render.files import atomic_write
         from ..render.report import build_report, report_files
 
-        figures = {path.stem: path.read_bytes() for path in written if path.suffix == ".png"}
+        figures = {path.stem: files.read(path.name) for path in written if path.suffix == ".png"}
         document = build_report(scenario, result, list(diagnosis.findings), list(verdicts), figures, command_line())
-        written += [atomic_write(folder / name, text) for name, text in report_files(document)]
-    for name in set(OUTPUT_FILES) - {path.name for path in written}:
-        (folder / name).unlink(missing_ok=True)
+        written += [files.write(name, text) for name, text in report_files(document)]
     return written

@@ -24,9 +24,9 @@ from rich.progress import (
 from rich.text import Text
 
 from ..catalog import resolve_scenario
-from ..exceptions import ScenarioError, SimpoolError
+from ..exceptions import ScenarioError
 from ..sweeps.axes import Axis, grid_size, label, parse_values
-from .common import ScenarioArg, SetOption, command_line, exit_codes, folder_name, parse_sets, stderr
+from .common import ScenarioArg, SetOption, command_line, exit_codes, folder_name, parse_sets, printable, stderr
 
 MAX_POINTS = 10_000
 """Bigger grids need ``--yes``: at seconds per run they take days, and are usually a typo."""
@@ -69,14 +69,16 @@ def sweep_command(
     seed: Annotated[int | None, typer.Option(help="Seed (default: the scenario's).", show_default=False)] = None,
     replications: Annotated[int, typer.Option("--replications", "-R",
                                               help="Independent replications per point.")] = 5,
-    jobs: Annotated[int | None, typer.Option(help="Local worker processes (default: the cores available).",
-                                             show_default=False)] = None,
+    jobs: Annotated[int | None, typer.Option(help="Local worker processes (default and at most: the cores "
+                                                  "available).", show_default=False)] = None,
     executor: Annotated[ExecutorKind, typer.Option(help="Run locally or on a Dask cluster.")] = ExecutorKind.local,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.",
                                                   show_default=False)] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (default: simpool-out/<scenario>-sweep/).",
                                              show_default=False)] = None,
-    yes: Annotated[bool, typer.Option("--yes", help=f"Allow grids of more than {MAX_POINTS:,} points.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help=f"Allow grids of more than {MAX_POINTS:,} points, and "
+                                                    "sweeps estimated over the budget (10 minutes or half the "
+                                                    "memory).")] = False,
     no_plots: Annotated[bool, typer.Option("--no-plots", help="Skip the charts.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table.")] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print sweep.json instead of the table.")] = False,
@@ -86,7 +88,11 @@ def sweep_command(
 ) -> None:
     """Sweep pool settings over a grid: where is the knee, and where does the database
     start refusing? Writes sweep.csv, sweep.json and charts to --out."""
-    from ..sweeps import sweep
+    from ..budget import check, sweep_work
+    from ..render.files import OutputFolder
+    from ..sweeps.executors import local_jobs
+    from ..sweeps.grid import run_sweep
+    from ..sweeps.plan import plan_sweep
 
     options = {"max_open": max_open, "max_idle": max_idle, "lifetime": lifetime,
                "max_idle_time": max_idle_time, "instances": instances}
@@ -98,69 +104,83 @@ def sweep_command(
         points = grid_size(axes)
         if points > MAX_POINTS and not yes:
             raise ScenarioError(f"the grid has {points:,} points (more than {MAX_POINTS:,}); add --yes to run it")
+        plan = plan_sweep(source, axes, replications=replications, seed=seed, overrides=overrides)
+        workers = local_jobs(jobs, points * replications) if executor == ExecutorKind.local else 1
+        check(sweep_work(list(plan.checked.values()), points, replications, workers), yes=yes, what="sweep")
+        folder = out or Path("simpool-out") / f"{folder_name(plan.name)}-sweep"
         tracker = _Tracker(err, axes, points, quiet=quiet or json_)
         started = time.monotonic()
-        result = None
-        try:
+        # Opened before the runs: a bad --out fails now, and the folder stays locked.
+        with OutputFolder(folder, owner="sweep", names=_names(len(axes), plots=not no_plots, report=report)) as files:
             with tracker:
-                # sweep() turns Ctrl-C during the runs into a result with interrupted=True.
-                result = sweep(source, axes, replications=replications, seed=seed, jobs=jobs,
-                               executor=executor.value, scheduler=scheduler, on_point=tracker.point_done,
-                               overrides=overrides)
+                # run_sweep() turns Ctrl-C during the runs into a result with interrupted=True.
+                result = run_sweep(plan, jobs=jobs, executor=executor.value, scheduler=scheduler,
+                                   on_point=tracker.point_done)
             elapsed = time.monotonic() - started
-            folder = out or Path("simpool-out") / f"{folder_name(result.name)}-sweep"
-            _render(result, folder, err, elapsed=elapsed, plots=not no_plots, quiet=quiet, as_json=json_,
-                    base_dir=source.parent if source is not None else None, report=report)
-        except KeyboardInterrupt:
-            err.print("interrupted before any point finished" if result is None
-                      else "interrupted while writing the outputs; each file written is complete", highlight=False)
-            raise typer.Exit(code=130) from None
+            if result.interrupted and not result.rows:
+                err.print(f"interrupted before any point finished; nothing written to {printable(str(folder))}",
+                          highlight=False)
+                raise typer.Exit(code=130)
+            findings, written = _write(result, files, plots=not no_plots, report=report,
+                                       base_dir=source.parent if source is not None else None)
+        _report(result, findings, folder, written, err, elapsed=elapsed, quiet=quiet, as_json=json_)
 
 
-def _render(result: Any, out: Path, stderr: Console, *, elapsed: float, plots: bool, quiet: bool,
-            as_json: bool, base_dir: Path | None, report: bool = False) -> None:
+def _names(axes: int, *, plots: bool, report: bool) -> list[str]:
+    from ..render.report import REPORT_FILES
+    from ..render.sweep_files import COMPLETE, PARTIAL
+    from ..render.sweep_plots import chart_names
+
+    return [*COMPLETE, *PARTIAL, *(chart_names(axes) if plots else []), *(REPORT_FILES if report else [])]
+
+
+def _write(result: Any, files: Any, *, plots: bool, report: bool, base_dir: Path | None) -> tuple[Any, list[Path]]:
+    """Stage the sweep's files (committed together when the ``with`` block ends). An
+    interrupted sweep writes ``sweep.partial.*`` beside the earlier results, never over them."""
     from ..analysis.sweep_causes import why_no_clean_point
     from ..analysis.sweep_findings import find
-    from ..render.sweep_files import to_json, write_outputs
-    from ..render.sweep_table import sweep_table
+    from ..render.sweep_files import write_outputs
 
     least, causes = why_no_clean_point(result, base_dir=base_dir)
     findings = find(result.rows, least_failing=least, causes=causes)
-    try:
-        files = write_outputs(result, findings, out)
-        if plots and not result.interrupted:
-            from ..render.sweep_plots import plot_sweep
+    written = write_outputs(result, findings, files)
+    if result.interrupted:
+        files.keep_earlier()
+        return findings, written
+    if plots:
+        from ..render.sweep_plots import plot_sweep
 
-            files += plot_sweep(result, findings, out)
-        if report and not result.interrupted:
-            files += _write_report(result, findings, out, files)
-    except OSError as exc:
-        raise SimpoolError(f"cannot write to {out}: {exc.strerror or exc}") from None
+        written += plot_sweep(result, findings, files)
+    if report:
+        from ..render.report import build_sweep_report, report_files
+
+        figures = {path.stem: files.read(path.name) for path in written if path.suffix == ".png"}
+        document = build_sweep_report(result, findings, figures, command_line(), rule_findings=findings.causes)
+        written += [files.write(name, text) for name, text in report_files(document)]
+    return findings, written
+
+
+def _report(result: Any, findings: Any, out: Path, written: list[Path], stderr: Console, *, elapsed: float,
+            quiet: bool, as_json: bool) -> None:
+    from ..render.sweep_files import to_json
+    from ..render.sweep_table import sweep_table
+
     if as_json:
         sys.stdout.write(to_json(result, findings))
     elif not quiet:
         Console().print(sweep_table(result, findings))
     if result.interrupted:
-        stderr.print(f"interrupted: {len(result.rows)} of {result.points} points finished; "
-                     f"wrote them to {out}", highlight=False)
+        stderr.print(f"interrupted: {len(result.rows)} of {result.points} points finished; wrote them to "
+                     f"{printable(str(out))}/{written[0].name} and {written[1].name}", highlight=False)
         raise typer.Exit(code=130)
     if not quiet:
         stderr.print(f"{_plural(result.points, 'point')} × {_plural(result.replications, 'replication')} in "
-                     f"{elapsed:.1f} s; wrote {_plural(len(files), 'file')} to {out}", highlight=False)
+                     f"{elapsed:.1f} s; wrote {_plural(len(written), 'file')} to {printable(str(out))}",
+                     highlight=False)
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
-def _write_report(result: Any, findings: Any, out: Path, written: list[Path]) -> list[Path]:
-    """report.md and report.html beside the other files (the figures those link to)."""
-    from ..render.files import atomic_write
-    from ..render.report import build_sweep_report, report_files
-
-    figures = {path.stem: path.read_bytes() for path in written if path.suffix == ".png"}
-    document = build_sweep_report(result, findings, figures, command_line(), rule_findings=findings.causes)
-    return [atomic_write(out / name, text) for name, text in report_files(document)]
 
 
 # ---------------------------------------------------------------------------- parsing
@@ -171,14 +191,14 @@ def _axes(options: dict[str, str | None], vary: list[str]) -> list[Axis]:
     for key, text in options.items():
         if text is not None:
             flag, path = SHORTCUTS[key]
-            axes.append(Axis(path, tuple(parse_values(text, field=flag))))
+            axes.append(Axis(path, tuple(parse_values(text, field=flag, path=path))))
     for item in vary:
         path, sep, text = item.partition("=")
         path = path.strip()
         if not sep or not path:
             raise ScenarioError(f"expected PATH=VALUES, e.g. database.max_connections=50,100 (not {item!r})",
                                 field="--vary")
-        axes.append(Axis(path, tuple(parse_values(text, field=f"--vary {path}"))))
+        axes.append(Axis(path, tuple(parse_values(text, field=f"--vary {path}", path=path))))
     if not axes:
         raise ScenarioError("nothing to sweep: give --max-open, --max-idle, --lifetime, --max-idle-time, "
                             "--instances or --vary PATH=VALUES")

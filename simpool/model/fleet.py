@@ -4,6 +4,14 @@ Requests go round-robin over the instances that are serving (a trace may name on
 Optional autoscaling adds instances when the arrival rate per instance exceeds its target
 (each new one serves after a start-up delay, with a cold, empty pool) and removes them when
 it falls; a rolling deploy replaces instances in batches, old and new overlapping.
+
+The two share one state machine, as a Deployment's rollout and its HorizontalPodAutoscaler
+do: an old instance whose replacement is up is *replacing* (``Fleet.replacing``): it still
+serves until the overlap ends, but the autoscaler neither counts it nor scales it in. So
+the instances that count (serving, not replacing) never drop below one: scale-in keeps at
+least one, a deploy step adds a new instance for each old one it marks, and retiring a
+replaced one changes nothing that counts. Hence at least one instance serves at every
+instant (``tests/model/test_fleet_states.py`` checks it over generated fleets).
 """
 
 from __future__ import annotations
@@ -16,14 +24,6 @@ from ..scenario import FleetSpec
 from .app import App, Instance, Request
 from .dbstats import OpenGauge
 from .events import call_later
-
-
-def instance_index(hint: Any) -> int | None:
-    """The instance a trace row names: an index (``2``) or a name (``app-2``); None if neither."""
-    if isinstance(hint, int):
-        return hint
-    text = str(hint)
-    return int(text[4:]) if text.startswith("app-") and text[4:].isdigit() else None
 
 
 class Fleet:
@@ -43,6 +43,8 @@ class Fleet:
         self.instances: list[Instance] = []
         """Every instance, in creation order (names app-0, app-1, …)."""
         self.serving: list[Instance] = []
+        self.replacing: set[Instance] = set()
+        """Old instances serving beside their replacements until a deploy's overlap ends."""
         self.starting = 0
         self._next = 0
         self.open_gauge = OpenGauge()
@@ -88,17 +90,19 @@ class Fleet:
         self._next = turn + 1
         Request(self.app, serving[turn], self.env._now, service, timeout)
 
-    def dispatch_row(self, row: tuple[float, Any, float | None, float | None]) -> None:
-        """Route one trace row to the instance it names, or round robin if it names none."""
-        _, hint, service, timeout = row
-        if hint is None:
+    def dispatch_row(self, row: tuple[float, int | None, float | None, float | None]) -> None:
+        """Route one trace row to the instance it names (an index, checked by validation to
+        be one the fleet starts with), or round robin if it names none."""
+        _, index, service, timeout = row
+        if index is None:
             self.dispatch(service, timeout)
         else:
-            Request(self.app, self._by_hint(hint), self.env._now, service, timeout)
+            Request(self.app, self.instances[index], self.env._now, service, timeout)
 
-    def _by_hint(self, hint: Any) -> Instance:
-        """A trace's ``instance`` (checked before the run by ``engine.check_consistency``)."""
-        return self.instances[instance_index(hint)]
+    @property
+    def counted(self) -> int:
+        """Instances the autoscaler counts: serving, less those a deploy is replacing."""
+        return len(self.serving) - len(self.replacing)
 
     # ------------------------------------------------------------------ autoscaling
 
@@ -107,14 +111,16 @@ class Fleet:
         seen_before = call.value
         rate = (self.arrivals - seen_before) / spec.interval
         desired = min(spec.max, max(spec.min, math.ceil(rate / spec.target)))
-        current = len(self.serving) + self.starting
+        counted = self.counted
+        current = counted + self.starting
         if desired > current:
             for _ in range(desired - current):
                 self.starting += 1
                 call_later(self.env, spec.delay, self._started, self._create())
-        elif desired < len(self.serving) and len(self.serving) > 1:
-            # Scale in one instance per look (a stabilisation window, as HPA has).
-            self._retire(self.serving[-1])
+        elif desired < counted and counted > 1:
+            # Scale in one instance per look (a stabilisation window, as HPA has): the
+            # newest that counts, never one a deploy is replacing.
+            self._retire(next(i for i in reversed(self.serving) if i not in self.replacing))
         call_later(self.env, spec.interval, self._autoscale, self.arrivals)
 
     def _started(self, call: Any) -> None:
@@ -123,19 +129,24 @@ class Fleet:
 
     def _retire(self, instance: Instance) -> None:
         self.serving.remove(instance)
+        self.replacing.discard(instance)
         instance.retire()
 
     # ------------------------------------------------------------------ rolling deploy
 
     def _deploy_step(self, call: Any) -> None:
-        """Start a batch of new instances beside the old; retire the old batch after the
+        """Start a batch of new instances beside the old (one for each old one still
+        serving: the autoscaler may have retired some); retire the old batch after the
         overlap; repeat until every instance serving at the start has been replaced."""
         deploy = self.spec.deploy
         old = call.value if call.value is not None else list(self.serving)
+        old = [instance for instance in old if instance in self.serving]
         batch, rest = old[:deploy.batch], old[deploy.batch:]
-        for _ in batch:
+        for instance in batch:
             self._serve(self._create())
-        call_later(self.env, deploy.overlap, self._deploy_retire, (batch, rest))
+            self.replacing.add(instance)
+        if batch:
+            call_later(self.env, deploy.overlap, self._deploy_retire, (batch, rest))
 
     def _deploy_retire(self, call: Any) -> None:
         batch, rest = call.value

@@ -7,7 +7,7 @@ event per process, so the schedule holds a handful of arrival events, not millio
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from heapq import heappush
 from typing import Any
 
@@ -21,12 +21,10 @@ from ..scenario import (
     SpikeArrivals,
     TraceArrivals,
 )
+from ..scenario.traces import TraceRow
 from .events import Call, push
 
 CHUNK = 4096
-
-TraceRow = tuple[float, Any, "float | None", "float | None"]
-"""(time, instance hint, service seconds per query, timeout seconds) — hints may be None."""
 
 
 def _poisson(rng: np.random.Generator, rate: float, start: float, end: float) -> Iterator[np.ndarray]:
@@ -69,9 +67,9 @@ def _diurnal(rng: np.random.Generator, spec: DiurnalArrivals, end: float) -> Ite
 
 def arrival_chunks(spec: Any, rng: np.random.Generator, end: float) -> Iterator[Sequence[float]]:
     """Chunks of one process's arrival times before ``end``, in time order (a trace's
-    rows' times; its rows themselves come from :func:`trace_rows`)."""
+    rows' times; its rows themselves come from ``spec.trace.rows(end)``)."""
     if isinstance(spec, TraceArrivals):
-        times = [row[0] for row in trace_rows(spec, end)]
+        times = memoryview(spec.trace.t)[:spec.trace.count(end)]
         for i in range(0, len(times), CHUNK):
             yield times[i:i + CHUNK]
         return
@@ -92,12 +90,7 @@ def arrival_chunks(spec: Any, rng: np.random.Generator, end: float) -> Iterator[
         yield memoryview(chunk)
 
 
-def trace_rows(spec: TraceArrivals, end: float) -> list[TraceRow]:
-    """A trace's rows before ``end``, in time order."""
-    return [row for row in spec.rows if row[0] < end]
-
-
-def replay(rows: list[TraceRow], dispatch_row: Callable[[TraceRow], Any]) -> Callable[[], Any]:
+def replay(rows: Iterable[TraceRow], dispatch_row: Callable[[TraceRow], Any]) -> Callable[[], Any]:
     """The ``dispatch`` of a trace's :class:`ArrivalProcess`: each arrival hands the next
     row to ``dispatch_row`` (the process fires the rows' times in the same order)."""
     next_row = iter(rows).__next__

@@ -1,6 +1,6 @@
 """Shared figure plumbing: one document-friendly style and palette, a header (title over
 the configuration) and a footnote on every figure, figures without global state, and
-PNG + SVG output.
+PNG + SVG output (as bytes, for an :class:`~simpool.render.files.OutputFolder`).
 
 Figures are built with matplotlib's object API on a :class:`matplotlib.figure.Figure`:
 no ``pyplot``, no backend switch, no global ``rcParams`` change, so a notebook that
@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import io
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -107,13 +107,23 @@ def render_figure(fig: Any, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
+FORMATS = ("png", "svg")
+"""Every figure is written in each of these formats."""
+
+
+def figure_names(stems: Iterable[str]) -> list[str]:
+    """The file names of figures ``stems``, in every format."""
+    return [f"{stem}.{fmt}" for stem in stems for fmt in FORMATS]
+
+
 def figure_files(fig: Any, stem: str) -> list[tuple[str, bytes]]:
     """``(stem.png, bytes)`` and ``(stem.svg, bytes)``: what :func:`save_figure` writes."""
-    return [(f"{stem}.{fmt}", render_figure(fig, fmt)) for fmt in ("png", "svg")]
+    return [(f"{stem}.{fmt}", render_figure(fig, fmt)) for fmt in FORMATS]
 
 
 def save_figure(fig: Any, stem: str | Path) -> list[Path]:
-    """Save ``fig`` as ``stem.png`` and ``stem.svg`` (each atomically)."""
+    """Save ``fig`` as ``stem.png`` and ``stem.svg`` (each atomically), e.g. from a notebook;
+    the commands write theirs through an :class:`~simpool.render.files.OutputFolder`."""
     stem = Path(stem)
     return [atomic_write(stem.parent / name, data) for name, data in figure_files(fig, stem.name)]
 

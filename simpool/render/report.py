@@ -44,9 +44,12 @@ CAPTIONS = {
 
 
 
+REPORT_FILES = ("report.md", "report.html")
+
+
 def report_files(document: Document) -> list[tuple[str, str]]:
-    """The report as ``(file name, text)``: Markdown and self-contained HTML."""
-    return [("report.md", to_markdown(document)), ("report.html", to_html(document))]
+    """The report as ``(file name, text)``: Markdown and self-contained HTML (REPORT_FILES)."""
+    return list(zip(REPORT_FILES, (to_markdown(document), to_html(document)), strict=True))
 
 
 # ---------------------------------------------------------------------------- a run

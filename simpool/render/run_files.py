@@ -1,7 +1,7 @@
 """A run's result files: ``summary.json``, ``timeseries.csv`` and ``requests.csv``.
 
-Everything here reads the :class:`~simpool.Result`; files are written with
-:func:`~simpool.render.files.atomic_write`, so each appears whole or not at all.
+Everything here reads the :class:`~simpool.Result`; files go into an
+:class:`~simpool.render.files.OutputFolder`, which commits them (and the figures) whole.
 """
 
 from __future__ import annotations
@@ -15,7 +15,21 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from .files import atomic_write
+from .figures import figure_names
+
+FIGURES = ("timeseries", "wait_cdf")
+"""The run's figures (:mod:`simpool.render.run_plots`), each as PNG and SVG."""
+
+
+def names(*, plots: bool, requests: bool, report: bool = False) -> list[str]:
+    """Every file a run writes with these options (what its output folder is opened for)."""
+    result = ["summary.json", "timeseries.csv", *(["requests.csv"] if requests else []),
+              *(figure_names(FIGURES) if plots else [])]
+    if report:
+        from .report import REPORT_FILES
+
+        result += REPORT_FILES
+    return result
 
 
 def summary_json(result: Any, diagnosis: Any = None, verdicts: Sequence[Any] = ()) -> str:
@@ -79,11 +93,12 @@ def requests_csv(result: Any) -> str:
     return buffer.getvalue()
 
 
-def write_results(result: Any, out_dir: Path, *, requests: bool = False, diagnosis: Any = None,
+def write_results(result: Any, out: Any, *, requests: bool = False, diagnosis: Any = None,
                   verdicts: Sequence[Any] = ()) -> list[Path]:
-    """``summary.json``, ``timeseries.csv`` and (when asked) ``requests.csv`` in ``out_dir``."""
-    paths = [atomic_write(out_dir / "summary.json", summary_json(result, diagnosis, verdicts)),
-             atomic_write(out_dir / "timeseries.csv", timeseries_csv(result))]
+    """``summary.json``, ``timeseries.csv`` and (when asked) ``requests.csv`` into ``out``
+    (an :class:`~simpool.render.files.OutputFolder`)."""
+    paths = [out.write("summary.json", summary_json(result, diagnosis, verdicts)),
+             out.write("timeseries.csv", timeseries_csv(result))]
     if requests:
-        paths.append(atomic_write(out_dir / "requests.csv", requests_csv(result)))
+        paths.append(out.write("requests.csv", requests_csv(result)))
     return paths

@@ -46,7 +46,6 @@ from .figures import (
     subplots,
     titles,
 )
-from .files import atomic_write
 
 MAX_LEGEND_INSTANCES = 8
 QUEUE_COLOR = "#e67e22"
@@ -63,9 +62,10 @@ def plot_files(result: Any, scenario: Any) -> list[tuple[str, bytes]]:
     return [file for stem, fig in run_figures(result, scenario).items() for file in figure_files(fig, stem)]
 
 
-def write_plots(result: Any, scenario: Any, folder: Path) -> list[Path]:
-    """Both figures as PNG and SVG in ``folder`` (each atomically); returns the paths written."""
-    return [atomic_write(folder / name, data) for name, data in plot_files(result, scenario)]
+def write_plots(result: Any, scenario: Any, out: Any) -> list[Path]:
+    """Both figures as PNG and SVG into ``out`` (an :class:`~simpool.render.files.OutputFolder`;
+    :data:`~simpool.render.run_files.FIGURES` names them); returns the paths written."""
+    return [out.write(name, data) for name, data in plot_files(result, scenario)]
 
 
 def subtitle(result: Any, scenario: Any, what: str) -> str:

@@ -1,4 +1,6 @@
-"""A sweep's result files: ``sweep.csv`` and ``sweep.json``, each written atomically."""
+"""A sweep's result files: ``sweep.csv`` and ``sweep.json`` (``sweep.partial.csv`` and
+``sweep.partial.json`` for an interrupted sweep, so a partial sweep never replaces a
+complete one), written into an :class:`~simpool.render.files.OutputFolder`."""
 
 from __future__ import annotations
 
@@ -12,14 +14,16 @@ from typing import Any
 from ..analysis.sweep_findings import SweepFindings
 from ..sweeps import SweepResult
 from ..sweeps.axes import label
-from .files import atomic_write
+
+COMPLETE = ("sweep.csv", "sweep.json")
+PARTIAL = ("sweep.partial.csv", "sweep.partial.json")
 
 
-def write_outputs(result: SweepResult, findings: SweepFindings, out: str | Path) -> list[Path]:
-    """Write ``sweep.csv`` and ``sweep.json`` into ``out``; each appears whole or not at all."""
-    out = Path(out)
-    return [atomic_write(out / "sweep.csv", to_csv(result)),
-            atomic_write(out / "sweep.json", to_json(result, findings))]
+def write_outputs(result: SweepResult, findings: SweepFindings, out: Any) -> list[Path]:
+    """Write the CSV and the JSON into ``out`` (an :class:`~simpool.render.files.OutputFolder`):
+    :data:`COMPLETE` names for a finished sweep, :data:`PARTIAL` for an interrupted one."""
+    csv_name, json_name = PARTIAL if result.interrupted else COMPLETE
+    return [out.write(csv_name, to_csv(result)), out.write(json_name, to_json(result, findings))]
 
 
 def to_csv(result: SweepResult) -> str:

@@ -27,12 +27,12 @@ from .figures import (
     ERROR_LABELS,
     LIMIT_COLOR,
     figure_files,
+    figure_names,
     figure_style,
     footnote,
     subplots,
     titles,
 )
-from .files import atomic_write
 from .heatmaps import heatmap_figure
 from .sweep_style import AXIS_LABELS, LOG_SPAN, REFUSAL, setting, subtitle
 
@@ -44,9 +44,20 @@ def plot_files(result: SweepResult, findings: SweepFindings) -> list[tuple[str, 
     return [file for stem, fig in sweep_figures(result, findings).items() for file in figure_files(fig, stem)]
 
 
-def plot_sweep(result: SweepResult, findings: SweepFindings, out: str | Path) -> list[Path]:
-    """Write the charts for ``result`` into ``out``; returns the files (none for 3+ axes)."""
-    return [atomic_write(Path(out) / name, data) for name, data in plot_files(result, findings)]
+CHARTS = {1: ("sweep-wait", "sweep-failures", "sweep-dials", "sweep-connections"),
+          2: ("sweep-wait-heatmap", "sweep-failures-heatmap")}
+"""The charts' file stems by number of axes (none for three or more)."""
+
+
+def chart_names(axes: int) -> list[str]:
+    """The chart files of a sweep over ``axes`` axes, in every format."""
+    return figure_names(CHARTS.get(axes, ()))
+
+
+def plot_sweep(result: SweepResult, findings: SweepFindings, out: Any) -> list[Path]:
+    """Write the charts for ``result`` into ``out`` (an :class:`~simpool.render.files.OutputFolder`);
+    returns the files (none for 3+ axes)."""
+    return [out.write(name, data) for name, data in plot_files(result, findings)]
 
 
 def sweep_figures(result: SweepResult, findings: SweepFindings) -> dict[str, Any]:
@@ -57,15 +68,13 @@ def sweep_figures(result: SweepResult, findings: SweepFindings) -> dict[str, Any
     with figure_style():
         if len(result.axes) == 1:
             x = XAxis(result.axes[0], result.rows)
-            return {"sweep-wait": wait_chart(result, findings, x),
-                    "sweep-failures": failure_chart(result, findings, x),
-                    "sweep-dials": dial_chart(result, findings, x),
-                    "sweep-connections": connection_chart(result, findings, x)}
+            charts = (wait_chart(result, findings, x), failure_chart(result, findings, x),
+                      dial_chart(result, findings, x), connection_chart(result, findings, x))
+            return dict(zip(CHARTS[1], charts, strict=True))
         if len(result.axes) == 2:
-            return {"sweep-wait-heatmap": heatmap_figure(result, findings, "wait_ms.p99",
-                                                         "p99 wait for a connection (ms)"),
-                    "sweep-failures-heatmap": heatmap_figure(result, findings, "failure_rate.failed",
-                                                             "failed requests (%)", scale=100)}
+            charts = (heatmap_figure(result, findings, "wait_ms.p99", "p99 wait for a connection (ms)"),
+                      heatmap_figure(result, findings, "failure_rate.failed", "failed requests (%)", scale=100))
+            return dict(zip(CHARTS[2], charts, strict=True))
     return {}
 
 

@@ -11,7 +11,7 @@ parsed to events per second. Unknown keys are errors, so typos cannot pass silen
 The model (``simpool.model``) only reads these specs; it never parses text.
 """
 
-from ._base import Duration, FileError, Float, Int, Rate, Spec
+from ._base import Duration, Float, Int, Rate, Spec
 from .arrivals import (
     ArrivalSpec,
     DiurnalArrivals,
@@ -28,7 +28,8 @@ from .distributions import (
     LognormalDist,
     UniformDist,
 )
-from .loading import apply_overrides, field_default, load_scenario, parse_yaml, validate_scenario
+from .files import FileError
+from .loading import apply_overrides, field_default, load_scenario, validate_scenario
 from .sections import (
     FLAVOR_DEFAULTS,
     AutoscaleSpec,
@@ -44,6 +45,7 @@ from .sections import (
     Scenario,
     WorkloadSpec,
 )
+from .yaml_reading import parse_yaml
 
 __all__ = [
     "ArrivalSpec", "AutoscaleSpec", "FileError", "Float", "Int", "ConstantDist", "ContentionSpec", "DatabaseSpec", "DeploySpec",

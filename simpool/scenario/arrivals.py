@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import math
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
-from ._base import Duration, FileError, Float, Rate, Spec, read_text
+from ._base import Duration, FileName, Float, Rate, Spec, resolve_path
+from .files import FileError
+from .traces import Trace, TraceRow, read_trace
 
 
 class PoissonArrivals(Spec):
@@ -56,72 +54,28 @@ class TraceArrivals(Spec):
     ``instance``, ``service_ms`` (per query) and ``timeout_ms`` columns."""
 
     kind: Literal["trace"] = "trace"
-    file: str = Field(..., description="CSV or JSON file; relative to the scenario file.")
-    _rows: tuple[tuple[float, Any, float | None, float | None], ...] = PrivateAttr(default=())
+    file: FileName = Field(..., description="CSV or JSON file; relative to the scenario file.")
+    _trace: Trace = PrivateAttr()
 
     @model_validator(mode="after")
     def _load(self, info: ValidationInfo) -> TraceArrivals:
-        text = read_text(self.file, info)
+        path = resolve_path(self.file, info)
         try:
-            self._rows = tuple(_parse_trace(text, self.file))
+            self._trace = read_trace(path, self.file)
         except ValueError as exc:
             raise FileError(str(exc)) from None
         return self
 
     @property
-    def rows(self) -> tuple[tuple[float, Any, float | None, float | None], ...]:
-        """(t seconds, instance or None, service seconds or None, timeout seconds or None), by time."""
-        return self._rows
+    def trace(self) -> Trace:
+        """The requests, in time order, as compact columns."""
+        return self._trace
 
-
-def _optional_ms(value: Any, where: str, column: str) -> float | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{where}: {column} {value!r} is not a number") from None
-    if not math.isfinite(number) or number < 0:
-        raise ValueError(f"{where}: {column} must be a finite number >= 0 (not {value!r})")
-    return number / 1e3
-
-
-def _parse_trace(text: str, name: str) -> list[tuple[float, Any, float | None, float | None]]:
-    if text.lstrip().startswith("["):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{name}: invalid JSON ({exc.msg}, line {exc.lineno})") from None
-        records = [r if isinstance(r, dict) else {"t_ms": r} for r in data]
-        first_line = 0
-    else:
-        reader = csv.DictReader(io.StringIO(text))
-        if reader.fieldnames is None or "t_ms" not in [f.strip() for f in reader.fieldnames]:
-            raise ValueError(f"{name}: the CSV needs a header with a t_ms column")
-        records = [{k.strip(): v for k, v in r.items() if k is not None} for r in reader]
-        first_line = 2
-    rows = []
-    for i, record in enumerate(records):
-        where = f"{name} line {i + first_line}" if first_line else f"{name} item {i}"
-        unknown = set(record) - {"t_ms", "instance", "service_ms", "timeout_ms"}
-        if unknown:
-            raise ValueError(f"{where}: unknown column {sorted(unknown)[0]!r}")
-        t = _optional_ms(record.get("t_ms"), where, "t_ms")
-        if t is None:
-            raise ValueError(f"{where}: t_ms is missing")
-        instance = record.get("instance")
-        if isinstance(instance, str):
-            instance = instance.strip() or None
-            if instance is not None and instance.isdigit():
-                instance = int(instance)
-        rows.append(
-            (t, instance, _optional_ms(record.get("service_ms"), where, "service_ms"),
-             _optional_ms(record.get("timeout_ms"), where, "timeout_ms"))
-        )
-    if not rows:
-        raise ValueError(f"{name}: no requests found")
-    rows.sort(key=lambda r: r[0])
-    return rows
+    @property
+    def rows(self) -> tuple[TraceRow, ...]:
+        """Every row as (t seconds, instance index or None, service seconds or None,
+        timeout seconds or None), by time (for small traces; the engine streams them)."""
+        return tuple(self._trace.rows())
 
 
 ArrivalSpec = Annotated[

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -18,8 +17,9 @@ from pydantic import (
     model_validator,
 )
 
-from ..units import format_duration, parse_duration
-from ._base import Duration, FileError, Spec, read_text
+from ..units import MAX_SECONDS, format_duration, parse_duration, quote
+from ._base import Duration, FileName, Spec, resolve_path
+from .files import FileError, records
 
 
 class ConstantDist(Spec):
@@ -88,17 +88,16 @@ class UniformDist(Spec):
 class EmpiricalDist(Spec):
     """Resampled from measured values: a CSV (first column, or a column ``ms``) or a JSON
     list, in milliseconds, or Go duration strings. A relative path is resolved from the
-    scenario file."""
+    scenario file. At most :data:`MAX_SAMPLES` values."""
 
     dist: Literal["empirical"] = "empirical"
-    file: str = Field(..., description="CSV or JSON file of samples (milliseconds).")
+    file: FileName = Field(..., description="CSV or JSON file of samples (milliseconds).")
     _samples: tuple[float, ...] = PrivateAttr(default=())
 
     @model_validator(mode="after")
     def _load(self, info: ValidationInfo) -> EmpiricalDist:
-        text = read_text(self.file, info)
         try:
-            self._samples = tuple(_parse_samples(text, self.file))
+            self._samples = tuple(_read_samples(resolve_path(self.file, info), self.file))
         except ValueError as exc:
             raise FileError(str(exc)) from None
         return self
@@ -113,6 +112,10 @@ class EmpiricalDist(Spec):
         return sum(self._samples) / len(self._samples)
 
 
+MAX_SAMPLES = 1_000_000
+"""Most values in a samples file (more add nothing to a resampled distribution)."""
+
+
 def _sample_value(raw: Any, where: str) -> float:
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         value = float(raw) / 1e3
@@ -124,33 +127,36 @@ def _sample_value(raw: Any, where: str) -> float:
             try:
                 value = parse_duration(text)
             except ValueError:
-                raise ValueError(f"{where}: {raw!r} is neither milliseconds nor a duration") from None
+                raise ValueError(f"{where}: {quote(raw)} is neither milliseconds nor a duration") from None
     if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{where}: sample {raw!r} must be a finite value >= 0")
+        raise ValueError(f"{where}: sample {quote(raw)} must be a finite value >= 0")
+    if value > MAX_SECONDS:
+        raise ValueError(f"{where}: sample {quote(raw)} is longer than a year (at most 8760h)")
     return value
 
 
-def _parse_samples(text: str, name: str) -> list[float]:
-    stripped = text.lstrip()
-    if stripped.startswith("["):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{name}: invalid JSON ({exc.msg}, line {exc.lineno})") from None
-        values = [_sample_value(v, f"{name} item {i}") for i, v in enumerate(data)]
-    else:
-        reader = csv.reader(io.StringIO(text))
-        rows = [(reader.line_num, r) for r in reader if r and r[0].strip()]
-        column = 0
-        if rows and not _is_sample(rows[0][1][0]):
-            header = [h.strip() for h in rows[0][1]]
-            column = header.index("ms") if "ms" in header else 0
-            rows = rows[1:]
-        values = [_sample_value(r[column] if column < len(r) else "", f"{name} line {line}")
-                  for line, r in rows]
-    if not values:
+def _read_samples(path: Path, name: str) -> Iterator[float]:
+    """The samples of a file, read as they stream: CSV rows (the header, if any, names the
+    column: ``ms``, else the first) or the items of a JSON list."""
+    column: int | None = None
+    count = 0
+    for where, item in records(path, name, header=None):
+        if isinstance(item, list):  # a CSV row
+            if not item or not item[0].strip():
+                continue
+            if column is None:
+                column = 0
+                if not _is_sample(item[0]):
+                    header = [h.strip() for h in item]
+                    column = header.index("ms") if "ms" in header else 0
+                    continue
+            item = item[column] if column < len(item) else ""
+        count += 1
+        if count > MAX_SAMPLES:
+            raise ValueError(f"{name}: more than {MAX_SAMPLES:,} samples; a random subset of them will do")
+        yield _sample_value(item, where)
+    if not count:
         raise ValueError(f"{name}: no samples found")
-    return values
 
 
 def _is_sample(text: str) -> bool:
@@ -165,6 +171,7 @@ def _is_sample(text: str) -> bool:
         return True
     except ValueError:
         return False
+
 
 
 def _dist_shorthand(value: Any) -> Any:

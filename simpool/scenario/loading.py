@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import difflib
-import json
-import re
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..exceptions import ScenarioError
-from ._base import FileError
+from ..units import quote
 from .arrivals import (
     DiurnalArrivals,
     OnOffArrivals,
@@ -27,7 +27,9 @@ from .distributions import (
     LognormalDist,
     UniformDist,
 )
-from .sections import Scenario
+from .files import FileError, read_small_text
+from .sections import Scenario, check_traces
+from .yaml_reading import parse_yaml, yaml_problem
 
 
 def load_scenario(
@@ -56,13 +58,9 @@ def load_scenario(
     else:
         path = Path(source)
         label = str(path)
-        data = _read_yaml(path)
+        data = read_scenario_file(path)
         if base_dir is None:
             base_dir = path.parent
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ScenarioError(f"expected a mapping of sections, found {type(data).__name__}", source=label)
     if overrides:
         data = apply_overrides(data, overrides, source=label)
     return validate_scenario(data, base_dir=base_dir, source=label)
@@ -73,50 +71,88 @@ def validate_scenario(data: dict[str, Any], *, base_dir: str | Path | None = Non
     """Validate plain data as a :class:`Scenario`, raising :class:`ScenarioError`."""
     context = {"base_dir": Path(base_dir) if base_dir is not None else Path.cwd()}
     try:
-        return Scenario.model_validate(data, context=context)
+        scenario = Scenario.model_validate(data, context=context)
     except ValidationError as exc:
         raise _scenario_error(exc, source) from None
+    except RecursionError:  # a structure no YAML file makes (MAX_DEPTH), e.g. a dict built in Python
+        raise ScenarioError("nested too deeply", source=source) from None
+    check_traces(scenario, source=source)
+    return scenario
 
 
-def _read_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError("no such file", source=str(path)) from None
-    except IsADirectoryError:
-        raise ScenarioError("is a folder, not a scenario file", source=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"cannot read: {exc}", source=str(path)) from None
-    try:
-        return parse_yaml(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        raise ScenarioError(f"YAML syntax error: {where}{problem}", source=str(path)) from None
-
-
-class _Loader(yaml.SafeLoader):
-    """YAML with YAML 1.2 booleans: only ``true``/``false``. PyYAML follows YAML 1.1, where
-    ``on``, ``off``, ``yes`` and ``no`` are booleans too, which would turn the ``on:`` and
-    ``off:`` keys of an onoff arrival process into ``True`` and ``False``."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-
-
-def parse_yaml(text: str) -> Any:
-    """A YAML document (a scenario file, or the value of a ``--set``) as plain data.
+def read_scenario_file(path: Path) -> dict[str, Any]:
+    """The plain data of a scenario file (YAML, or JSON, which is YAML too): its sections.
 
     Raises:
-        yaml.YAMLError: on a syntax error.
+        ScenarioError: the file cannot be read, is not YAML or not a mapping, naming the file.
     """
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    if not path.exists() and not path.is_symlink():
+        raise ScenarioError("no such file", source=str(path))
+    try:
+        text = read_small_text(path)
+    except FileError as exc:
+        raise ScenarioError(str(exc).replace(f"cannot read {str(path)!r}: ", "cannot read: "), source=str(path)) from None
+    try:
+        data = parse_yaml(text)
+    except yaml.YAMLError as exc:
+        raise ScenarioError(yaml_problem(exc), source=str(path)) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        kind = next(t.__name__ for t in type(data).__mro__ if t.__module__ == "builtins")
+        raise ScenarioError(f"expected a mapping of sections, found {kind}", source=str(path))
+    return data
+
+
+def override_value(path: str, text: str) -> Any:
+    """The value of ``--set PATH=TEXT``: the text read as YAML, as it would be in the file,
+    except that a field holding text (a name, a file, a Go version) takes it as written:
+    ``1.20`` stays ``"1.20"``, not the number 1.2.
+
+    Raises:
+        yaml.YAMLError: the text is not YAML.
+    """
+    value = parse_yaml(text) if text.strip() else ""
+    if field_is_text(path) and value is not None and not isinstance(value, (str, dict, list)):
+        return text.strip()
+    return value
+
+
+def field_is_text(path: str) -> bool:
+    """Whether the scenario field at ``path`` holds text: a string or a choice of strings."""
+    models: list[Any] = [Scenario]
+    annotations: list[Any] = []
+    for part in path.split("."):
+        if _is_index(part):
+            continue
+        fields = [_fields(m)[part] for m in models if part in _fields(m)]
+        if not fields:
+            return False
+        annotations = [f.annotation for f in fields]
+        models = [m for a in annotations for m in _models_in(a)]
+    return bool(annotations) and all(_is_text(a) for a in annotations)
+
+
+def _is_text(annotation: Any) -> bool:
+    if annotation is str:
+        return True
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) is typing.Literal:
+        return all(isinstance(a, str) for a in args)
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    return union and bool(args) and all(_is_text(a) for a in args)
+
+
+def _models_in(annotation: Any) -> list[Any]:
+    """Every pydantic model an annotation may hold (through Optional, unions and lists)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for a in typing.get_args(annotation) for m in _models_in(a)]
+
+
+def _is_index(part: str) -> bool:
+    """A list index in a dotted path: ASCII digits only (``²`` is a digit to str.isdigit)."""
+    return part.isascii() and part.isdigit() and len(part) <= 6
 
 
 def apply_overrides(data: dict[str, Any], overrides: dict[str, Any], *, source: str | None = None) -> dict[str, Any]:
@@ -127,7 +163,7 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any], *, source: 
     leaves out is first filled with its default, so ``database.query.mean=7ms`` changes
     one parameter of the default distribution.
     """
-    result = json.loads(json.dumps(data, default=str))
+    result = _plain_copy(data)
     for dotted, value in overrides.items():
         parts = dotted.split(".")
         _check_override_path(parts, dotted)
@@ -156,6 +192,18 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any], *, source: 
     return result
 
 
+def _plain_copy(value: Any) -> Any:
+    """A deep copy of YAML-like data: mappings (string keys), lists, and scalars, which keep
+    their type (so a number keeps the text it was written as); anything else as text."""
+    if isinstance(value, dict):
+        return {key if isinstance(key, str) else str(key): _plain_copy(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_copy(item) for item in value]
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    return str(value)
+
+
 def _field_model(model: Any, part: str) -> Any:
     if model is None:
         return None
@@ -169,15 +217,23 @@ def _default_section(model: Any, part: str) -> Any:
         return {}
     default = model.model_fields[part].get_default(call_default_factory=True)
     if isinstance(default, BaseModel):
-        return default.model_dump(mode="json", by_alias=True)
+        return _as_data(default)
     if isinstance(default, list):
-        return [d.model_dump(mode="json", by_alias=True) if isinstance(d, BaseModel) else d for d in default]
+        return [_as_data(d) if isinstance(d, BaseModel) else d for d in default]
     return {}
 
 
+def _as_data(model: BaseModel) -> Any:
+    """A section as data that validates back to it, leaving out the defaults that depend on
+    another field unless given (a flavour's, so that ``--set database.flavor=mysql`` brings
+    MySQL's)."""
+    as_data = getattr(model, "as_data", None)
+    return as_data() if as_data is not None else model.model_dump(mode="json", by_alias=True)
+
+
 def _list_index(node: list[Any], part: str, dotted: str) -> int:
-    if not part.isdigit() or int(part) >= len(node):
-        raise ScenarioError(f"no list item {part!r} (the list has {len(node)})", field=dotted)
+    if not _is_index(part) or int(part) >= len(node):
+        raise ScenarioError(f"no list item {quote(part)} (the list has {len(node)})", field=dotted)
     return int(part)
 
 
@@ -186,7 +242,7 @@ def _check_override_path(parts: list[str], dotted: str) -> None:
     for part in parts:
         if model is None:
             return
-        if part.isdigit():
+        if _is_index(part):
             continue
         fields = _fields(model)
         if part not in fields:
@@ -210,7 +266,7 @@ def field_default(path: str) -> Any:
     model: Any = Scenario
     parts = path.split(".")
     for i, part in enumerate(parts):
-        if part.isdigit():
+        if _is_index(part):
             continue
         fields = _fields(model)
         if part not in fields:
@@ -257,8 +313,8 @@ def _scenario_error(exc: ValidationError, source: str | None) -> ScenarioError:
             message = message.removeprefix(prefix)
         if isinstance(error.get("ctx", {}).get("error"), FileError):
             loc.append("file")  # the section validated fine; the file it names did not
-        if error["type"] in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
-            message = f"{message} (not {error.get('input')!r})"
+        if error["type"] in {"greater_than_equal", "greater_than", "less_than_equal", "less_than", "literal_error"}:
+            message = f"{message} (not {quote(error.get('input'))})"
     return ScenarioError(message, field=".".join(loc) or None, source=source)
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
+from ..exceptions import ScenarioError
 from ..units import format_duration
-from ._base import Duration, Float, Int, OptionalInt, Rate, Spec
+from ._base import Duration, Float, Int, Name, OptionalInt, Rate, Spec, Text, as_written
 from .arrivals import ArrivalSpec, PoissonArrivals, SpikeArrivals, TraceArrivals
 from .distributions import Distribution, ExponentialDist, LognormalDist
 
@@ -19,6 +20,23 @@ class ContentionSpec(Spec):
 
     sigma: Float = Field(0.0, ge=0, le=1, description="Contention (serialisation) coefficient.")
     kappa: Float = Field(0.0, ge=0, le=1, description="Coherency (crosstalk) coefficient.")
+
+
+MAX_CONNECTIONS = 262_143
+"""PostgreSQL's own ceiling for max_connections (MAX_BACKENDS, 2^18 − 1); MySQL's is 100,000."""
+MAX_INSTANCES = 10_000
+MAX_POOL = 1_000_000
+"""Largest pool setting (SetMaxOpenConns, SetMaxIdleConns)."""
+
+
+def _zero_or_at_least(minimum: float, text: str) -> AfterValidator:
+    """A duration that is 0 (off) or at least ``minimum`` seconds: a timer armed every
+    nanosecond would keep a run busy forever."""
+    def check(seconds: float) -> float:
+        if 0 < seconds < minimum:
+            raise ValueError(f"must be 0 (off) or at least {text} (not {format_duration(seconds)})")
+        return seconds
+    return AfterValidator(check)
 
 
 FLAVOR_DEFAULTS = {
@@ -65,19 +83,19 @@ class DatabaseSpec(Spec):
         "postgres", description="Server flavour: slot arithmetic and error texts."
     )
     max_connections: OptionalInt = Field(
-        None, ge=1, description="Server cap (PostgreSQL default 100, MySQL 151)."
+        None, ge=1, le=MAX_CONNECTIONS, description="Server cap (PostgreSQL default 100, MySQL 151)."
     )
     superuser_reserved_connections: OptionalInt = Field(
-        None, ge=0, description="PostgreSQL slots kept for superusers (default 3; MySQL: 0)."
+        None, ge=0, le=MAX_CONNECTIONS, description="PostgreSQL slots kept for superusers (default 3; MySQL: 0)."
     )
     reserved_connections: Int = Field(
-        0, ge=0, description="PostgreSQL 16+ slots for pg_use_reserved_connections roles."
+        0, ge=0, le=MAX_CONNECTIONS, description="PostgreSQL 16+ slots for pg_use_reserved_connections roles."
     )
     version: Int = Field(
         16, ge=9, le=99, description="PostgreSQL major version: its refusal texts (<= 15 or 16+)."
     )
     other_clients: Int = Field(
-        0, ge=0, description="Sessions held all run long by others (monitoring, migrations, admin)."
+        0, ge=0, le=MAX_CONNECTIONS, description="Sessions held all run long by others (monitoring, migrations, admin)."
     )
     handshake: Distribution = Field(
         default_factory=lambda: LognormalDist(median="20ms", p99="100ms"),
@@ -99,41 +117,38 @@ class DatabaseSpec(Spec):
         "(PostgreSQL's postmaster 2000/s; 0 = no limit, MySQL's default).",
     )
     listen_backlog: OptionalInt = Field(
-        None, ge=1,
+        None, ge=1, le=65_535,
         description="Connections waiting to be accepted before SYNs are dropped "
         "(PostgreSQL 2 × (max_connections + 22), MySQL max_connections; at most 4096).",
     )
-    cores: Int = Field(16, ge=0, description="Queries run at once; more queue inside (0 = unlimited).")
+    cores: Int = Field(16, ge=0, le=100_000, description="Queries run at once; more queue inside (0 = unlimited).")
     query: Distribution = Field(
         default_factory=lambda: ExponentialDist(mean="1ms"),
         description="Service time of one query on an idle server.",
     )
     contention: ContentionSpec = Field(default_factory=ContentionSpec)
-    idle_timeout: Duration | None = Field(
+    idle_timeout: Annotated[Duration, _zero_or_at_least(1e-3, "1ms")] | None = Field(
         None, description="Server kills sessions idle this long (PostgreSQL 0 = off; MySQL wait_timeout 8h)."
     )
     restarts: list[RestartSpec] = Field(
-        default_factory=list,
+        default_factory=list, max_length=100,
         description="Restarts and failovers: at each, every session ends; dials are refused while it is down.",
     )
 
     @model_validator(mode="after")
     def _flavor_defaults(self) -> DatabaseSpec:
-        defaults = FLAVOR_DEFAULTS[self.flavor]
-        if self.max_connections is None:
-            self.max_connections = defaults["max_connections"]
-        if self.superuser_reserved_connections is None:
-            self.superuser_reserved_connections = defaults["superuser_reserved_connections"]
-        for name in ("idle_timeout", "handshake_before_slot", "refused_handshake", "accept_rate"):
+        # Into __dict__, not setattr: model_fields_set keeps only what was given, so that
+        # as_data() leaves these defaults to follow the flavour (and max_connections).
+        for name, default in FLAVOR_DEFAULTS[self.flavor].items():
             if getattr(self, name) is None:
-                setattr(self, name, defaults[name])
+                self.__dict__[name] = default
         for earlier, later in zip(self.restarts, self.restarts[1:]):
             if later.at < earlier.at + earlier.down:
                 raise ValueError("restarts must be in time order and must not overlap")
         if self.listen_backlog is None:
             extra = PG_AUX_BACKENDS if self.flavor == "postgres" else 0
-            self.listen_backlog = min((2 if self.flavor == "postgres" else 1) * (self.max_connections + extra),
-                                      SOMAXCONN)
+            self.__dict__["listen_backlog"] = min(
+                (2 if self.flavor == "postgres" else 1) * (self.max_connections + extra), SOMAXCONN)
         if self.flavor == "postgres" and self.version < 16 and self.reserved_connections:
             raise ValueError(f"reserved_connections needs PostgreSQL 16 or later (version is {self.version})")
         if self.flavor == "mysql" and (self.superuser_reserved_connections or self.reserved_connections):
@@ -151,6 +166,12 @@ class DatabaseSpec(Spec):
             )
         return self
 
+    def as_data(self) -> dict[str, Any]:
+        """Plain data that validates back to this section, without the defaults the flavour
+        chose (unless given): change ``flavor`` in it and the new flavour's apply."""
+        derived = {*FLAVOR_DEFAULTS[self.flavor], "listen_backlog"} - self.model_fields_set
+        return self.model_dump(mode="json", by_alias=True, exclude=derived)
+
     @property
     def usable_connections(self) -> int:
         """Sessions an ordinary role can hold: PostgreSQL ``max − superuser_reserved − reserved``."""
@@ -163,9 +184,9 @@ class DatabaseSpec(Spec):
 class PoolSpec(Spec):
     """Go's ``*sql.DB`` settings, one pool per instance (``SetMaxOpenConns`` and friends)."""
 
-    max_open: Int = Field(0, ge=0, description="SetMaxOpenConns; 0 = unlimited (Go's default).")
+    max_open: Int = Field(0, ge=0, le=MAX_POOL, description="SetMaxOpenConns; 0 = unlimited (Go's default).")
     max_idle: OptionalInt = Field(
-        None, ge=0, description="SetMaxIdleConns; absent = Go's default 2, 0 = keep no idle conns."
+        None, ge=0, le=MAX_POOL, description="SetMaxIdleConns; absent = Go's default 2, 0 = keep no idle conns."
     )
     conn_max_lifetime: Duration = Field(0.0, description="SetConnMaxLifetime; 0 = forever.")
     conn_max_idle_time: Duration = Field(0.0, description="SetConnMaxIdleTime; 0 = forever.")
@@ -176,12 +197,12 @@ class PoolSpec(Spec):
         "expire in one burst.",
     )
     max_dialing: Int = Field(
-        0, ge=0,
+        0, ge=0, le=MAX_POOL,
         description="What-if, not a database/sql setting (the knob proposed in golang/go#57248): at most this "
         "many dials in flight per pool; a request that would dial beyond it waits like a MaxOpen waiter. "
         "0 = unlimited, as database/sql.",
     )
-    go_version: Literal["1.23", "1.18", "1.17"] = Field(
+    go_version: Annotated[Literal["1.23", "1.18", "1.17"], BeforeValidator(as_written)] = Field(
         "1.23",
         description="Behaviour profile: 1.23+ (uniform random waiter), 1.18 (1.18-1.22, map-biased "
         "waiter), 1.17 (oldest idle first, fixed-interval cleaner).",
@@ -218,10 +239,11 @@ class PoolSpec(Spec):
 class AutoscaleSpec(Spec):
     """Horizontal autoscaling on arrival rate per instance."""
 
-    min: Int = Field(1, ge=1, description="Fewest instances.")
-    max: Int = Field(10, ge=1, description="Most instances.")
+    min: Int = Field(1, ge=1, le=MAX_INSTANCES, description="Fewest instances.")
+    max: Int = Field(10, ge=1, le=MAX_INSTANCES, description="Most instances.")
     target: Rate = Field(..., gt=0, description="Arrival rate one instance should take, e.g. 300/s.")
-    interval: Duration = Field("15s", gt=0, description="How often the autoscaler looks.")
+    interval: Annotated[Duration, _zero_or_at_least(1.0, "1s")] = Field(
+        "15s", gt=0, description="How often the autoscaler looks.")
     delay: Duration = Field("30s", description="Time for a new instance to start serving.")
 
     @model_validator(mode="after")
@@ -235,7 +257,7 @@ class DeploySpec(Spec):
     """A rolling deploy: instances are replaced in batches, old and new overlapping."""
 
     at: Duration = Field(..., description="When the deploy starts.")
-    batch: Int = Field(1, ge=1, description="Instances replaced at a time (max surge).")
+    batch: Int = Field(1, ge=1, le=MAX_INSTANCES, description="Instances replaced at a time (max surge).")
     overlap: Duration = Field(
         "30s", description="How long a batch of new instances runs beside the old ones before they go."
     )
@@ -244,7 +266,7 @@ class DeploySpec(Spec):
 class FleetSpec(Spec):
     """The app instances, each with its own pool, sharing one database."""
 
-    instances: Int = Field(3, ge=1, description="Instances (the starting count when autoscaling).")
+    instances: Int = Field(3, ge=1, le=MAX_INSTANCES, description="Instances (the starting count when autoscaling).")
     pool: PoolSpec = Field(default_factory=PoolSpec)
     autoscale: AutoscaleSpec | None = Field(None, description="Scale on load (off when absent).")
     deploy: DeploySpec | None = Field(None, description="A rolling deploy (none when absent).")
@@ -260,7 +282,7 @@ class FleetSpec(Spec):
 class RequestSpec(Spec):
     """What one request does with the database."""
 
-    queries: Int = Field(2, ge=1, description="Queries per request.")
+    queries: Int = Field(2, ge=1, le=1_000, description="Queries per request.")
     transaction: bool = Field(True, description="Run all queries in one transaction on one connection.")
     timeout: Duration = Field(
         "2s", description="Context deadline: bounds the wait, the dial and the queries (0 = none)."
@@ -278,7 +300,7 @@ def _default_arrivals() -> list[Any]:
 class WorkloadSpec(Spec):
     """Traffic: arrival processes that add up, and the request each arrival makes."""
 
-    arrivals: list[ArrivalSpec] = Field(default_factory=_default_arrivals, min_length=1)
+    arrivals: list[ArrivalSpec] = Field(default_factory=_default_arrivals, min_length=1, max_length=100)
     request: RequestSpec = Field(default_factory=RequestSpec)
 
 
@@ -296,7 +318,8 @@ class PitfallsSpec(Spec):
 class NetworkSpec(Spec):
     """A middlebox (NAT, firewall, load balancer) between the app and the database."""
 
-    idle_drop: Duration = Field(0.0, description="Silently drop flows idle this long (0 = never).")
+    idle_drop: Annotated[Duration, _zero_or_at_least(1e-3, "1ms")] = Field(
+        0.0, description="Silently drop flows idle this long (0 = never).")
     keepalive: Duration = Field(
         "15s", description="Client TCP keepalive interval (Go's default 15s; 0 = off). Probes keep flows alive."
     )
@@ -309,12 +332,13 @@ class NetworkSpec(Spec):
 class Scenario(Spec):
     """A whole simulation: the database, the fleet, the traffic, the pitfalls and the clock."""
 
-    name: str = Field("default", description="Short name, used for output folders.")
-    description: str = Field("", description="The story this scenario tells.")
+    name: Name = Field("default", description="Short name, used for output folders.")
+    description: Text = Field("", description="The story this scenario tells.")
     duration: Duration = Field("1m", gt=0, description="Simulated time with arrivals.")
     warmup: Duration = Field("10s", description="Initial time excluded from statistics.")
-    seed: Int = Field(1, ge=0, description="Seed of every random stream.")
-    sample_every: Duration = Field(0.0, description="Time-series step (0 = duration / 600).")
+    seed: Int = Field(1, ge=0, le=2**64 - 1, description="Seed of every random stream.")
+    sample_every: Annotated[Duration, _zero_or_at_least(1e-3, "1ms")] = Field(
+        0.0, description="Time-series step (0 = duration / 600).")
     database: DatabaseSpec = Field(default_factory=DatabaseSpec)
     fleet: FleetSpec = Field(default_factory=FleetSpec)
     workload: WorkloadSpec = Field(default_factory=WorkloadSpec)
@@ -328,7 +352,7 @@ class Scenario(Spec):
             # A replay should replay all of it: unless the file says otherwise, run until
             # just past the last request and count every request from the first.
             if "duration" not in self.model_fields_set:
-                self.duration = math.floor(max(t.rows[-1][0] for t in traces)) + 1.0
+                self.duration = math.floor(max(t.trace.last for t in traces)) + 1.0
             if "warmup" not in self.model_fields_set:
                 self.warmup = 0.0
         driver, flavor = self.fleet.pool.driver, self.database.flavor
@@ -349,3 +373,25 @@ class Scenario(Spec):
     def effective(self) -> dict[str, Any]:
         """The scenario with every default filled in, as YAML-ready plain data."""
         return self.model_dump(mode="json", by_alias=True)
+
+    def as_data(self) -> dict[str, Any]:
+        """Plain data that validates back to this scenario, every default filled in except
+        those that follow the database's flavour (see :meth:`DatabaseSpec.as_data`)."""
+        return {**self.effective(), "database": self.database.as_data()}
+
+
+def check_traces(scenario: Scenario, *, source: str | None = None) -> None:
+    """A trace may name only instances the fleet starts with (a cross-section check).
+
+    Raises:
+        ScenarioError: naming the trace's ``file`` field.
+    """
+    instances = scenario.fleet.instances
+    for i, arrivals in enumerate(scenario.workload.arrivals):
+        if isinstance(arrivals, TraceArrivals) and arrivals.trace.max_instance >= instances:
+            trace = arrivals.trace
+            row = next(j for j, index in enumerate(trace.instance) if index >= instances)
+            raise ScenarioError(
+                f"trace row at t_ms={trace.t[row] * 1e3:g} names instance {trace.instance[row]}, but the fleet "
+                f"has {instances} (0..{instances - 1} or app-0..app-{instances - 1})",
+                field=f"workload.arrivals.{i}.file", source=source)

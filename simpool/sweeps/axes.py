@@ -9,23 +9,27 @@ Values become what a YAML file would hold (ints, floats, duration strings such a
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
 import yaml
 
 from ..exceptions import ScenarioError
 from ..scenario import field_default
-from ..units import format_duration, parse_duration
+from ..scenario._base import HugeInt, WrittenFloat, WrittenInt
+from ..scenario.loading import field_is_text
+from ..scenario.yaml_reading import parse_yaml
+from ..units import format_duration, parse_duration, quote
 
 DEFAULT = "default"
 """The value that stands for the field's built-in default."""
 
 MAX_AXIS_VALUES = 1_000_000
 """A single axis longer than this is a typo (``1..10000000``), refused before it is built."""
+MAX_DIGITS = 15
+"""Significant digits of a number in a range (a double holds 15 exactly)."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ def make_axes(axes: dict[str, Any] | Sequence[Axis]) -> tuple[Axis, ...]:
         built = []
         for path, values in axes.items():
             if isinstance(values, str):
-                values = parse_values(values, field=path)
+                values = parse_values(values, field=path, path=path)
             built.append(Axis(path, tuple(values)))
         result = tuple(built)
     else:
@@ -81,10 +85,11 @@ def make_axes(axes: dict[str, Any] | Sequence[Axis]) -> tuple[Axis, ...]:
         seen.add(axis.path)
         if not axis.values:
             raise ScenarioError("an axis needs at least one value", field=axis.path)
-        labels = axis.labels()
-        for value in labels:
-            if labels.count(value) > 1:
-                raise ScenarioError(f"value {value!r} appears twice", field=axis.path)
+        labels: set[str] = set()
+        for value in axis.labels():
+            if value in labels:
+                raise ScenarioError(f"value {quote(value)} appears twice", field=axis.path)
+            labels.add(value)
     return result
 
 
@@ -95,21 +100,17 @@ def grid_size(axes: Iterable[Axis]) -> int:
     return size
 
 
-def grid(axes: Sequence[Axis]) -> list[tuple[Any, ...]]:
-    """Every combination, the first axis varying slowest (row-major, as nested loops)."""
-    return list(itertools.product(*(axis.values for axis in axes)))
-
-
 # ---------------------------------------------------------------------------- value syntax
 
 
-def parse_values(text: str, *, field: str | None = None) -> list[Any]:
+def parse_values(text: str, *, field: str | None = None, path: str | None = None) -> list[Any]:
     """Values from the command-line syntax.
 
     ``10..50`` (inclusive, step 1), ``10..50:5``, ``0..1h:15m`` (durations need a step),
     ``0..0.5:0.1``, lists ``2,5,10`` and ``0,30m,1h``, and ``default``. A list item is read
-    as YAML (``30m`` stays a string, ``5`` is an int); a range's values stop at or before
-    its end.
+    as YAML (``30m`` stays a string, ``5`` is an int), as ``--set`` reads a value: for a
+    text field (``path``, e.g. a Go version) as written, and with no range syntax. A
+    range's values stop at or before its end.
 
     Raises:
         ScenarioError: naming ``field`` and quoting the bad text.
@@ -117,49 +118,57 @@ def parse_values(text: str, *, field: str | None = None) -> list[Any]:
     text = text.strip()
     if not text:
         raise ScenarioError("no values given (expected e.g. 10..50, 10..50:5 or 2,5,10)", field=field)
-    if ".." in text:
+    text_field = path is not None and field_is_text(path)
+    if ".." in text and not text_field:
         return _parse_range(text, field)
     values = []
     for item in text.split(","):
         item = item.strip()
         if not item:
-            raise ScenarioError(f"empty item in list {text!r}", field=field)
+            raise ScenarioError(f"empty item in list {quote(text)}", field=field)
         if item == DEFAULT:
             values.append(DEFAULT)
             continue
         try:
-            values.append(yaml.safe_load(item))
+            values.append(item if text_field else _plain(parse_yaml(item)))
         except yaml.YAMLError:
-            raise ScenarioError(f"cannot read value {item!r}", field=field) from None
+            raise ScenarioError(f"cannot read value {quote(item)}", field=field) from None
+    if len(values) > MAX_AXIS_VALUES:
+        raise ScenarioError(f"{len(values):,} values (at most {MAX_AXIS_VALUES:,})", field=field)
     return values
+
+
+def _plain(value: Any) -> Any:
+    """A YAML number as a plain int or float (a HugeInt stays, to be refused by name)."""
+    if isinstance(value, WrittenInt) and not isinstance(value, HugeInt):
+        return int(value)
+    return float(value) if isinstance(value, WrittenFloat) else value
 
 
 def _parse_range(text: str, field: str | None) -> list[Any]:
     body, _, step_text = text.partition(":")
     start_text, sep, end_text = body.partition("..")
     if not sep or not start_text.strip() or not end_text.strip() or ".." in end_text:
-        raise ScenarioError(f"cannot read range {text!r} (expected START..END or START..END:STEP)", field=field)
+        raise ScenarioError(f"cannot read range {quote(text)} (expected START..END or START..END:STEP)", field=field)
     start_text, end_text, step_text = start_text.strip(), end_text.strip(), step_text.strip()
     if ":" in text and not step_text:
-        raise ScenarioError(f"missing step after ':' in {text!r}", field=field)
+        raise ScenarioError(f"missing step after ':' in {quote(text)}", field=field)
     parts = [start_text, end_text] + ([step_text] if step_text else [])
-    kind, numbers = _range_numbers(parts)
-    if kind is None:
-        raise ScenarioError(
-            f"cannot read range {text!r}: use integers (10..50:5), decimals (0..0.5:0.1) "
-            f"or durations with a step (0..1h:15m)", field=field)
+    kind, numbers = _range_numbers(parts, text, field)
     if len(numbers) == 2:
         if kind != "int":
             raise ScenarioError(f"a range of {kind}s needs a step, e.g. {start_text}..{end_text}:STEP", field=field)
         numbers.append(Decimal(1))
     start, end, step = numbers
     if step <= 0:
-        raise ScenarioError(f"step must be positive (not {step_text!r})", field=field)
+        raise ScenarioError(f"step must be positive (not {quote(step_text)})", field=field)
     if start > end:
-        raise ScenarioError(f"empty range {text!r}: start {start_text} is after end {end_text}", field=field)
-    count = int((end - start) // step) + 1
+        raise ScenarioError(f"empty range {quote(text)}: start {start_text} is after end {end_text}", field=field)
+    with localcontext() as exact:
+        exact.prec = 60  # every bound has at most 15 significant digits: the quotient's floor is exact
+        count = int((end - start) / step) + 1
     if count > MAX_AXIS_VALUES:
-        raise ScenarioError(f"range {text!r} has {count:,} values (at most {MAX_AXIS_VALUES:,})", field=field)
+        raise ScenarioError(f"range {quote(text)} has {count:,} values (at most {MAX_AXIS_VALUES:,})", field=field)
     values = [start + i * step for i in range(count)]
     if kind == "int":
         return [int(v) for v in values]
@@ -168,14 +177,25 @@ def _parse_range(text: str, field: str | None) -> list[Any]:
     return [float(v) for v in values]
 
 
-def _range_numbers(parts: list[str]) -> tuple[str | None, list[Decimal]]:
+def _range_numbers(parts: list[str], text: str, field: str | None) -> tuple[str, list[Decimal]]:
     """The range's kind (int, decimal, duration) and its numbers as exact decimals, so that
-    ``0..0.3:0.1`` ends at 0.3 and not 0.30000000000000004."""
+    ``0..0.3:0.1`` ends at 0.3 and not 0.30000000000000004. Each number has at most
+    :data:`MAX_DIGITS` significant digits and a magnitude within 10^±15, so the arithmetic
+    stays exact and cheap (``1e-100`` steps and 32-digit bounds are refused here).
+
+    Raises:
+        ScenarioError: for text that is none of the three, or numbers out of those bounds.
+    """
     try:
         numbers = [Decimal(p) for p in parts]
     except InvalidOperation:
         numbers = None
     if numbers is not None and all(n.is_finite() for n in numbers):
+        for number, part in zip(numbers, parts, strict=True):
+            too_many_digits = len(number.as_tuple().digits) > MAX_DIGITS
+            if too_many_digits or (number and not -15 <= number.adjusted() < 15):  # no arithmetic yet
+                raise ScenarioError(f"cannot use {quote(part)} in a range: numbers need at most {MAX_DIGITS} "
+                                    "significant digits and a size between 1e-15 and 1e15", field=field)
         whole = (n == n.to_integral_value() and "." not in p and "e" not in p.lower()
                  for n, p in zip(numbers, parts, strict=True))
         if all(whole):
@@ -184,5 +204,8 @@ def _range_numbers(parts: list[str]) -> tuple[str | None, list[Decimal]]:
     try:
         # Durations in whole nanoseconds (Go's resolution) keep the arithmetic exact.
         return "duration", [Decimal(round(parse_duration(p) * 1e9)) / Decimal(10**9) for p in parts]
-    except ValueError:
-        return None, []
+    except ValueError as exc:
+        problem = f" ({exc})" if any(p.rstrip()[-1:].isalpha() for p in parts) else ""
+        raise ScenarioError(
+            f"cannot read range {quote(text)}: use integers (10..50:5), decimals (0..0.5:0.1) "
+            f"or durations with a step (0..1h:15m){problem}", field=field) from None

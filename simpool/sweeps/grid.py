@@ -1,8 +1,7 @@
 """``simpool.sweep()``: a grid of scenarios × replications, run anywhere, aggregated in
 grid order.
 
-Every point is built and validated before anything runs, so a bad combination fails in a
-second, not an hour in. Replication *k* of every point uses the same seed and therefore
+The points are checked before anything runs (:mod:`simpool.sweeps.plan`). Replication *k* of every point uses the same seed and therefore
 the same traffic (common random numbers, see :mod:`simpool.engine`): differences between
 points are the settings' doing, not the dice's. Rows are aggregated per point in
 replication order, so they are byte-identical whatever the executor or ``jobs``.
@@ -11,19 +10,17 @@ replication order, so they are byte-identical whatever the executor or ``jobs``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..engine import check_consistency
-from ..exceptions import ScenarioError
 from ..result import ERROR_KINDS, ReplicationResult, Result
-from ..scenario import Scenario, apply_overrides, validate_scenario
-from ..scenario.loading import _read_yaml
+from ..scenario import Scenario
 from ..stats import mean_ci95
-from .axes import Axis, grid, label, make_axes
-from .executors import Outcome, make_executor
+from .axes import Axis
+from .executors import Outcome, Task, make_executor
+from .plan import SweepPlan, grid_values, plan_sweep
 
 STREAMS = "numpy SeedSequence(seed, spawn_key=(replication, source, index))"
 """How each run's random streams derive from the seed (see simpool.engine.Streams)."""
@@ -106,13 +103,13 @@ def sweep(
 
     Args:
         scenario: scenario data (a dict), a YAML path, None for the built-in default, or a
-            Scenario (then its effective settings are the base).
+            Scenario (then its settings are the base).
         axes: ``{dotted path: values}``; values are a list or a string in the range syntax
             (``"10..50"``, ``"0,30m,1h"``, ``"default"``); several axes make a full grid,
             the first varying slowest.
         replications: independent replications per point (common random numbers).
         seed: overrides the scenario's seed.
-        jobs: local worker processes (default: the cores available); 1 runs here.
+        jobs: local worker processes (default, and at most: the cores available); 1 runs here.
         executor: ``"local"`` or ``"dask"`` (with ``scheduler``: an address or a Client).
         on_point: called as ``on_point(points done, points in grid, row)`` after each point.
         overrides: dotted-path settings applied to every point (``--set``).
@@ -123,45 +120,46 @@ def sweep(
         ``interrupted=True``.
 
     Raises:
-        ScenarioError: a bad axis or a bad point (named), before anything runs.
+        ScenarioError: a bad argument, axis or point (named), before anything runs (see
+            :mod:`simpool.sweeps.plan` for grids of more than 10,000 points).
         ExecutorError: the executor cannot start.
     """
-    data, base_dir, source = _base_data(scenario, base_dir)
-    if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
-        raise ScenarioError(f"must be an integer >= 1 (not {replications!r})", field="replications")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise ScenarioError(f"must be an integer >= 0 (not {seed!r})", field="seed")
-    axes = make_axes(axes)
-    overrides = dict(overrides or {})
-    for axis in axes:
-        apply_overrides({}, {axis.path: None})  # an unknown path fails here, naming the path alone
-        if axis.path in overrides:
-            raise ScenarioError("is both set (--set) and swept", field=axis.path)
-        if axis.path == "seed" and seed is not None:
-            raise ScenarioError("is both given (--seed) and swept", field="seed")
-    if overrides:
-        data = apply_overrides(data, overrides, source=source)
-    points = [_point(data, axes, combo, base_dir, source) for combo in grid(axes)]
-    base = _effective(data, base_dir, source) or points[0].effective()
-    seeds = [point.seed if seed is None else seed for point in points]
+    plan = plan_sweep(scenario, axes, replications=replications, seed=seed, overrides=overrides, base_dir=base_dir)
+    return run_sweep(plan, jobs=jobs, executor=executor, scheduler=scheduler, on_point=on_point)
 
-    tasks = [(point, point_seed, k)
-             for point, point_seed in zip(points, seeds, strict=True) for k in range(replications)]
-    runner = make_executor(executor, jobs=jobs, scheduler=scheduler, tasks=len(tasks))
+
+def run_sweep(plan: SweepPlan, *, jobs: int | None = None, executor: str = "local", scheduler: Any = None,
+              on_point: OnPoint | None = None) -> SweepResult:
+    """Run a planned sweep (:func:`~simpool.sweeps.plan.plan_sweep`); see :func:`sweep`.
+
+    Points are built as the executor asks for runs, so only those in flight are in memory.
+    """
+    replications = plan.replications
+    running: dict[int, Scenario] = {}
+    """Points with replications still out, by grid index (a handful: the executor's window)."""
+
+    def tasks() -> Iterator[Task]:
+        for index in range(plan.points):
+            point = running[index] = plan.scenario(index)
+            for k in range(replications):
+                yield point, plan.point_seed(point), k
+
+    runner = make_executor(executor, jobs=jobs, scheduler=scheduler, tasks=plan.points * replications)
     outcomes: dict[int, dict[int, Outcome]] = {}
     rows: dict[int, dict[str, Any]] = {}
     interrupted = False
     try:
-        for task, outcome in runner.run(tasks):
+        for task, outcome in runner.run(tasks()):
             index, k = divmod(task, replications)
             done = outcomes.setdefault(index, {})
             done[k] = outcome
             if len(done) == replications:
                 runs = [done[j] for j in range(replications)]  # replication order: same sums, same bytes
-                rows[index] = _row(axes, grid_values(axes, index), points[index], seeds[index], runs)
+                point = running.pop(index)
+                rows[index] = _row(plan.axes, grid_values(plan.axes, index), point, plan.point_seed(point), runs)
                 del outcomes[index]
                 if on_point is not None:
-                    on_point(len(rows), len(points), rows[index])
+                    on_point(len(rows), plan.points, rows[index])
     except KeyboardInterrupt:
         interrupted = True
         try:
@@ -174,65 +172,10 @@ def sweep(
     else:
         runner.close()
     return SweepResult(
-        name=str(base.get("name", "default")), scenario=base, axes=axes, seed=seed if seed is not None else seeds[0],
-        replications=replications, points=len(points),
-        rows=tuple(rows[i] for i in sorted(rows)), interrupted=interrupted, overrides=overrides,
+        name=plan.name, scenario=plan.base, axes=plan.axes, seed=plan.point_seed(plan.scenario(0)),
+        replications=replications, points=plan.points,
+        rows=tuple(rows[i] for i in sorted(rows)), interrupted=interrupted, overrides=plan.overrides,
     )
-
-
-def grid_values(axes: Sequence[Axis], index: int) -> tuple[Any, ...]:
-    """The settings of grid point ``index`` (first axis slowest)."""
-    values = []
-    for axis in reversed(axes):
-        index, i = divmod(index, len(axis.values))
-        values.append(axis.values[i])
-    return tuple(reversed(values))
-
-
-def point_label(axes: Sequence[Axis], values: Sequence[Any]) -> str:
-    return ", ".join(f"{a.path}={label(v)}" for a, v in zip(axes, values, strict=True))
-
-
-# ---------------------------------------------------------------------------- building points
-
-
-def _base_data(scenario: Any, base_dir: Any) -> tuple[dict[str, Any], Any, str | None]:
-    """The scenario as raw data (so a swept ``database.flavor`` still gets its flavour's
-    defaults), where its relative files live, and its name for error messages."""
-    if scenario is None:
-        return {}, base_dir, None
-    if isinstance(scenario, Scenario):
-        return scenario.effective(), base_dir, None
-    if isinstance(scenario, dict):
-        return scenario, base_dir, None
-    path = Path(scenario)
-    data = _read_yaml(path)
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ScenarioError(f"expected a mapping of sections, found {type(data).__name__}", source=str(path))
-    return data, path.parent if base_dir is None else base_dir, str(path)
-
-
-def _point(data: dict[str, Any], axes: Sequence[Axis], values: Sequence[Any],
-           base_dir: Any, source: str | None) -> Scenario:
-    where = f"{source}, point {point_label(axes, values)}" if source else f"point {point_label(axes, values)}"
-    try:
-        overrides = {axis.path: axis.override(value) for axis, value in zip(axes, values, strict=True)}
-        scenario = validate_scenario(apply_overrides(data, overrides), base_dir=base_dir)
-        check_consistency(scenario)
-    except ScenarioError as exc:
-        raise ScenarioError(exc.problem, field=exc.field, source=where) from None
-    return scenario
-
-
-def _effective(data: dict[str, Any], base_dir: Any, source: str | None) -> dict[str, Any] | None:
-    """The base scenario's effective settings, or None if only the swept values make it
-    valid (``--set duration=10s --vary warmup=1s,2s`` with a 30s default warm-up)."""
-    try:
-        return validate_scenario(data, base_dir=base_dir, source=source).effective()
-    except ScenarioError:
-        return None
 
 
 # ---------------------------------------------------------------------------- aggregation

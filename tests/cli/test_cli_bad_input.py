@@ -3,6 +3,8 @@ status 2; no traceback; nothing written under --out."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 SPIKE_FIELDS = "duration: 6s\nwarmup: 1s\n"
@@ -59,6 +61,45 @@ def check_bad_input(result, out, *phrases):
         pytest.param("database:\n  query: {dist: empirical, file: samples.csv}\n",
                      ["database.query.file", "cannot read", "samples.csv"], id="missing-samples-file"),
         pytest.param("- 1\n- 2\n", ["expected a mapping of sections"], id="not-a-mapping"),
+        # Beyond what Python converts, recursion, the home folders of nobody, infinity:
+        pytest.param(f"fleet:\n  instances: {'9' * 5000}\n",
+                     ["fleet.instances", "less than or equal to 10000", "(not a 5,000-digit number)"], id="5000-digits"),
+        pytest.param(f"fleet:\n  pool: {{max_open: -{'9' * 400}}}\n",
+                     ["fleet.pool.max_open", "greater than or equal to 0", "(not a 400-digit number)"],
+                     id="negative-400-digits"),
+        pytest.param("a: " + "[" * 3000 + "]" * 3000 + "\n", ["YAML too large", "nested more than 64 levels"],
+                     id="deep-yaml"),
+        pytest.param("a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                     "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                     "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n",
+                     ["YAML too large", "more than 100,000 values"], id="alias-bomb"),
+        pytest.param("workload:\n  arrivals:\n    - {kind: trace, file: '~nosuchuser/t.csv'}\n",
+                     ["workload.arrivals.0.file", "cannot expand '~nosuchuser': no such user"], id="unknown-user"),
+        pytest.param(f"duration: {'9' * 400}h\n", ["duration", "longer than a year (at most 8760h)"], id="inf-duration"),
+        pytest.param("duration: .inf\n", ["duration", "expected a duration such as", "(not inf)"], id="yaml-inf"),
+        pytest.param("workload:\n  arrivals:\n    - {kind: poisson, rate: 1e400/s}\n",
+                     ["workload.arrivals.0.rate", "above the highest allowed, 10,000,000/s"], id="inf-rate"),
+        pytest.param("pitfalls:\n  leaked_rows: .nan\n", ["pitfalls.leaked_rows", "finite number"], id="nan-fraction"),
+        pytest.param(f"fleet:\n  pool: {{max_open: {'9' * 320}}}\n",
+                     ["fleet.pool.max_open", "less than or equal to 1000000"], id="320-digit-max-open"),
+        pytest.param(f"name: {'n' * 300}\n", ["name", "longer than 100 characters (300)"], id="300-character-name"),
+        pytest.param('name: "a\\ud800b"\n', ["name", "lone UTF-16 surrogate"], id="surrogate-name"),
+        pytest.param('name: "two\\nlines"\n', ["name", "control character"], id="newline-in-name"),
+        pytest.param("fleet:\n  instances: 1000000\n", ["fleet.instances", "less than or equal to 10000"],
+                     id="million-instances"),
+        pytest.param("fleet:\n  autoscale: {target: 100/s, max: 100000000}\n",
+                     ["fleet.autoscale.max", "less than or equal to 10000"], id="autoscale-max-1e8"),
+        pytest.param("fleet:\n  autoscale: {target: 100/s, interval: 1ns}\n",
+                     ["fleet.autoscale.interval", "must be 0 (off) or at least 1s (not 1ns)"], id="interval-1ns"),
+        pytest.param("database:\n  idle_timeout: 1ns\n",
+                     ["database.idle_timeout", "at least 1ms (not 1ns)"], id="idle-timeout-1ns"),
+        pytest.param("network:\n  idle_drop: 1ns\n", ["network.idle_drop", "at least 1ms (not 1ns)"],
+                     id="idle-drop-1ns"),
+        pytest.param("sample_every: 1ns\n", ["sample_every", "at least 1ms (not 1ns)"], id="sample-every-1ns"),
+        pytest.param("workload:\n  request: {queries: 100000000}\n",
+                     ["workload.request.queries", "less than or equal to 1000"], id="queries-1e8"),
+        pytest.param("seed: 18446744073709551616\n", ["seed", "less than or equal to 18446744073709551615"],
+                     id="seed-2**64"),
     ],
 )
 def test_bad_scenario_file(invoke, tmp_path, text, phrases):
@@ -68,6 +109,65 @@ def test_bad_scenario_file(invoke, tmp_path, text, phrases):
     out = tmp_path / "out"
     line = check_bad_input(invoke("run", path, "--out", out), out, *phrases)
     assert line.startswith(f"error: {path}: ")
+
+
+@pytest.mark.parametrize(("name", "text", "phrases"), [
+    pytest.param("t.json", "[" * 5000 + "]" * 5000, ["t.json item 0: nested too deeply"], id="deep-json-trace"),
+    pytest.param("t.json", f'[{{"t_ms": {"9" * 5000}}}]', ["t.json item 0: a number with too many digits"],
+                 id="5000-digit-json"),
+    pytest.param("t.csv", f"t_ms\n{'9' * 5000}\n", ["t.csv line 2: t_ms must be a finite number", "…"],
+                 id="5000-digit-csv"),
+    pytest.param("t.csv", "t_ms\n1e20\n", ["t.csv line 2: t_ms must be at most 31536000000 ms, a year"],
+                 id="t-beyond-a-year"),
+    pytest.param("t.csv", "t_ms,instance\n1,app-²\n", ["t.csv line 2: instance must be an index 0..9999"],
+                 id="superscript-instance"),
+    pytest.param("t.csv", "t_ms\n" + "1" * 70_000 + "\n", ["t.csv: a line longer than 65,536 characters"],
+                 id="endless-line"),
+    pytest.param("t.csv", "t_ms\n1\n\0\0\0\n", ["t.csv: holds NUL characters"], id="nul-bytes"),
+])
+def test_bad_trace_files(invoke, tmp_path, name, text, phrases):
+    """Traces as hostile files: nesting, digits, lines without end, binary bytes."""
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"workload:\n  arrivals:\n    - {{kind: trace, file: {name}}}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    check_bad_input(invoke("validate", path), out, "workload.arrivals.0.file", *phrases)
+
+
+@pytest.mark.parametrize(("text", "phrases"), [
+    pytest.param("[" * 5000 + "]" * 5000, ["samples.json item 0: nested too deeply"], id="deep-json"),
+    pytest.param("ms\n" + "5\n" * 1_000_001, ["more than 1,000,000 samples"], id="too-many"),
+    pytest.param("\xff\xfe garbage", ["not UTF-8 text"], id="binary"),
+])
+def test_bad_samples_files(invoke, tmp_path, text, phrases):
+    data = text.encode("latin-1") if "\xff" in text else text.encode("utf-8")
+    (tmp_path / ("samples.json" if text.startswith("[") else "samples.csv")).write_bytes(data)
+    name = "samples.json" if text.startswith("[") else "samples.csv"
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"database:\n  query: {{dist: empirical, file: {name}}}\n", encoding="utf-8")
+    check_bad_input(invoke("validate", path), tmp_path / "out", "database.query.file", *phrases)
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "/dev/urandom", "fifo"])
+def test_special_files_are_refused_not_read(invoke, tmp_path, special):
+    """/dev/zero never ends, /dev/urandom is not text, a FIFO blocks until written: each is
+    refused as not a regular file, as a scenario, a trace or a samples file."""
+    if special == "fifo":
+        os.mkfifo(tmp_path / "fifo")
+        special = str(tmp_path / "fifo")
+    out = tmp_path / "out"
+    check_bad_input(invoke("run", special, "--out", out), out, special, "not a regular file")
+    for section in (f"workload:\n  arrivals: [{{kind: trace, file: '{special}'}}]\n",
+                    f"database:\n  query: {{dist: empirical, file: '{special}'}}\n"):
+        path = tmp_path / "s.yaml"
+        path.write_text(section, encoding="utf-8")
+        check_bad_input(invoke("run", path, "--out", out), out, ".file", "not a regular file")
+
+
+def test_a_huge_scenario_file_is_refused(invoke, tmp_path):
+    path = tmp_path / "huge.yaml"
+    path.write_text("# " + "x" * (5 * 1024 * 1024) + "\n", encoding="utf-8")
+    check_bad_input(invoke("validate", path), tmp_path / "out", "larger than 4 MiB")
 
 
 def test_bad_trace_row_names_the_file_field_and_line(invoke, tmp_path):
@@ -80,14 +180,17 @@ def test_bad_trace_row_names_the_file_field_and_line(invoke, tmp_path):
                     "workload.arrivals.0.file", "t.csv line 4", "t_ms must be a finite number >= 0")
 
 
-def test_trace_naming_a_missing_instance_fails_before_writing(invoke, tmp_path):
-    """A problem found when the run starts (a trace row for instance 7 of 2) is still bad input."""
+def test_trace_naming_a_missing_instance_fails_validation(invoke, tmp_path):
+    """A cross-section problem (a trace row for instance 7 of 2) is bad input to validate as
+    to run."""
     (tmp_path / "t.csv").write_text("t_ms,instance\n0,0\n5,7\n", encoding="utf-8")
     path = tmp_path / "bad.yaml"
     path.write_text(SPIKE_FIELDS + "fleet: {instances: 2}\n"
                     "workload:\n  arrivals:\n    - {kind: trace, file: t.csv}\n", encoding="utf-8")
     out = tmp_path / "out"
-    check_bad_input(invoke("run", path, "--out", out), out, "workload.arrivals.0.file", "instance 7")
+    for command in ("validate", "run"):
+        check_bad_input(invoke(command, path, "--out", out) if command == "run" else invoke(command, path), out,
+                        "workload.arrivals.0.file", "instance 7")
 
 
 @pytest.mark.parametrize(
@@ -108,6 +211,22 @@ def test_trace_naming_a_missing_instance_fails_before_writing(invoke, tmp_path):
         pytest.param(["--go-version", "1.20"], ["--go-version (fleet.pool.go_version)", "'1.23'"], id="bad-go-version"),
         pytest.param(["no-such-file.yaml"], ["no-such-file.yaml", "no such file"], id="missing-scenario"),
         pytest.param(["spkie"], ["spkie", "did you mean the bundled scenario 'spike'?"], id="near-miss-name"),
+        pytest.param(["--set", "workload.arrivals.²=1"], ["--set workload.arrivals.²", "no list item '²'"],
+                     id="superscript-index"),
+        pytest.param(["--set", f"workload.arrivals.{'9' * 5000}.rate=1/s"],
+                     ["--set workload.arrivals.", "no list item", "characters)"], id="5000-digit-index"),
+        pytest.param(["--set", f"fleet.instances={'9' * 5000}"],
+                     ["--set fleet.instances", "(not a 5,000-digit number)"], id="5000-digit-set"),
+        pytest.param(["--set", "duration=inf"], ["--set duration", "invalid duration 'inf'"], id="inf-set"),
+        pytest.param(["--set", "fleet.pool.go_version=1.20"],
+                     ["--set fleet.pool.go_version", "'1.17' (not '1.20')"], id="go-1.20-as-written"),
+        pytest.param(["--set", 'name="\\udcff"'], ["--set name", "lone UTF-16 surrogate"], id="surrogate-set"),
+        pytest.param(["--duration", "1000h"], ["this run would take about", "add --yes to run it anyway"],
+                     id="1000h-over-budget"),
+        pytest.param(["--set", "workload.arrivals.0.rate=1e7/s"], ["this run would take about", "--yes"],
+                     id="rate-1e7-over-budget"),
+        pytest.param(["--duration", "8000h", "--set", "sample_every=1ms"], ["GB of memory", "--yes"],
+                     id="samples-over-budget"),
     ],
 )
 def test_bad_command_line(invoke, tmp_path, args, phrases):

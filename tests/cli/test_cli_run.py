@@ -12,6 +12,7 @@ import pytest
 import simpool
 import simpool.engine
 from simpool import load_scenario, simulate
+from tests.conftest import results_in
 
 CONTRACT = {
     "requests": {"total", "ok", "failed", "unfinished"},
@@ -112,7 +113,7 @@ def test_results_and_plots_are_written(invoke, tiny, tmp_path):
     out = tmp_path / "out"
     result = invoke("run", tiny, "--out", out)
     assert result.exit_code == 0, result.output
-    assert {p.name for p in out.iterdir()} == {"summary.json", "timeseries.csv", *PLOTS}
+    assert results_in(out) == {"summary.json", "timeseries.csv", *PLOTS}
     assert (out / "timeseries.png").read_bytes().startswith(b"\x89PNG")
     assert b"<svg" in (out / "wait_cdf.svg").read_bytes()[:500]
     with (out / "timeseries.csv").open() as handle:
@@ -126,15 +127,17 @@ def test_results_and_plots_are_written(invoke, tiny, tmp_path):
 
 
 def test_rerun_replaces_the_folder_without_mixing_runs(invoke, tiny, tmp_path):
-    """A run removes the outputs an earlier run left that it did not write itself (plots
+    """A run removes the outputs an earlier run wrote that it does not write itself (plots
     after --no-plots, requests.csv without --requests); other files are left alone."""
     out = tmp_path / "out"
     out.mkdir()
-    for name in (*PLOTS, "requests.csv", "summary.json", "notes.txt"):
-        (out / name).write_text("from an earlier run")
+    (out / "notes.txt").write_text("the user's")
+    assert invoke("run", tiny, "--out", out, "--requests").exit_code == 0
+    assert results_in(out) == {"summary.json", "timeseries.csv", "requests.csv", "notes.txt", *PLOTS}
     assert invoke("run", tiny, "--out", out, "--no-plots", "--seed", "9").exit_code == 0
-    assert {p.name for p in out.iterdir()} == {"summary.json", "timeseries.csv", "notes.txt"}
+    assert results_in(out) == {"summary.json", "timeseries.csv", "notes.txt"}
     assert json.loads((out / "summary.json").read_text())["seed"] == 9
+    assert (out / "notes.txt").read_text() == "the user's"
 
 
 def test_requests_flag_writes_one_row_per_finished_request(invoke, tiny, tmp_path):

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from simpool.cli import app
+from tests.conftest import results_in
 
 ASSETS = Path(__file__).parent.parent / "assets"
 SPIKE = str(ASSETS / "sweep-spike.yaml")
@@ -29,7 +30,7 @@ def test_sweep_writes_table_csv_json_and_charts(tmp_path):
     assert "point 3/3 done: max_open=10" in result.stderr  # not a terminal: one line per point
     assert "3 points × 2 replications in" in result.stderr
     charts = [f"sweep-{n}.{e}" for n in ("wait", "failures", "dials", "connections") for e in ("png", "svg")]
-    assert sorted(p.name for p in out.iterdir()) == sorted(["sweep.csv", "sweep.json", *charts])
+    assert results_in(out) == {"sweep.csv", "sweep.json", *charts}
 
 
 def test_default_out_folder_is_named_after_the_scenario(tmp_path, monkeypatch):
@@ -38,8 +39,7 @@ def test_default_out_folder_is_named_after_the_scenario(tmp_path, monkeypatch):
                                  "--quiet"])
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
-    assert sorted(p.name for p in (tmp_path / "simpool-out" / "tiny-spike-sweep").iterdir()) == ["sweep.csv",
-                                                                                                 "sweep.json"]
+    assert results_in(tmp_path / "simpool-out" / "tiny-spike-sweep") == {"sweep.csv", "sweep.json"}
 
 
 def test_json_output_and_set(tmp_path):
@@ -80,13 +80,15 @@ def test_jobs_1_and_2_write_identical_csvs(tmp_path):
      "error: point fleet.pool.max_open=-1: fleet.pool.max_open: Input should be greater than or equal to 0"),
     (["--lifetime", "0,5"],
      "error: point fleet.pool.conn_max_lifetime=5: fleet.pool.conn_max_lifetime: missing unit"),
-    (["--max-open", "1", "--replications", "0"], "error: replications: must be an integer >= 1 (not 0)"),
+    (["--max-open", "1", "--replications", "0"], "error: replications: must be an integer from 1 to 10,000 (not 0)"),
+    (["--max-open", "1", "--jobs", "0"], "error: jobs: must be an integer >= 1 (not 0)"),
+    (["--max-open", "1", "--jobs", "-1"], "error: jobs: must be an integer >= 1 (not -1)"),
     (["no-such-scenario", "--max-open", "1"], "error: no-such-scenario: no such file, nor a bundled scenario"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     """Bad input: one line naming the option or field, exit 2, no traceback, no files."""
     out = tmp_path / "out"
-    result = runner.invoke(app, ["sweep", *args, "--out", str(out), "--jobs", "1"])
+    result = runner.invoke(app, ["sweep", *args, "--out", str(out), *([] if "--jobs" in args else ["--jobs", "1"])])
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith(message), result.stderr
     assert result.stderr.count("\n") == 1
@@ -101,11 +103,21 @@ def test_yes_lifts_the_grid_limit(tmp_path):
     assert result.stderr.startswith("error: point fleet.pool.max_open=-1, fleet.instances=1:")
 
 
-def test_dask_without_scheduler_is_an_error(tmp_path):
+@pytest.mark.parametrize(("scheduler", "message"), [
+    ([], "error: --scheduler: the dask executor needs a scheduler address, e.g. tcp://10.0.0.5:8786\n"),
+    (["--scheduler", "tcp://bad:xx"],
+     "error: --scheduler: expected an address such as tcp://10.0.0.5:8786 (not 'tcp://bad:xx')\n"),
+    (["--scheduler", "host:99999"],
+     "error: --scheduler: expected an address such as tcp://10.0.0.5:8786 (not 'host:99999')\n"),
+])
+def test_dask_without_a_good_scheduler_is_bad_input(tmp_path, scheduler, message):
+    """A missing or malformed --scheduler is bad input: one line, exit 2, before any run."""
     pytest.importorskip("distributed")
-    result = runner.invoke(app, ["sweep", SPIKE, "--max-open", "1", "--executor", "dask", "--out", str(tmp_path / "o")])
-    assert result.exit_code == 1
-    assert result.stderr == "error: the dask executor needs a scheduler address (--scheduler tcp://host:8786)\n"
+    out = tmp_path / "o"
+    result = runner.invoke(app, ["sweep", SPIKE, "--max-open", "1", "--executor", "dask", *scheduler, "--out", str(out)])
+    assert result.exit_code == 2
+    assert result.stderr == message
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("jobs", ["1", pytest.param("2", marks=pytest.mark.slow)])  # 2: spawns a pool too
@@ -132,16 +144,16 @@ def test_sigint_keeps_finished_points_and_exits_130(tmp_path, jobs):
     assert process.returncode == 130, stderr
     finished = int(stderr.split("interrupted: ")[1].split(" of 40")[0])
     assert 1 <= finished < 40
-    assert f"interrupted: {finished} of 40 points finished; wrote them to {out}" in stderr.replace("\n", " ")
-    rows = (out / "sweep.csv").read_text().splitlines()
+    assert (f"interrupted: {finished} of 40 points finished; wrote them to {out}/sweep.partial.csv and "
+            "sweep.partial.json") in stderr.replace("\n", " ")
+    assert results_in(out) == {"sweep.partial.csv", "sweep.partial.json"}
+    rows = (out / "sweep.partial.csv").read_text().splitlines()
     assert len(rows) == 1 + finished
-    doc = json.loads((out / "sweep.json").read_text())
+    doc = json.loads((out / "sweep.partial.json").read_text())
     assert (doc["interrupted"], doc["finished"], doc["points"]) == (True, finished, 40)
     settings = [r["fleet.pool.max_open"] for r in doc["rows"]]
     assert settings == sorted(set(settings)) and set(settings) <= set(range(1, 41))  # grid order
     assert "Traceback" not in stderr
-    assert not list(out.glob("*.png")), "no charts for an interrupted sweep"
-    assert not list(out.glob(".*.tmp"))
 
 
 def test_bundled_scenario_by_name_and_default_values(tmp_path):

@@ -12,7 +12,7 @@ import simpy
 from simpool import load_scenario
 from simpool.engine import Simulation
 from simpool.model.events import Call
-from simpool.model.workload import CHUNK, ArrivalProcess, arrival_chunks, replay, trace_rows
+from simpool.model.workload import CHUNK, ArrivalProcess, arrival_chunks, replay
 from simpool.scenario import (
     DiurnalArrivals,
     OnOffArrivals,
@@ -26,7 +26,7 @@ SEED = 12345
 
 def collect(spec, end: float, seed: int = SEED) -> tuple[list[float], list[list[float]]]:
     """All arrival times of one process before ``end``, and the chunks they came in."""
-    chunks = list(arrival_chunks(spec, np.random.default_rng(seed), end))
+    chunks = [list(chunk) for chunk in arrival_chunks(spec, np.random.default_rng(seed), end)]
     return [a for chunk in chunks for a in chunk], chunks
 
 
@@ -212,12 +212,12 @@ def test_diurnal_with_zero_amplitude_is_flat():
 
 
 def test_trace_replays_exact_times_and_hints(tmp_path):
-    """A trace yields its rows exactly (time, instance, service, timeout), only those before
-    the end, and their times as its arrival times."""
+    """A trace yields its rows exactly (time, instance index, service, timeout), only those
+    before the end, and their times as its arrival times."""
     spec = trace_spec(tmp_path, "t_ms,instance,service_ms,timeout_ms\n1500,1,2.5,100\n250,app-0,,\n"
                                 "900,,4,\n2500,2,1,1\n")
-    assert trace_rows(spec, 2.0) == [
-        (0.25, "app-0", None, None),
+    assert list(spec.trace.rows(2.0)) == [
+        (0.25, 0, None, None),
         (0.9, None, 0.004, None),
         (1.5, 1, 0.0025, 0.1),
     ]
@@ -272,9 +272,9 @@ def test_replayed_trace_dispatches_each_row_at_its_time(tmp_path):
     env = simpy.Environment()
     seen = []
     ArrivalProcess(env, arrival_chunks(spec, np.random.default_rng(0), 2.0),
-                   replay(trace_rows(spec, 2.0), lambda row: seen.append((env.now, row))))
+                   replay(spec.trace.rows(2.0), lambda row: seen.append((env.now, row))))
     env.run(until=5.0)
-    assert seen == [(0.5, (0.5, None, None, None)), (1.0, (1.0, "app-1", 0.002, None)),
+    assert seen == [(0.5, (0.5, None, None, None)), (1.0, (1.0, 1, 0.002, None)),
                     (1.0, (1.0, None, None, 0.1))]
 
 

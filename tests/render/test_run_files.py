@@ -8,7 +8,9 @@ import json
 
 import pytest
 
-from simpool.render.run_files import requests_csv, summary_json, timeseries_csv, write_results
+from simpool.render.run_files import names, requests_csv, summary_json, timeseries_csv, write_results
+from tests.conftest import results_in
+from tests.render.conftest import folder_for
 
 
 def test_summary_json_is_result_summary(run):
@@ -37,21 +39,29 @@ def test_requests_csv_matches_the_records(run):
 
 def test_write_results_writes_whole_files(run, tmp_path):
     _, result = run
-    paths = write_results(result, tmp_path / "out", requests=True)
+    with folder_for(tmp_path / "out", *names(plots=False, requests=True)) as out:
+        paths = write_results(result, out, requests=True)
+        assert not any(p.exists() for p in paths), "nothing appears before the commit"
     assert sorted(p.name for p in paths) == ["requests.csv", "summary.json", "timeseries.csv"]
-    assert not list((tmp_path / "out").glob(".*.tmp")), "no temporary file is left behind"
+    assert results_in(tmp_path / "out") == {"requests.csv", "summary.json", "timeseries.csv"}
+    assert (tmp_path / "out" / "summary.json").read_text() == summary_json(result)
+
+
+def test_run_names_follow_the_options():
+    assert names(plots=False, requests=False) == ["summary.json", "timeseries.csv"]
+    assert names(plots=True, requests=True) == ["summary.json", "timeseries.csv", "requests.csv", "timeseries.png",
+                                                "timeseries.svg", "wait_cdf.png", "wait_cdf.svg"]
 
 
 def test_result_files_get_the_usual_permissions(tmp_path):
-    """atomic_write gives files the mode open() would (0666 & ~umask), not mkstemp's 0600."""
+    """Result files get the mode open() would (0666 & ~umask), not a temporary file's 0600."""
     import os
     import stat
 
-    from simpool.render.files import atomic_write
-
     umask = os.umask(0o022)
     try:
-        path = atomic_write(tmp_path / "x.json", "{}")
+        with folder_for(tmp_path, "x.json") as out:
+            path = out.write("x.json", "{}")
     finally:
         os.umask(umask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644

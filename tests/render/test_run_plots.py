@@ -7,7 +7,9 @@ import pytest
 
 from simpool import load_scenario, simulate
 from simpool.render.figures import save_figure
+from simpool.render.run_files import FIGURES
 from simpool.render.run_plots import _spike_windows, _time_axis, timeseries_figure, write_plots
+from tests.render.conftest import folder_for
 
 SPIKY = {
     "name": "spiky", "duration": "6s", "warmup": "1s", "seed": 2,
@@ -23,7 +25,9 @@ def spiky(tmp_path_factory):
     scenario = load_scenario(SPIKY)
     result = simulate(scenario)
     folder = tmp_path_factory.mktemp("plots")
-    return scenario, result, folder, write_plots(result, scenario, folder)
+    with folder_for(folder, *(f"{stem}.*" for stem in FIGURES)) as out:
+        written = write_plots(result, scenario, out)
+    return scenario, result, folder, written
 
 
 def test_both_figures_in_png_and_svg(spiky):

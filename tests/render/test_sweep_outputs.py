@@ -11,10 +11,11 @@ from rich.console import Console
 import simpool
 from simpool.analysis.sweep_findings import find
 from simpool.render.figures import save_figure, subplots
-from simpool.render.sweep_files import to_csv, to_json, write_outputs
-from simpool.render.sweep_plots import XAxis, _log_if_wide, plot_sweep, wait_chart
+from simpool.render.sweep_files import COMPLETE, to_csv, to_json, write_outputs
+from simpool.render.sweep_plots import XAxis, _log_if_wide, chart_names, plot_sweep, wait_chart
 from simpool.render.sweep_table import sweep_table
 from simpool.sweeps import Axis, SweepResult
+from tests.render.conftest import folder_for
 
 SPIKE = Path(__file__).parent.parent / "assets" / "sweep-spike.yaml"
 
@@ -25,7 +26,8 @@ def one_axis():
 
 
 def test_csv_has_settings_then_metrics_and_ci(one_axis, tmp_path):
-    files = write_outputs(one_axis, find(one_axis.rows), tmp_path)
+    with folder_for(tmp_path, *COMPLETE) as out:
+        files = write_outputs(one_axis, find(one_axis.rows), out)
     assert [f.name for f in files] == ["sweep.csv", "sweep.json"]
     rows = list(csv.DictReader(io.StringIO((tmp_path / "sweep.csv").read_text())))
     assert len(rows) == 6
@@ -36,11 +38,11 @@ def test_csv_has_settings_then_metrics_and_ci(one_axis, tmp_path):
         assert name in header
     assert [r["fleet.pool.max_open"] for r in rows] == ["2", "4", "6", "8", "10", "12"]
     assert float(rows[0]["wait_ms.p99"]) == one_axis.rows[0]["wait_ms.p99"]  # floats round-trip exactly
-    assert not list(tmp_path.glob(".*.tmp"))
 
 
 def test_json_carries_scenario_axes_seeds_and_rows(one_axis, tmp_path):
-    write_outputs(one_axis, find(one_axis.rows), tmp_path)
+    with folder_for(tmp_path, *COMPLETE) as out:
+        write_outputs(one_axis, find(one_axis.rows), out)
     doc = json.loads((tmp_path / "sweep.json").read_text())
     assert doc["axes"] == [{"path": "fleet.pool.max_open", "values": [2, 4, 6, 8, 10, 12]}]
     assert doc["seed"] == 1 and doc["replications"] == 2
@@ -83,11 +85,15 @@ def test_charts_are_reproducible(one_axis, tmp_path):
 
 def test_two_axis_heatmaps_and_none_for_three(tmp_path):
     two = simpool.sweep(SPIKE, {"fleet.pool.max_open": [2, 9], "fleet.instances": [1, 2]}, replications=1, jobs=1)
-    assert sorted(f.name for f in plot_sweep(two, find(two.rows), tmp_path)) == [
+    with folder_for(tmp_path, *chart_names(2)) as out:
+        written = plot_sweep(two, find(two.rows), out)
+    assert sorted(f.name for f in written) == sorted(chart_names(2)) == [
         "sweep-failures-heatmap.png", "sweep-failures-heatmap.svg", "sweep-wait-heatmap.png", "sweep-wait-heatmap.svg"]
     three = SweepResult(name="x", scenario={}, axes=(Axis("a", (1,)), Axis("b", (1,)), Axis("c", (1,))), seed=1,
                         replications=1, points=1, rows=({"a": 1, "b": 1, "c": 1},))
-    assert plot_sweep(three, find(three.rows), tmp_path / "three") == []
+    with folder_for(tmp_path / "three") as out:
+        assert plot_sweep(three, find(three.rows), out) == []
+    assert chart_names(3) == []
 
 
 def test_log_scale_only_when_values_span_decades():

@@ -509,13 +509,14 @@ def trace_scenario(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def test_trace_from_csv_with_optional_columns_sorted(tmp_path):
-    """A CSV trace loads t_ms, instance, service_ms and timeout_ms (ms → s), sorted by time."""
+    """A CSV trace loads t_ms, instance (an index, or app-N), service_ms and timeout_ms
+    (ms → s), sorted by time."""
     path = trace_scenario(tmp_path, "t.csv",
                           "t_ms,instance,service_ms,timeout_ms\n30,1,2.5,100\n10,app-0,,\n20,,1,\n")
     (trace,) = load_scenario(path).workload.arrivals
     assert isinstance(trace, TraceArrivals)
     assert trace.rows == (
-        (pytest.approx(0.010), "app-0", None, None),
+        (pytest.approx(0.010), 0, None, None),
         (pytest.approx(0.020), None, pytest.approx(0.001), None),
         (pytest.approx(0.030), 1, pytest.approx(0.0025), pytest.approx(0.1)),
     )
@@ -534,7 +535,7 @@ def test_trace_from_json(tmp_path):
                        {"t_ms": 15, "instance": "app-2"}])
     (trace,) = load_scenario(trace_scenario(tmp_path, "t.json", text)).workload.arrivals
     assert [r[0] for r in trace.rows] == pytest.approx([0.010, 0.015, 0.020, 0.030])
-    assert [r[1] for r in trace.rows] == [None, "app-2", None, 1]
+    assert [r[1] for r in trace.rows] == [None, 2, None, 1]
     assert trace.rows[-1][2:] == (pytest.approx(0.0025), pytest.approx(0.1))
 
 

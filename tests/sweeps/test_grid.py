@@ -9,7 +9,6 @@ import simpool
 from simpool.exceptions import ScenarioError
 from simpool.render.sweep_files import to_csv
 from simpool.sweeps import executors as sweep_exec
-from simpool.sweeps.executors import ExecutorError
 
 SPIKE = Path(__file__).parent.parent / "assets" / "sweep-spike.yaml"
 
@@ -68,7 +67,7 @@ def test_dask_on_a_local_cluster_matches_local():
 
 def test_dask_needs_a_scheduler():
     pytest.importorskip("distributed")
-    with pytest.raises(ExecutorError, match="needs a scheduler address"):
+    with pytest.raises(ScenarioError, match="needs a scheduler address"):
         simpool.sweep(SPIKE, {"fleet.pool.max_open": [2]}, executor="dask")
 
 
@@ -87,7 +86,8 @@ def test_every_point_is_validated_before_any_runs(monkeypatch):
 
 
 @pytest.mark.parametrize(("kwargs", "problem"), [
-    ({"replications": 0}, "replications: must be an integer >= 1"),
+    ({"replications": 0}, "replications: must be an integer from 1 to 10,000"),
+    ({"replications": 10_001}, "replications: must be an integer from 1 to 10,000"),
     ({"seed": -1}, "seed: must be an integer >= 0"),
     ({"overrides": {"fleet.pool.max_open": 3}}, "fleet.pool.max_open: is both set"),
 ])
@@ -103,10 +103,12 @@ def test_unknown_path_is_named_alone():
 
 
 def test_bad_executor_and_jobs():
-    with pytest.raises(ExecutorError, match="executor must be 'local' or 'dask'"):
+    """A bad executor or jobs is bad input (ScenarioError, exit 2 at the command line)."""
+    with pytest.raises(ScenarioError, match="executor: must be 'local' or 'dask'"):
         simpool.sweep(SPIKE, {"fleet.pool.max_open": [2]}, executor="slurm")
-    with pytest.raises(ExecutorError, match="jobs must be an integer >= 1"):
-        simpool.sweep(SPIKE, {"fleet.pool.max_open": [2]}, jobs=0)
+    for jobs in (0, -1, True, 1.5):
+        with pytest.raises(ScenarioError, match="jobs: must be an integer >= 1"):
+            simpool.sweep(SPIKE, {"fleet.pool.max_open": [2]}, jobs=jobs)
 
 
 def test_default_and_overrides_reach_the_points():
