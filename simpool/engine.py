@@ -76,7 +76,7 @@ def check_consistency(scenario: Scenario) -> None:
     for i, arrivals in enumerate(scenario.workload.arrivals):
         if not isinstance(arrivals, TraceArrivals):
             continue
-        for t, hint, _, _ in arrivals.rows:
+        for t, hint, *_ in arrivals.rows:
             if hint is None:  # no instance named: round robin
                 continue
             index = instance_index(hint)

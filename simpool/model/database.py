@@ -149,13 +149,15 @@ class Database:
 
     # ------------------------------------------------------------------ connecting
 
-    def dial(self, deadline: float, callback: DialCallback, token: Any) -> None:
+    def dial(self, deadline: float, callback: DialCallback, token: Any, handshake: float | None = None) -> None:
         """Start a handshake; later ``callback(token, session, None)`` or
         ``callback(token, None, error)``. The caller's deadline (if any) cuts it short.
+        ``handshake`` is its time when known (a replayed trace measured it), else drawn.
         Never calls back synchronously."""
         env = self.env
         now = env._now
-        handshake = self._handshake()
+        if handshake is None:
+            handshake = self._handshake()
         if self.connections >= self.max_connections:
             # No PGPROC / over the MySQL count: refused before authentication.
             self.refused_connections += 1

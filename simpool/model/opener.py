@@ -35,7 +35,7 @@ class ConnectionOpener:
         self.busy = True
         db = self.db
         db.dials += 1
-        db.connector.dial(INF, self._dial_done, db.env._now)
+        db.connector.dial(INF, self._dial_done, db.env._now, None)
 
     def _dial_done(self, started: float, session: Any, err: Any) -> None:
         """Rule 8.2 (``openNewConnection``, sql.go:1271). DB closed → drop the conn. Error →

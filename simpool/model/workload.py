@@ -20,13 +20,11 @@ from ..scenario import (
     PoissonArrivals,
     SpikeArrivals,
     TraceArrivals,
+    TraceRow,
 )
 from .events import Call, push
 
 CHUNK = 4096
-
-TraceRow = tuple[float, Any, "float | None", "float | None"]
-"""(time, instance hint, service seconds per query, timeout seconds) — hints may be None."""
 
 
 def _poisson(rng: np.random.Generator, rate: float, start: float, end: float) -> Iterator[np.ndarray]:

@@ -51,13 +51,19 @@ class DiurnalArrivals(Spec):
     peak_at: Duration = Field(0.0, description="Time of the first peak.")
 
 
+TraceRow = tuple[float, Any, "float | None", "float | None", "float | None"]
+"""(time, instance hint, service seconds per query, timeout seconds, handshake seconds);
+each but the time may be None (not given)."""
+
+
 class TraceArrivals(Spec):
     """Replay of recorded requests: a CSV or JSON list with ``t_ms`` and optional
-    ``instance``, ``service_ms`` (per query) and ``timeout_ms`` columns."""
+    ``instance``, ``service_ms`` (per query), ``timeout_ms`` and ``handshake_ms`` (the
+    handshake of a dial the request itself makes, as measured) columns."""
 
     kind: Literal["trace"] = "trace"
     file: str = Field(..., description="CSV or JSON file; relative to the scenario file.")
-    _rows: tuple[tuple[float, Any, float | None, float | None], ...] = PrivateAttr(default=())
+    _rows: tuple[TraceRow, ...] = PrivateAttr(default=())
 
     @model_validator(mode="after")
     def _load(self, info: ValidationInfo) -> TraceArrivals:
@@ -69,8 +75,8 @@ class TraceArrivals(Spec):
         return self
 
     @property
-    def rows(self) -> tuple[tuple[float, Any, float | None, float | None], ...]:
-        """(t seconds, instance or None, service seconds or None, timeout seconds or None), by time."""
+    def rows(self) -> tuple[TraceRow, ...]:
+        """(t, instance, service, timeout, handshake) in seconds, by time; None where not given."""
         return self._rows
 
 
@@ -86,7 +92,11 @@ def _optional_ms(value: Any, where: str, column: str) -> float | None:
     return number / 1e3
 
 
-def _parse_trace(text: str, name: str) -> list[tuple[float, Any, float | None, float | None]]:
+TRACE_COLUMNS = ("t_ms", "instance", "service_ms", "timeout_ms", "handshake_ms")
+"""A trace's columns, in the order of a :data:`TraceRow`."""
+
+
+def _parse_trace(text: str, name: str) -> list[TraceRow]:
     if text.lstrip().startswith("["):
         try:
             data = json.loads(text)
@@ -103,7 +113,7 @@ def _parse_trace(text: str, name: str) -> list[tuple[float, Any, float | None, f
     rows = []
     for i, record in enumerate(records):
         where = f"{name} line {i + first_line}" if first_line else f"{name} item {i}"
-        unknown = set(record) - {"t_ms", "instance", "service_ms", "timeout_ms"}
+        unknown = set(record) - set(TRACE_COLUMNS)
         if unknown:
             raise ValueError(f"{where}: unknown column {sorted(unknown)[0]!r}")
         t = _optional_ms(record.get("t_ms"), where, "t_ms")
@@ -114,10 +124,7 @@ def _parse_trace(text: str, name: str) -> list[tuple[float, Any, float | None, f
             instance = instance.strip() or None
             if instance is not None and instance.isdigit():
                 instance = int(instance)
-        rows.append(
-            (t, instance, _optional_ms(record.get("service_ms"), where, "service_ms"),
-             _optional_ms(record.get("timeout_ms"), where, "timeout_ms"))
-        )
+        rows.append((t, instance, *(_optional_ms(record.get(column), where, column) for column in TRACE_COLUMNS[2:])))
     if not rows:
         raise ValueError(f"{name}: no requests found")
     rows.sort(key=lambda r: r[0])
