@@ -1,0 +1,219 @@
+package main
+
+// The fake database: a driver.Connector per sql.DB, all sharing one server that plays
+// simpool's database (simpool/model/database.py) in real time:
+//
+//   - a cap on open connections shared by every sql.DB in the process: a dial that finds
+//     max_connections slots taken is refused with the flavour's error after paying
+//     refused_handshake of the handshake; a PostgreSQL dial takes its slot when the
+//     handshake starts and, after it, is refused if fewer than the reserved slots are
+//     free (having paid the whole handshake);
+//   - a handshake delay on Connect that honours the dial's context (caller dials carry
+//     the request's deadline; the opener's carry none);
+//   - a query that holds its connection for its service time and honours its context:
+//     cancelled, it marks the connection invalid (as pgx, lib/pq and the MySQL driver
+//     destroy it), and the server keeps running it, holding the slot until it would
+//     have finished.
+//
+// Unlimited cores: a query's service time is its hold time.
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"sync"
+	"time"
+)
+
+// dialRecord is one Connect call as the server saw it. Outcome is ok, refused (before
+// authentication), refused_reserved (after it), deadline_exceeded, or pending (not
+// ended when the stats were taken). Request is the request whose ctx dialed, or -1 for
+// the pool's opener. CloseMs is when the pool closed the connection (-1: still open).
+type dialRecord struct {
+	Instance int     `json:"instance"`
+	StartMs  float64 `json:"start_ms"`
+	EndMs    float64 `json:"end_ms"`
+	Outcome  string  `json:"outcome"`
+	Request  int     `json:"request"`
+	CloseMs  float64 `json:"close_ms"`
+}
+
+type server struct {
+	cfg   *config
+	epoch time.Time
+
+	mu          sync.Mutex
+	connections int // slots taken: handshakes in progress and sessions (finishing queries included)
+	peak        int
+	refused     int
+	dials       []dialRecord
+}
+
+func (s *server) ms(t time.Time) float64 { return float64(t.Sub(s.epoch).Nanoseconds()) / 1e6 }
+
+func (s *server) takeSlotLocked() {
+	s.connections++
+	if s.connections > s.peak {
+		s.peak = s.connections
+	}
+}
+
+func (s *server) releaseSlot() {
+	s.mu.Lock()
+	s.connections--
+	s.mu.Unlock()
+}
+
+// startDial logs a dial as it starts (so a dial still under way at the end is seen, as
+// simpool counts dials when they start); the returned index is for endDial.
+func (s *server) startDial(inst int, start time.Time, req *request) int {
+	id := -1
+	if req != nil {
+		id = req.ID
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dials = append(s.dials, dialRecord{inst, s.ms(start), -1, "pending", id, -1})
+	return len(s.dials) - 1
+}
+
+func (s *server) endDial(i int, outcome string) {
+	end := time.Now()
+	s.mu.Lock()
+	s.dials[i].EndMs, s.dials[i].Outcome = s.ms(end), outcome
+	s.mu.Unlock()
+}
+
+// sleepCtx waits d or until ctx is done (then returns its error).
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *server) connect(ctx context.Context, inst int) (driver.Conn, error) {
+	start := time.Now()
+	req, _ := ctx.Value(requestKey{}).(*request)
+	dial := s.startDial(inst, start, req)
+	cfg := s.cfg
+	handshake := time.Duration(cfg.HandshakeMs * 1e6)
+	s.mu.Lock()
+	if s.connections >= cfg.MaxConnections {
+		// No slot (no PGPROC, or over MySQL's count): refused before authentication.
+		s.refused++
+		s.mu.Unlock()
+		if err := sleepCtx(ctx, time.Duration(float64(handshake)*cfg.RefusedHandshake)); err != nil {
+			s.endDial(dial, "deadline_exceeded")
+			return nil, err
+		}
+		s.endDial(dial, "refused")
+		return nil, errors.New(cfg.Errors.TooMany)
+	}
+	s.takeSlotLocked()
+	s.mu.Unlock()
+	if err := sleepCtx(ctx, handshake); err != nil {
+		s.releaseSlot() // the client gave up mid-handshake: the backend exits
+		s.endDial(dial, "deadline_exceeded")
+		return nil, err
+	}
+	if cfg.Flavor == "postgres" && cfg.SuperuserReserved+cfg.Reserved > 0 {
+		// Checked after authentication (postinit.c): the whole handshake was paid.
+		s.mu.Lock()
+		free := cfg.MaxConnections - s.connections
+		if free < cfg.SuperuserReserved+cfg.Reserved {
+			s.refused++
+			s.connections--
+			s.mu.Unlock()
+			s.endDial(dial, "refused_reserved")
+			if free < cfg.SuperuserReserved {
+				return nil, errors.New(cfg.Errors.ReservedSuperuser)
+			}
+			return nil, errors.New(cfg.Errors.ReservedRole)
+		}
+		s.mu.Unlock()
+	}
+	s.endDial(dial, "ok")
+	return &conn{s: s, dial: dial, freedAt: time.Now()}, nil
+}
+
+// conn is one session. database/sql serialises its use (one goroutine at a time).
+//
+// It also times, for the replay in simpool, when the pool really handed it to a request
+// and took it back: freedAt is when it was created (Connect returned) or last returned
+// (putConn calls IsValid first thing), so a request that asked before then waited for
+// it, and one that asked after took it idle.
+type conn struct {
+	s       *server
+	dial    int       // its dialRecord
+	broken  bool      // a query was cancelled mid-flight: the driver destroyed the socket
+	busyTil time.Time // when the server finishes the query it is running (if cancelled)
+	freedAt time.Time
+	holder  *request
+}
+
+func (c *conn) ExecContext(ctx context.Context, _ string, _ []driver.NamedValue) (driver.Result, error) {
+	req := ctx.Value(requestKey{}).(*request)
+	start := time.Now()
+	req.execStart = start
+	req.acquired = req.asked
+	if c.freedAt.After(req.asked) {
+		req.acquired = c.freedAt
+	}
+	c.holder = req
+	service := time.Duration(req.ServiceMs * 1e6)
+	if err := sleepCtx(ctx, service); err != nil {
+		c.broken = true
+		c.busyTil = start.Add(service)
+		return nil, err
+	}
+	req.completed = true
+	return driver.RowsAffected(0), nil
+}
+
+// IsValid is driver.Validator, which putConn calls as it takes the conn back: false
+// after a cancelled query, so the pool discards it.
+func (c *conn) IsValid() bool {
+	c.freedAt = time.Now()
+	if c.holder != nil {
+		c.holder.released = c.freedAt
+		c.holder = nil
+	}
+	return !c.broken
+}
+
+// Close frees the session's slot, once any query the server still runs has finished.
+func (c *conn) Close() error {
+	now := time.Now()
+	c.s.mu.Lock()
+	c.s.dials[c.dial].CloseMs = c.s.ms(now)
+	c.s.mu.Unlock()
+	if wait := c.busyTil.Sub(now); wait > 0 {
+		time.AfterFunc(wait, c.s.releaseSlot)
+		return nil
+	}
+	c.s.releaseSlot()
+	return nil
+}
+
+func (c *conn) Prepare(string) (driver.Stmt, error) { return nil, errors.New("fakedb: no statements") }
+func (c *conn) Begin() (driver.Tx, error)           { return nil, errors.New("fakedb: no transactions") }
+
+// connector is one sql.DB's way to the shared server.
+type connector struct {
+	s    *server
+	inst int
+}
+
+func (k connector) Connect(ctx context.Context) (driver.Conn, error) { return k.s.connect(ctx, k.inst) }
+func (k connector) Driver() driver.Driver                            { return fakeDriver{} }
+
+type fakeDriver struct{}
+
+func (fakeDriver) Open(string) (driver.Conn, error) {
+	return nil, errors.New("fakedb: use the connector")
+}
