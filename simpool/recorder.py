@@ -37,6 +37,9 @@ class Recorder:
         self._arrivals_baseline = 0
         """``fleet.arrivals`` when the warm-up ended."""
         self.errors = dict.fromkeys(ERROR_KINDS, 0)
+        self._failures = dict.fromkeys(ERROR_KINDS, 0)
+        """Every failed request by error, warm-up included: the time series' failures
+        (``errors`` counts only those that arrived after the warm-up)."""
         self.messages: dict[str, int] = {}
         self.wait = LogHistogram()
         self.latency = LogHistogram()
@@ -48,10 +51,14 @@ class Recorder:
         self.records: list[RequestRecord] | None = [] if record_requests else None
         self._baseline: dict[str, dict[str, float]] = {}
         self._refused_baseline = 0
-        self._samples: list[tuple[float, list[tuple[int, int, int, int]], int, int, int]] = []
+        self._samples: list[tuple[Any, ...]] = []
+        """Per sample: time, each instance's gauges, the database's connections, running and
+        queued queries, then arrivals, failures by kind and instances serving so far."""
 
     def request_done(self, request: Any, err: Any) -> None:
         """A request answered: ``err`` is None on success or the Go error it returned."""
+        if err is not None:
+            self._failures[err.kind] += 1
         if request.arrival < self.warmup:
             return
         latency = self.env._now - request.arrival
@@ -94,9 +101,10 @@ class Recorder:
 
     def _sample(self, call: Any) -> None:
         k = call.value
-        database = self._database
-        gauges = [instance.gauges() for instance in self._fleet.instances]
-        self._samples.append((self.env._now, gauges, database.connections, database.running, database.queued))
+        fleet, database = self._fleet, self._database
+        gauges = [instance.gauges() for instance in fleet.instances]
+        self._samples.append((self.env._now, gauges, database.connections, database.running, database.queued,
+                              fleet.arrivals, tuple(self._failures.values()), len(fleet.serving)))
         nxt = (k + 1) * self._step
         if nxt <= self._until + 1e-9:
             call_later(self.env, nxt - self.env._now, self._sample, k + 1)
@@ -169,7 +177,7 @@ class Recorder:
     def _timeseries(self, names: list[str]) -> TimeSeries:
         n = len(self._samples)
         arrays = {key: np.zeros((len(names), n), dtype=np.int64) for key in ("open", "in_use", "idle", "waiting")}
-        for j, (_, gauges, _, _, _) in enumerate(self._samples):
+        for j, (_, gauges, *_) in enumerate(self._samples):
             for i, (open_, in_use, idle, waiting) in enumerate(gauges):
                 arrays["open"][i, j] = open_
                 arrays["in_use"][i, j] = in_use
@@ -181,6 +189,9 @@ class Recorder:
             database_connections=np.array([s[2] for s in self._samples], dtype=np.int64),
             database_running=np.array([s[3] for s in self._samples], dtype=np.int64),
             database_queued=np.array([s[4] for s in self._samples], dtype=np.int64),
+            arrived=np.array([s[5] for s in self._samples], dtype=np.int64),
+            failed=np.array([s[6] for s in self._samples], dtype=np.int64).reshape(n, len(ERROR_KINDS)).T,
+            serving=np.array([s[7] for s in self._samples], dtype=np.int64),
             **arrays,
         )
 

@@ -43,7 +43,14 @@ class RequestRecord:
 @dataclass(frozen=True)
 class TimeSeries:
     """Gauges sampled every ``step`` seconds: per instance (rows in ``instances`` order)
-    open / in use / idle / waiting, and the database's connections and queries."""
+    open / in use / idle / waiting, and the database's connections and queries; and, for
+    rates over time, counters since the start (warm-up included) read at the same instants.
+
+    Attributes:
+        arrived: requests arrived so far.
+        failed: failed requests answered so far, one row per kind in ``ERROR_KINDS`` order.
+        serving: instances serving requests (an autoscaled or deploying fleet changes it).
+    """
 
     t: np.ndarray
     instances: tuple[str, ...]
@@ -54,6 +61,9 @@ class TimeSeries:
     database_connections: np.ndarray
     database_running: np.ndarray
     database_queued: np.ndarray
+    arrived: np.ndarray
+    failed: np.ndarray
+    serving: np.ndarray
 
     def rows(self) -> list[dict[str, Any]]:
         """Long-format rows (one per time and instance, plus the database), for CSV."""

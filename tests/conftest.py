@@ -23,6 +23,7 @@ class FakeSession:
     def __init__(self) -> None:
         self.id = next(self._ids)
         self.dead = False
+        self.dropped = False
 
     def __repr__(self) -> str:
         return f"FakeSession({self.id}, dead={self.dead})"

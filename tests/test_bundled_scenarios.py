@@ -101,6 +101,17 @@ STORIES = {
                            and s["pool"]["peak_open"]["mean"] < 50
                            and s["database"]["peak_connections"]["mean"] == 100),
     "autoscale-past-cap": (SCALED_OUT, lambda s: _errors(s, "too_many_connections") > 100 and len(s["instances"]) == 5),
+    "mysql-invalid-connection": ({}, lambda s: s["error_messages"].get("invalid connection", 0) >= 20
+                                 and s["requests"]["failed"]["mean"] == _errors(s, "bad_connection")
+                                 and s["database"]["peak_connections"]["mean"] > 2 * s["pool"]["peak_open"]["mean"]),
+    "mysql-idle-time": ({}, lambda s: s["requests"]["failed"]["mean"] == 0
+                        and s["database"]["peak_connections"]["mean"] <= s["pool"]["peak_open"]["mean"]),
+    "rolling-deploy": ({}, lambda s: _errors(s, "too_many_connections") > 1000 and len(s["instances"]) == 8),
+    "deploy-within-budget": ({}, lambda s: s["requests"]["failed"]["mean"] == 0 and len(s["instances"]) == 8
+                             and s["database"]["peak_connections"]["mean"] <= 97),
+    "no-deadline": ({}, lambda s: s["requests"]["failed"]["mean"] == 0 and s["latency_ms"]["p99"]["mean"] > 10_000),
+    "request-deadline": ({}, lambda s: s["requests"]["failed"]["mean"] == _errors(s, "deadline_exceeded") > 1000
+                         and s["latency_ms"]["max"]["mean"] <= 2000 + 1e-6),  # a deadline, in floating point
     "mysql": ({"duration": "35s"}, lambda s: _errors(s, "too_many_connections") > 300
               and "Error 1040 (08004): Too many connections" in s["error_messages"]),
 }
@@ -122,9 +133,13 @@ def test_story_comes_true(name):
     ("firewall-idle-drop", {"fleet.pool.conn_max_idle_time": "5m"}),
     ("autoscale-past-cap", {"database.max_connections": 210, **SCALED_OUT}),
     ("pool-per-request", {"pitfalls.pool_per_request": False, **STEADY}),
+    ("dial-limit", {"fleet.pool.max_open": 30, "fleet.pool.max_idle": 30, "fleet.pool.max_dialing": 0}),
+    ("rolling-deploy", {"fleet.deploy.batch": 1, "fleet.pool.max_open": 16, "fleet.pool.max_idle": 16}),
+    ("request-deadline", {"database.cores": 12}),
+    ("mysql-invalid-connection", {"fleet.pool.conn_max_idle_time": "5m"}),
 ])
 def test_the_suggested_fix_works(name, fix):
-    """The 'Try:' line of a story removes its refusals."""
+    """The 'Try:' line of a story removes its failures."""
     summary = simulate(load_scenario(SCENARIO_DIR / f"{name}.yaml", overrides=fix)).summary()
     assert _errors(summary, "too_many_connections") == 0
     assert summary["requests"]["failed"]["mean"] == 0
@@ -184,3 +199,16 @@ def test_lifetime_waves_come_back_and_jitter_spreads_them():
     assert [round(s / 180) for s in surges] == [1, 2, 3], surges
     assert all(n < 15 for second, n in enumerate(waves) if second + 31 not in surges)
     assert max(dials_per_second("lifetime-jitter")) < 10
+
+
+@pytest.mark.slow
+def test_a_dial_limit_turns_the_storm_into_a_queue():
+    """dial-storm: thousands of refused dials, nothing waits in a pool; dial-limit (the
+    what-if): the bursts queue in the pools, the fleet dials less than half as often and
+    refusals fall by over 90%."""
+    storm = simulate(load_scenario(SCENARIO_DIR / "dial-storm.yaml")).summary()
+    limited = simulate(load_scenario(SCENARIO_DIR / "dial-limit.yaml")).summary()
+    assert _errors(storm, "too_many_connections") > 3000 and storm["pool"]["wait_count"]["mean"] == 0
+    assert limited["pool"]["wait_count"]["mean"] > 1000
+    assert limited["pool"]["dials"]["mean"] < 0.5 * storm["pool"]["dials"]["mean"]
+    assert _errors(limited, "too_many_connections") < 0.1 * _errors(storm, "too_many_connections")

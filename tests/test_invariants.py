@@ -23,7 +23,10 @@ def scenarios(draw):
         "conn_max_idle_time": f"{draw(durations_ms)}ms",
         "go_version": draw(st.sampled_from(["1.23", "1.18", "1.17"])),
         "waiter_order": draw(st.sampled_from(["random", "fifo"])),
+        "max_dialing": draw(st.sampled_from([0, 0, 1, 3])),
     }
+    if pool["conn_max_lifetime"] != "0ms":
+        pool["conn_max_lifetime_jitter"] = f"{draw(durations_ms)}ms"
     max_idle = draw(st.one_of(st.none(), st.integers(0, 6)))
     if max_idle is not None:
         pool["max_idle"] = max_idle
@@ -67,7 +70,8 @@ def scenarios(draw):
 
 def _check_step(sim):
     database = sim.database
-    assert 0 <= database.connections <= database.max_connections
+    # MySQL counts at accept and lets max_connections + 1 in (the extra for CONNECTION_ADMIN).
+    assert 0 <= database.connections <= database.max_connections + (0 if database.postgres else 1)
     assert database.connections >= sim.scenario.database.other_clients
     cores = database.cores
     assert 0 <= database.running and (cores == 0 or database.running <= cores)
@@ -77,6 +81,8 @@ def _check_step(sim):
             db.check_invariants()
             if db.max_open > 0:
                 assert db.num_open <= db.max_open, f"{db!r} exceeds MaxOpen"
+            if db.max_dialing:
+                assert db._dialing <= db.max_dialing, f"{db!r} exceeds max_dialing"
             total_open += db.num_open
     if not sim.scenario.pitfalls.pool_per_request:
         assert total_open == sim.fleet.open_gauge.open

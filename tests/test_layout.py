@@ -20,11 +20,13 @@ RANK = {
     "model": 2,
     "result": 3, "recorder": 4, "engine": 5,
     "sweeps": 6, "analysis": 7, "render": 8,
+    "calibration": 6,
     "cli": 9, "__main__": 10,
 }
 """Each part may import only parts of a lower rank (and itself). The order among the
 top parts: a renderer draws what analysis found about a sweep; analysis may run sweeps;
-a sweep knows neither. The package root (the public API) is a facade that imports its
+a sweep knows neither. Calibration (measuring a real server into scenario text) reads
+only the scenario; renderers draw what it measured. The package root (the public API) is a facade that imports its
 names lazily, so anything may read ``__version__`` from it."""
 
 

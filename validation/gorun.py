@@ -16,12 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simpool.model.errors import MYSQL_TOO_MANY, PG_RESERVED_ROLE, PG_RESERVED_SUPERUSER, PG_TOO_MANY_CLIENTS
+from simpool.model.errors import MYSQL_TOO_MANY, PG_TOO_MANY_CLIENTS, reserved_refusals
 
 from .traces import Trace
 
 HARNESS = Path(__file__).resolve().parent / "harness"
 """The Go program's folder (a main package, standard library only)."""
+
+PG_VERSION = 16
+"""The PostgreSQL major version both sides speak (its refusal texts)."""
 
 
 @dataclass(frozen=True)
@@ -77,17 +80,19 @@ def build(toolchain: Toolchain, work: Path) -> Path:
 def harness_config(trace: Trace) -> dict[str, Any]:
     """The harness's input for ``trace`` (see ``harness/main.go``, ``type config``)."""
     postgres = trace.flavor == "postgres"
+    reserved_superuser, reserved_role = reserved_refusals(PG_VERSION)
     return {
         "flavor": trace.flavor,
         "max_connections": trace.max_connections,
         "superuser_reserved_connections": trace.superuser_reserved if postgres else 0,
         "reserved_connections": 0,
         "handshake_ms": trace.handshake_ms,
-        "refused_handshake": trace.refused_handshake,
+        "handshake_before_slot": trace.handshake_before_slot,
+        "refused_handshake": trace.refused_share,
         "errors": {
             "too_many": (PG_TOO_MANY_CLIENTS if postgres else MYSQL_TOO_MANY).message,
-            "reserved_superuser": PG_RESERVED_SUPERUSER.message,
-            "reserved_role": PG_RESERVED_ROLE.message,
+            "reserved_superuser": reserved_superuser.message,
+            "reserved_role": reserved_role.message,
         },
         "instances": trace.instances,
         "pool": {"max_open": trace.max_open, "max_idle": trace.max_idle,

@@ -9,8 +9,6 @@ from typing import Any
 
 import numpy as np
 
-from simpool.model.errors import PG_RESERVED_ROLE, PG_RESERVED_SUPERUSER
-
 STATS_FIELDS = ("max_open_connections", "open_connections", "in_use", "idle", "wait_count",
                 "wait_duration_s", "max_idle_closed", "max_idle_time_closed", "max_lifetime_closed")
 """Every ``DBStats`` field, as the harness names them."""
@@ -28,7 +26,8 @@ came after authentication (PostgreSQL's "remaining connection slots are reserved
 TIME_METRICS = frozenset({"wait_ms.mean", "wait_ms.p95", "wait_ms.p99", "handshake_s", "stats.wait_duration_s"})
 """Metrics in time units; every other metric counts events."""
 
-RESERVED_MESSAGES = frozenset({PG_RESERVED_SUPERUSER.message, PG_RESERVED_ROLE.message})
+RESERVED_PHRASE = "remaining connection slots are reserved"
+"""In every PostgreSQL version's refusal after authentication (and no other error)."""
 
 
 def request_metrics(waits_ms: np.ndarray, outcomes: Sequence[str], errors: Sequence[str | None]) -> dict[str, float]:
@@ -38,7 +37,7 @@ def request_metrics(waits_ms: np.ndarray, outcomes: Sequence[str], errors: Seque
                "wait_ms.p99": float(np.percentile(waits_ms, 99)), "requests.ok": outcomes.count("ok")}
     for kind in OUTCOMES:
         metrics[f"errors.{kind}"] = outcomes.count(kind)
-    metrics["errors.reserved_slots"] = sum(e in RESERVED_MESSAGES for e in errors)
+    metrics["errors.reserved_slots"] = sum(e is not None and RESERVED_PHRASE in e for e in errors)
     return metrics
 
 

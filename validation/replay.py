@@ -26,6 +26,7 @@ import numpy as np
 import simpool
 from simpool.engine import Simulation
 
+from .gorun import PG_VERSION
 from .metrics import dial_ms, model_metrics
 from .traces import Trace
 
@@ -68,7 +69,7 @@ def measured(trace: Trace, run: dict[str, Any], seed: int = 0) -> Measured:
     asked = {i: r["arrival_ms"] for i, r in by_id.items()}
     ok = [dial_ms(d, asked) for d in run["dials"] if d["outcome"] == "ok"]
     refused = [dial_ms(d, asked) for d in run["dials"] if d["outcome"] == "refused"]
-    refused_fraction = min(float(np.mean(refused) / np.mean(ok)), 1.0) if refused and ok else trace.refused_handshake
+    refused_fraction = min(float(np.mean(refused) / np.mean(ok)), 1.0) if refused and ok else trace.refused_share
     own_dial = {}
     for d in run["dials"]:
         if d["request"] >= 0 and d["outcome"] in ("ok", "refused", "refused_reserved"):
@@ -111,10 +112,12 @@ def scenario_for(trace: Trace, inputs: Measured, profile: str, folder: Path) -> 
         # the moment the harness takes its statistics.
         "duration": f"{inputs.rows[-1][0] + 1e-3!r}ms",
         "warmup": "0",
-        "database": {"flavor": trace.flavor, "max_connections": trace.max_connections,
+        "database": {"flavor": trace.flavor, "version": PG_VERSION, "max_connections": trace.max_connections,
                      "superuser_reserved_connections": trace.superuser_reserved if postgres else 0,
                      "handshake": {"dist": "empirical", "file": "handshakes.csv"},
-                     "refused_handshake": inputs.refused_handshake, "cores": 0, "idle_timeout": "0"},
+                     "handshake_before_slot": trace.handshake_before_slot, "refused_handshake": inputs.refused_handshake,
+                     # No accept loop and unlimited cores, as in the harness's fake server.
+                     "accept_rate": "0/s", "cores": 0, "idle_timeout": "0"},
         "fleet": {"instances": trace.instances, "pool": pool},
         "workload": {"arrivals": [{"kind": "trace", "file": "trace.csv"}],
                      "request": {"queries": 1, "transaction": False, "timeout": "0"}},

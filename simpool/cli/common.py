@@ -82,6 +82,13 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
     return overrides
 
 
+def command_line() -> str:
+    """The command as typed, for a report to reproduce it (``simpool run spike --seed 7``)."""
+    import shlex
+
+    return shlex.join(["simpool", *sys.argv[1:]])
+
+
 def folder_name(name: str) -> str:
     """A scenario name as one safe folder name (``a/b c`` → ``a-b-c``)."""
     return re.sub(r"[^\w.-]+", "-", name).strip(".-") or "scenario"

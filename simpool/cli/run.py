@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from .common import ScenarioArg, SetOption, exit_codes, folder_name, load, stderr
+from .common import ScenarioArg, SetOption, command_line, exit_codes, folder_name, load, stderr
 
 
 def run_command(
@@ -31,6 +31,8 @@ def run_command(
     requests: Annotated[bool, typer.Option("--requests", help="Also write requests.csv, one row per request "
                                                                "(uses memory for every request).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary table.")] = False,
+    report: Annotated[bool, typer.Option("--report", help="Also write report.md and a self-contained report.html "
+                                                          "(findings, what-ifs, figures, how to reproduce).")] = False,
 ) -> None:
     """Run a scenario, print the summary and a diagnosis, write results and plots."""
     err = stderr()
@@ -44,31 +46,35 @@ def run_command(
         else:
             result = simulate(loaded, seed=seed, replications=replications, record_requests=requests)
         folder = out if out is not None else Path("simpool-out") / folder_name(loaded.name)
-        written = _write_outputs(result, loaded, folder, plots=not no_plots, requests=requests)
         summary = result.summary()
+        from ..analysis.diagnosis import diagnose
+
+        findings = diagnose(loaded, summary)
+        written = _write_outputs(result, loaded, folder, plots=not no_plots, requests=requests,
+                                 report=(findings, ()) if report else None)
         if json_:
             from ..render.run_files import summary_json
 
             sys.stdout.write(summary_json(result))
         if not quiet:
-            from ..analysis.diagnosis import diagnose
             from ..render.run_tables import summary_renderable
 
             console = err if json_ else Console(highlight=False)
-            console.print(summary_renderable(summary, loaded, diagnose(loaded, summary)))
+            console.print(summary_renderable(summary, loaded, findings))
             console.print(f"\nResults in {folder}/: {', '.join(p.name for p in written)}", highlight=False,
                           soft_wrap=True)
 
 
 OUTPUT_FILES = ("summary.json", "timeseries.csv", "requests.csv",
-                "timeseries.png", "timeseries.svg", "wait_cdf.png", "wait_cdf.svg")
+                "timeseries.png", "timeseries.svg", "wait_cdf.png", "wait_cdf.svg", "report.md", "report.html")
 """Every file ``run`` may write; those this run did not write are removed afterwards."""
 
 
-def _write_outputs(result: Any, scenario: Any, folder: Path, *, plots: bool, requests: bool) -> list[Path]:
+def _write_outputs(result: Any, scenario: Any, folder: Path, *, plots: bool, requests: bool,
+                   report: tuple[Any, Any] | None = None) -> list[Path]:
     """Files of a successful run, each replaced atomically. Files an earlier run left
     that this one did not write (plots after --no-plots, requests.csv) are removed, so
-    the folder never mixes two runs."""
+    the folder never mixes two runs. ``report`` is (findings, SLO verdicts) for --report."""
     from ..render.run_files import write_results
 
     written = write_results(result, folder, requests=requests)
@@ -76,6 +82,13 @@ def _write_outputs(result: Any, scenario: Any, folder: Path, *, plots: bool, req
         from ..render.run_plots import write_plots
 
         written += write_plots(result, scenario, folder)
+    if report is not None:
+        from ..render.files import atomic_write
+        from ..render.report import build_report, report_files
+
+        figures = {path.stem: path.read_bytes() for path in written if path.suffix == ".png"}
+        document = build_report(scenario, result, report[0], report[1], figures, command_line())
+        written += [atomic_write(folder / name, text) for name, text in report_files(document)]
     for name in set(OUTPUT_FILES) - {path.name for path in written}:
         (folder / name).unlink(missing_ok=True)
     return written

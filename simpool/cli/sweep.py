@@ -26,7 +26,7 @@ from rich.text import Text
 from ..catalog import resolve_scenario
 from ..exceptions import ScenarioError, SimpoolError
 from ..sweeps.axes import Axis, grid_size, label, parse_values
-from .common import ScenarioArg, SetOption, exit_codes, folder_name, parse_sets, stderr
+from .common import ScenarioArg, SetOption, command_line, exit_codes, folder_name, parse_sets, stderr
 
 MAX_POINTS = 10_000
 """Bigger grids need ``--yes``: at seconds per run they take days, and are usually a typo."""
@@ -77,6 +77,9 @@ def sweep_command(
     no_plots: Annotated[bool, typer.Option("--no-plots", help="Skip the charts.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table.")] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print sweep.json instead of the table.")] = False,
+    report: Annotated[bool, typer.Option("--report", help="Also write report.md and a self-contained report.html "
+                                                          "(best point, first refusal, points, charts, how to "
+                                                          "reproduce).")] = False,
 ) -> None:
     """Sweep pool settings over a grid: where is the knee, and where does the database
     start refusing? Writes sweep.csv, sweep.json and charts to --out."""
@@ -103,7 +106,8 @@ def sweep_command(
                                overrides=overrides)
             elapsed = time.monotonic() - started
             folder = out or Path("simpool-out") / f"{folder_name(result.name)}-sweep"
-            _render(result, folder, err, elapsed=elapsed, plots=not no_plots, quiet=quiet, as_json=json_)
+            _render(result, folder, err, elapsed=elapsed, plots=not no_plots, quiet=quiet, as_json=json_,
+                    report=report)
         except KeyboardInterrupt:
             err.print("interrupted before any point finished" if result is None
                       else "interrupted while writing the outputs; each file written is complete", highlight=False)
@@ -111,7 +115,7 @@ def sweep_command(
 
 
 def _render(result: Any, out: Path, stderr: Console, *, elapsed: float, plots: bool, quiet: bool,
-            as_json: bool) -> None:
+            as_json: bool, report: bool = False) -> None:
     from ..analysis.sweep_findings import find
     from ..render.sweep_files import to_json, write_outputs
     from ..render.sweep_table import sweep_table
@@ -123,6 +127,8 @@ def _render(result: Any, out: Path, stderr: Console, *, elapsed: float, plots: b
             from ..render.sweep_plots import plot_sweep
 
             files += plot_sweep(result, findings, out)
+        if report and not result.interrupted:
+            files += _write_report(result, findings, out, files)
     except OSError as exc:
         raise SimpoolError(f"cannot write to {out}: {exc.strerror or exc}") from None
     if as_json:
@@ -136,6 +142,16 @@ def _render(result: Any, out: Path, stderr: Console, *, elapsed: float, plots: b
     if not quiet:
         stderr.print(f"{result.points} points × {result.replications} replications in {elapsed:.1f} s; "
                      f"wrote {len(files)} files to {out}", highlight=False)
+
+
+def _write_report(result: Any, findings: Any, out: Path, written: list[Path]) -> list[Path]:
+    """report.md and report.html beside the other files (the figures those link to)."""
+    from ..render.files import atomic_write
+    from ..render.report import build_sweep_report, report_files
+
+    figures = {path.stem: path.read_bytes() for path in written if path.suffix == ".png"}
+    document = build_sweep_report(result, findings, figures, command_line())
+    return [atomic_write(out / name, text) for name, text in report_files(document)]
 
 
 # ---------------------------------------------------------------------------- parsing

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..scenario import PoolSpec
 from .dbstats import COUNTER_FIELDS, OpenGauge
+from .drivers import DRIVERS
 from .errors import ERR_BAD_CONN, ERR_DEADLINE, DriverError
 from .events import INF, call_later, push
 from .pool import ALWAYS_NEW, CACHED_OR_NEW, DB
@@ -36,6 +37,7 @@ class Instance:
         self.database = database
         self.pool_spec = pool
         self.profile = PROFILES[pool.go_version]
+        self.driver = DRIVERS[pool.driver]
         self._uniform = uniform
         self._lifetime_jitter = lifetime_jitter
         self.pool_per_request = pool_per_request
@@ -57,8 +59,9 @@ class Instance:
         spec = self.pool_spec
         db = DB(self.env, self.database, profile=self.profile, waiter_order=spec.waiter_order,
                 uniform=self._uniform, name=self.name, gauges=self._gauges,
-                lifetime_jitter=self._lifetime_jitter)
+                lifetime_jitter=self._lifetime_jitter, driver=self.driver)
         db.configure(spec.max_open, spec.max_idle, spec.conn_max_lifetime, spec.conn_max_idle_time)
+        db.max_dialing = spec.max_dialing
         self.pools.append(db)
         return db
 
@@ -230,15 +233,21 @@ class Request:
 
     def _query_failed(self, err: DriverError) -> None:
         dc, self.conn = self.conn, None
-        if err is ERR_BAD_CONN and not self.app.transaction:
-            # The driver refused before sending anything: part of DB.retry (Rule 7.2).
-            self.db.put_conn(dc, bad=True)
+        db = self.db
+        err = db.driver.query_error(err)  # a dead socket, as this driver reports it (Rule 7.5)
+        if err is ERR_BAD_CONN and (not self.app.transaction or self.query_index == 0):
+            # ErrBadConn on a plain query, or on a transaction's first statement (BeginTx
+            # retries too): part of DB.retry (Rule 7.2).
+            db.put_conn(dc, bad=True)
             self.asked_at = self.app.env._now
             self._retry_bad_conn()
             return
-        # Cancelled mid-query (the driver destroys the socket) or a dead conn inside a Tx.
+        if err is ERR_DEADLINE and db.driver.cancel_stops_query:
+            self.app.database.cancel(dc.session)  # lib/pq's CancelRequest (Rule 4.3)
+        # Cancelled mid-query (the driver destroys the socket), or a dead conn the driver
+        # reports with its own error or inside a Tx: the caller sees the error.
         dc.broken = True
-        self.db.put_conn(dc, bad=err is ERR_BAD_CONN)
+        db.put_conn(dc, bad=err is ERR_BAD_CONN)
         self._finish(err)
 
     def _leak(self, dc: Any) -> None:

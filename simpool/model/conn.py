@@ -16,7 +16,7 @@ class DriverConn:
     """
 
     __slots__ = ("id", "session", "created_at", "returned_at", "in_use", "need_reset", "broken", "closed",
-                 "lifetime_extra")
+                 "lifetime_extra", "reset_at")
 
     def __init__(self, conn_id: int, session: Any, now: float):
         self.id = conn_id
@@ -30,6 +30,9 @@ class DriverConn:
         self.lifetime_extra = 0.0
         """Seconds this conn lives past ``ConnMaxLifetime``: 0 in database/sql; the
         ``conn_max_lifetime_jitter`` what-if draws it per conn, as pgxpool does."""
+        self.reset_at = -float("inf")
+        """When ``ResetSession`` last ran on it, kept only for drivers whose check depends
+        on it (pgx pings a conn not reset within the last second)."""
 
     def expired(self, lifetime: float, now: float) -> bool:
         """Go: ``driverConn.expired`` — strictly past ``created_at + lifetime`` (Rule 6.1)."""

@@ -1,15 +1,23 @@
 """The kitchen: a database server with a connection cap, handshake cost and finite cores.
 
-Slot arithmetic follows Part B of the reference:
+A new connection, as the servers' source shows it (Part B of the reference):
 
-- **PostgreSQL**: a backend takes a PGPROC (one of ``max_connections``) at the start of its
-  handshake and holds it while it authenticates (§12.3). No free PGPROC → ``sorry, too
-  many clients already`` after the pre-auth part of the handshake. After authentication an
-  ordinary role is refused if fewer than ``superuser_reserved + reserved`` slots are free
-  (``remaining connection slots are reserved …``), having paid the whole handshake. So an
-  application can hold ``max − superuser_reserved − reserved`` sessions (97 by default).
-- **MySQL**: the connection count is checked at accept; ``max_connections`` sessions for
-  the application (the +1 is for CONNECTION_ADMIN), then ``Error 1040``.
+- **Accept.** One loop accepts (PostgreSQL: and forks) every connection behind the listen
+  backlog (:mod:`.listener`); a dial storm waits there, and overflows.
+- **PostgreSQL** (PG 15: ``postmaster.c`` ``BackendStartup`` → ``BackendInitialize``, then
+  ``InitProcess``; PG 17+: ``tcop/backend_startup.c``): the backend takes a PGPROC, one of
+  ``max_connections``, only after the fork, TLS and the startup packet,
+  ``handshake_before_slot`` into its handshake. None free → ``sorry, too many clients
+  already`` (``storage/lmgr/proc.c``), ``refused_handshake`` into it. After authentication
+  ``InitPostgres`` (``utils/init/postinit.c``) refuses an ordinary role if fewer than
+  ``superuser_reserved + reserved`` slots are free, the whole handshake paid; the text
+  depends on ``version`` (≤ 15 "… non-replication superuser connections"; 16+ "… the
+  SUPERUSER attribute" or "… "pg_use_reserved_connections" role"). So an application
+  holds ``max − superuser_reserved − reserved`` sessions (97 by default).
+- **MySQL** (``Connection_handler_manager::check_and_incr_conn_count``): counted at accept,
+  ``max_connections + 1`` let in (the extra for CONNECTION_ADMIN/SUPER); after
+  authentication an ordinary user over ``max_connections`` is refused
+  (``valid_connection_count``). Both are ``Error 1040``.
 
 Queries run on ``cores`` (0 = unlimited); the rest wait in a FIFO queue inside the server.
 With the Universal Scalability Law on, a query starting when N queries are inside runs
@@ -28,49 +36,17 @@ from typing import Any
 from simpy.events import NORMAL
 
 from ..scenario import DatabaseSpec, NetworkSpec
+from .drivers import SOCKET_CLOSED, SOCKET_DROPPED
 from .errors import (
-    ERR_BAD_CONN,
+    ERR_CONNECT_TIMEOUT,
     ERR_DEADLINE,
     MYSQL_TOO_MANY,
-    PG_RESERVED_ROLE,
-    PG_RESERVED_SUPERUSER,
     PG_TOO_MANY_CLIENTS,
+    reserved_refusals,
 )
 from .events import INF, Call, call_later
-
-DialCallback = Callable[[Any, "Session | None", Any], None]
-
-
-class Session:
-    """One server-side session (a PostgreSQL backend, a MySQL thread).
-
-    ``dead`` means the client can no longer use it (the server killed it, or a middlebox
-    dropped the flow); ``holds_slot`` whether it still counts against ``max_connections``.
-
-    A session runs one query at a time (``busy``). A *plain* query (see
-    :meth:`Database.execute`) cannot be queued or cancelled, so its end needs no record of
-    its own: the session is put on the schedule as that event (``callbacks`` and ``_ok``
-    are SimPy's event protocol), with the client to answer in ``client``.
-    """
-
-    __slots__ = ("id", "dead", "holds_slot", "busy", "client_gone", "last_active", "dropped",
-                 "callbacks", "_ok", "client")
-
-    def __init__(self, session_id: int, now: float):
-        self.id = session_id
-        self.dead = False
-        self.holds_slot = True
-        self.busy = False
-        self.client_gone = False
-        self.last_active = now
-        self.dropped = False
-        self.callbacks: Any = None
-        self._ok = True
-        self.client: Any = None
-        """Whom the running plain query answers (``client.query_done``)."""
-
-    def __repr__(self) -> str:
-        return f"Session(id={self.id}, dead={self.dead}, holds_slot={self.holds_slot}, busy={self.busy})"
+from .listener import SYN_RETRIES, SYN_TIMEOUT, Listener
+from .session import Dial, DialCallback, Session
 
 
 class _Query(Call):
@@ -113,7 +89,11 @@ class Database:
         self.superuser_reserved = spec.superuser_reserved_connections
         self.reserved_total = spec.superuser_reserved_connections + spec.reserved_connections
         self.usable_connections = spec.usable_connections
-        self.refused_fraction = spec.refused_handshake
+        self.before_slot = spec.handshake_before_slot
+        self.refused_fraction = max(spec.refused_handshake, spec.handshake_before_slot)
+        """A refusal for want of a slot is decided where the slot would be taken."""
+        self.listener = Listener(spec.accept_rate, spec.listen_backlog)
+        self._reserved_superuser_error, self._reserved_role_error = reserved_refusals(spec.version)
         self.cores = spec.cores
         self.sigma = spec.contention.sigma
         self.kappa = spec.contention.kappa
@@ -154,27 +134,69 @@ class Database:
         ``callback(token, None, error)``. The caller's deadline (if any) cuts it short.
         ``handshake`` is its time when known (a replayed trace measured it), else drawn.
         Never calls back synchronously."""
-        env = self.env
-        now = env._now
         if handshake is None:
             handshake = self._handshake()
-        if self.connections >= self.max_connections:
-            # No PGPROC / over the MySQL count: refused before authentication.
+        self._knock(Dial(callback, token, handshake, deadline))
+
+    def _knock(self, dial: Dial) -> None:
+        """A SYN reaches the listen socket: queued for the accept loop, or dropped when
+        the backlog is full (the client resends it, 1 s later, then 2 s, 4 s …)."""
+        env = self.env
+        now = env._now
+        handshake = dial.handshake
+        listener = self.listener
+        work = listener.work(handshake)
+        accepted = listener.admit(now, work)
+        if accepted is None:
+            wait = SYN_TIMEOUT * 2 ** dial.syn_tries
+            dial.syn_tries += 1
+            if now + wait > dial.deadline:
+                call_later(env, dial.deadline - now, self._dial_failed, (dial, ERR_DEADLINE))
+            elif dial.syn_tries > SYN_RETRIES:
+                call_later(env, wait, self._dial_failed, (dial, ERR_CONNECT_TIMEOUT))
+            else:
+                call_later(env, wait, self._syn_resent, dial)
+            return
+        dial.accepted = accepted
+        # The slot comes after the loop's accept (and fork): MySQL counts right there.
+        before = handshake * self.before_slot
+        at_slot = accepted + (before if before > work else work)
+        if at_slot > dial.deadline:
+            # The client gives up first; its backend finds the socket closed and exits
+            # before it takes a slot.
+            call_later(env, dial.deadline - now, self._dial_failed, (dial, ERR_DEADLINE))
+        elif at_slot == now:
+            self._at_slot(dial)
+        else:
+            call_later(env, at_slot - now, self._reach_slot, dial)
+
+    def _syn_resent(self, call: Any) -> None:
+        self._knock(call.value)
+
+    def _reach_slot(self, call: Any) -> None:
+        self._at_slot(call.value)
+
+    def _at_slot(self, dial: Dial) -> None:
+        """The backend asks for a slot (PostgreSQL's PGPROC; MySQL's count at accept)."""
+        env = self.env
+        now = env._now
+        if self.connections >= self.max_connections + (0 if self.postgres else 1):
             self.refused_connections += 1
             error = PG_TOO_MANY_CLIENTS if self.postgres else MYSQL_TOO_MANY
-            cost = handshake * self.refused_fraction
-            if now + cost > deadline:
-                call_later(env, deadline - now, self._dial_failed, (callback, token, ERR_DEADLINE))
+            answer = dial.accepted + dial.handshake * self.refused_fraction
+            if answer > dial.deadline:
+                call_later(env, dial.deadline - now, self._dial_failed, (dial, ERR_DEADLINE))
             else:
-                call_later(env, cost, self._dial_failed, (callback, token, error))
+                call_later(env, answer - now, self._dial_failed, (dial, error))
             return
         self._take_slot()
         self._next_session_id += 1
         session = Session(self._next_session_id, now)
-        if now + handshake > deadline:
-            call_later(env, deadline - now, self._dial_abandoned, (session, callback, token))
+        done = dial.accepted + dial.handshake
+        if done > dial.deadline:
+            call_later(env, dial.deadline - now, self._dial_abandoned, (session, dial))
         else:
-            call_later(env, handshake, self._handshake_done, (session, callback, token))
+            call_later(env, done - now, self._handshake_done, (session, dial))
 
     def _take_slot(self) -> None:
         self.connections += 1
@@ -188,31 +210,38 @@ class Database:
 
     @staticmethod
     def _dial_failed(call: Any) -> None:
-        callback, token, error = call.value
-        callback(token, None, error)
+        dial, error = call.value
+        dial.callback(dial.token, None, error)
 
     def _dial_abandoned(self, call: Any) -> None:
         """The client's context ended mid-handshake: it closes the socket; the backend
         exits and frees its slot."""
-        session, callback, token = call.value
+        session, dial = call.value
         self._release_slot(session)
-        callback(token, None, ERR_DEADLINE)
+        dial.callback(dial.token, None, ERR_DEADLINE)
 
     def _handshake_done(self, call: Any) -> None:
-        session, callback, token = call.value
-        if self.postgres and self.reserved_total:
-            free = self.max_connections - self.connections
-            if free < self.reserved_total:
-                # Checked after authentication (postinit.c), so the whole handshake was paid.
-                self.refused_connections += 1
-                self._release_slot(session)
-                error = PG_RESERVED_SUPERUSER if free < self.superuser_reserved else PG_RESERVED_ROLE
-                callback(token, None, error)
-                return
+        """Authentication is over: the servers check their limits once more."""
+        session, dial = call.value
+        error = None
+        if self.postgres:
+            if self.reserved_total:
+                free = self.max_connections - self.connections
+                if free < self.superuser_reserved:
+                    error = self._reserved_superuser_error
+                elif free < self.reserved_total:
+                    error = self._reserved_role_error
+        elif self.connections > self.max_connections:
+            error = MYSQL_TOO_MANY  # the extra slot is for CONNECTION_ADMIN only
+        if error is not None:
+            self.refused_connections += 1
+            self._release_slot(session)
+            dial.callback(dial.token, None, error)
+            return
         session.last_active = self.env._now
         if self._watch:
             call_later(self.env, self._watch, self._watch_idle, session)
-        callback(token, session, None)
+        dial.callback(dial.token, session, None)
 
     def disconnect(self, session: Session) -> None:
         """The client closed its socket. A busy backend finishes its query first; a flow a
@@ -261,11 +290,13 @@ class Database:
 
     def execute(self, session: Session, demand: float, deadline: float, client: Any) -> None:
         """Run one query of ``demand`` seconds; later ``client.query_done(None)`` when it
-        completes or ``client.query_done(error)``: ``ErrBadConn`` on a dead session (nothing
-        was sent, so Go may retry), ``DeadlineExceeded`` if the deadline comes first."""
+        completes or ``client.query_done(error)``: on a dead session ``SOCKET_CLOSED`` (the
+        server closed it) or ``SOCKET_DROPPED`` (a middlebox dropped the flow), which the
+        client's driver turns into its own error; ``DeadlineExceeded`` if the deadline
+        comes first."""
         env = self.env
         if session.dead:
-            call_later(env, 0.0, self._query_refused, client)
+            call_later(env, 0.0, self._query_refused, (client, SOCKET_DROPPED if session.dropped else SOCKET_CLOSED))
             return
         if session.busy:
             raise RuntimeError(f"a session runs one query at a time: {session!r}")
@@ -293,7 +324,8 @@ class Database:
 
     @staticmethod
     def _query_refused(call: Any) -> None:
-        call.value.query_done(ERR_BAD_CONN)
+        client, error = call.value
+        client.query_done(error)
 
     def _start(self, query: _Query) -> None:
         """The query gets a core: its end goes on the schedule (and a timer for the
@@ -302,6 +334,7 @@ class Database:
         now = env._now
         self.running += 1
         query.state = "running"
+        query.session.query = query
         n = self.running + self.queued
         duration = query.demand
         if n > 1 and (self.sigma or self.kappa):
@@ -314,6 +347,7 @@ class Database:
     def _finish(self, query: _Query) -> None:
         """A query ends: its core goes to the next queued query, and the client hears
         back unless it gave up meanwhile."""
+        query.session.query = None
         self._plain_finish(query.session, answer=False)
         if query.state == "running":
             query.state = "done"
@@ -352,6 +386,17 @@ class Database:
         if query.state == "running":
             query.state = "cancelled"
             query.client.query_done(ERR_DEADLINE)
+
+    def cancel(self, session: Session) -> None:
+        """A CancelRequest (lib/pq, Rule 4.3): the server stops the query its client gave
+        up on, freeing the core now instead of at the query's end."""
+        query = session.query
+        if query is None or query.state != "cancelled":
+            return
+        query.state = "stopped"
+        query.callbacks = ()  # its end, already on the schedule, now does nothing
+        session.query = None
+        self._plain_finish(session, answer=False)
 
     def _queued_deadline(self, call: Any) -> None:
         query = call.value

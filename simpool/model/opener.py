@@ -21,6 +21,11 @@ class ConnectionOpener:
     def __repr__(self) -> str:
         return f"ConnectionOpener(pending={self.pending}, busy={self.busy})"
 
+    @property
+    def outstanding(self) -> int:
+        """Dials asked of the opener and not finished: queued, plus the one under way."""
+        return self.pending + self.busy
+
     def request(self) -> None:
         """A token on ``openerCh``."""
         self.pending += 1
@@ -47,6 +52,7 @@ class ConnectionOpener:
         db.handshake_s += now - started
         db._dialing -= 1
         if err is not None:
+            err = db.driver.connect_error(err)
             db.failed_dials += 1
         if db.closed:
             if session is not None:
@@ -63,3 +69,5 @@ class ConnectionOpener:
                 dc.closed = True
                 db.connector.disconnect(session)
         self._next()
+        if db.max_dialing and not db.closed:
+            db.dial_slot_freed()  # the what-if: this dial's slot is free, whatever its outcome

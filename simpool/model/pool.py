@@ -20,6 +20,7 @@ from .cleaner import ConnectionCleaner
 from .conn import DriverConn
 from .dbstats import COUNTER_FIELDS, DBStats, OpenGauge
 from .deadlines import WaitDeadlines
+from .drivers import DRIVERS, DriverProfile
 from .errors import ERR_BAD_CONN, ERR_DB_CLOSED, ERR_DEADLINE, DriverError
 from .events import INF
 from .opener import ConnectionOpener
@@ -46,12 +47,18 @@ class DB:
         uniform: this pool's random stream, floats in [0, 1) (waiter picks).
         lifetime_jitter: the ``conn_max_lifetime_jitter`` what-if: a sampler of the extra
             seconds each new conn lives past ``ConnMaxLifetime`` (None in database/sql).
+        driver: how the driver notices dead conns (``ResetSession``) and what its queries
+            return on them (Rule 7.5).
     """
 
     def __init__(self, env: Any, connector: Any, *, profile: GoProfile = PROFILES["1.23"],
                  waiter_order: str = "random", uniform: Callable[[], float], name: str = "db",
-                 gauges: tuple[OpenGauge, ...] = (), lifetime_jitter: Callable[[], float] | None = None):
+                 gauges: tuple[OpenGauge, ...] = (), lifetime_jitter: Callable[[], float] | None = None,
+                 driver: DriverProfile = DRIVERS["neutral"]):
         self.env = env
+        self.driver = driver
+        self._stamps_resets = driver.ping_after > 0
+        """Whether checkouts record ``reset_at`` (only the driver's check reads it)."""
         self.connector = connector
         self.profile = profile
         self._newest_first = profile.idle_pick == "newest"
@@ -71,6 +78,8 @@ class DB:
         """``maxIdleConnsLocked()``, worked out whenever a setter changes ``max_idle_count``."""
         self.max_lifetime = 0.0
         self.max_idle_time = 0.0
+        self.max_dialing = 0
+        """The ``max_dialing`` what-if (not in database/sql, see :meth:`conn`); 0 = unlimited."""
         self.closed = False
         self.wait_count = 0
         self.wait_duration = 0.0
@@ -199,16 +208,20 @@ class DB:
                 return
             # Idle time is deliberately not checked here (Rule 2 step 3): only the cleaner does.
             # Go: driverConn.resetSession, only for a conn returned at least once (Go never
-            # clears needReset: the source, not the reference's "last returned", decides);
-            # the driver's ResetSession reports a dead session as ErrBadConn (Rule 7.5: the
-            # MySQL liveness check, pgx's ping).
-            if dc.need_reset and dc.session.dead:
+            # clears needReset: the source, not the reference's "last returned", decides).
+            if dc.need_reset and self._reset_session_fails(dc, now):
                 self.close_conn(dc)
                 caller.conn_ready(None, ERR_BAD_CONN)
                 return
             caller.conn_ready(dc, None)
             return
         if self.max_open > 0 and self.num_open >= self.max_open:
+            self._wait(caller, strategy, now, deadline)
+            return
+        if self.max_dialing and self._dialing >= self.max_dialing:
+            # The max_dialing what-if (golang/go#57248's knob; database/sql has none): with
+            # every dial slot taken the caller waits as at MaxOpen, served by a returned conn
+            # or by the opener when a dial slot frees.
             self._wait(caller, strategy, now, deadline)
             return
         # Rule 2 step 5: numOpen is counted before the dial finishes ("optimistically").
@@ -251,11 +264,19 @@ class DB:
             self.close_conn(dc)
             caller.conn_ready(None, ERR_BAD_CONN)
             return
-        if dc.need_reset and dc.session.dead:  # resetSession, as in conn
+        if dc.need_reset and self._reset_session_fails(dc, now):  # resetSession, as in conn
             self.close_conn(dc)
             caller.conn_ready(None, ERR_BAD_CONN)
             return
         caller.conn_ready(dc, None)
+
+    def _reset_session_fails(self, dc: DriverConn, now: float) -> bool:
+        """The driver's ``ResetSession`` (Rule 7.5): ``ErrBadConn`` for a dead session it
+        notices (the MySQL liveness check, pgx's ping; lib/pq notices nothing)."""
+        fails = dc.session.dead and self.driver.checkout_fails(dc, now)
+        if self._stamps_resets:
+            dc.reset_at = now
+        return fails
 
     def _caller_dial_done(self, token: tuple[Any, float], session: Any, err: DriverError | None) -> None:
         """Rule 2 step 5: a caller's own dial ended. Failure: ``numOpen--``,
@@ -266,12 +287,15 @@ class DB:
         self.handshake_s += now - started
         self._dialing -= 1
         if err is not None:
+            err = self.driver.connect_error(err)
             self.failed_dials += 1
             self.count_open(-1)
             self.maybe_open_new_connections()
             caller.conn_ready(None, err)
             return
         self._out += 1
+        if self.max_dialing:
+            self.dial_slot_freed()
         caller.conn_ready(self.new_driver_conn(session, now, in_use=True), None)
 
     def new_driver_conn(self, session: Any, now: float, *, in_use: bool) -> DriverConn:
@@ -356,6 +380,11 @@ class DB:
             return
         if self.max_open > 0:
             n = min(n, self.max_open - self.num_open)
+        if self.max_dialing:
+            # The what-if: within the free dial slots (the opener's queue counts), and only
+            # for waiters no opener dial is already meant for, so repeated calls never dial
+            # more than the waiters need (without MaxOpen, numOpen would not stop them).
+            n = min(n - self.opener.outstanding, self.max_dialing - self._dialing)
         while n > 0:
             self.count_open(1)
             n -= 1
@@ -363,6 +392,12 @@ class DB:
                 return
             self._dialing += 1
             self.opener.request()
+
+    def dial_slot_freed(self) -> None:
+        """The max_dialing what-if: a dial ended and freed its slot, so dial for a waiter
+        (in database/sql, without the limit, a finished dial serves no one else)."""
+        if self.conn_requests:
+            self.maybe_open_new_connections()
 
     def close_conn(self, dc: DriverConn) -> None:
         """Go: ``driverConn.Close`` → ``finalClose`` (sql.go:677): the driver closes the

@@ -1,14 +1,21 @@
-"""Figures of a run, drawn to read at document width: titles name the scenario, axes
-carry units, the database's caps are drawn in, spike windows are shaded.
+"""Figures of a run, drawn to read at document width: a header names the scenario and its
+configuration, axes carry units, the database's caps are drawn in, the warm-up and spike
+windows are shaded, and what is left out is said under the figure.
 
-- ``timeseries``: the database's connections against ``max_connections`` and the usable
-  cap, then each instance's pool: open, in use, idle and waiting (first replication).
-  Gauges are sampled, so they are drawn as steps (which also keeps the PNG small).
+- ``timeseries`` (first replication): the database's connections against
+  ``max_connections`` and the usable cap; the arrival rate; failed requests per second by
+  error; the database's cores (queries on a core, queued for one); the instances serving
+  when the fleet autoscales or deploys; then each instance's pool: open, in use, idle and
+  waiting. A panel with nothing to show (no failure, no wait) is left out, and the
+  footnote says so.
 - ``wait_cdf``: the distribution of the time to get a connection (all replications),
-  log time axis, p50/p95/p99 marked, latency beside it for scale.
+  log time axis, p50/p95/p99 marked (at the left edge when 0), latency beside it for scale.
 
-Each figure is built by a ``*_figure`` function that returns a matplotlib ``Figure``
-(for a notebook to show) and saved by :func:`write_plots`.
+Gauges are sampled; when there are many samples (:mod:`.bins`), each panel shows their
+mean over equal bins (the connections panel their peak, as it is read against the
+cap), so that a gauge flapping between 0 and 2 reads as a level, not a barcode. Each
+figure is built by a ``*_figure`` function that returns a matplotlib ``Figure`` (for a
+notebook to show) and written by :func:`plot_files`.
 """
 
 from __future__ import annotations
@@ -18,23 +25,54 @@ from typing import Any
 
 import numpy as np
 
+from ..result import ERROR_KINDS
 from ..stats import LogHistogram
 from ..units import format_duration
-from .figures import figure_style, save_figure, subplots
+from .bins import Bins
+from .describe import configuration
+from .figures import (
+    CAP_COLOR,
+    DB_COLOR,
+    ERROR_COLORS,
+    ERROR_LABELS,
+    FLEET_COLOR,
+    LIMIT_COLOR,
+    SPIKE_COLOR,
+    USABLE_COLOR,
+    WARMUP_COLOR,
+    figure_files,
+    figure_style,
+    footnote,
+    subplots,
+    titles,
+)
+from .files import atomic_write
 
-CAP_COLOR = "#c0392b"
-USABLE_COLOR = "#e67e22"
-DB_COLOR = "#1f2d3d"
-FLEET_COLOR = "#2e86c1"
-SPIKE_COLOR = "#f5b041"
-WARMUP_COLOR = "#b3b6b7"
 MAX_LEGEND_INSTANCES = 8
+QUEUE_COLOR = "#e67e22"
+PERCENTILE_COLORS = {50: "#27ae60", 95: "#f39c12", 99: CAP_COLOR}
+
+
+def run_figures(result: Any, scenario: Any) -> dict[str, Any]:
+    """The run's figures by file stem."""
+    return {"timeseries": timeseries_figure(result, scenario), "wait_cdf": wait_cdf_figure(result, scenario)}
+
+
+def plot_files(result: Any, scenario: Any) -> list[tuple[str, bytes]]:
+    """Every figure as ``(name, bytes)``, PNG and SVG: what :func:`write_plots` writes."""
+    return [file for stem, fig in run_figures(result, scenario).items() for file in figure_files(fig, stem)]
 
 
 def write_plots(result: Any, scenario: Any, folder: Path) -> list[Path]:
-    """Both figures as PNG and SVG in ``folder``; returns the paths written."""
-    return [*save_figure(timeseries_figure(result, scenario), folder / "timeseries"),
-            *save_figure(wait_cdf_figure(result, scenario), folder / "wait_cdf")]
+    """Both figures as PNG and SVG in ``folder`` (each atomically); returns the paths written."""
+    return [atomic_write(folder / name, data) for name, data in plot_files(result, scenario)]
+
+
+def subtitle(result: Any, scenario: Any, what: str) -> str:
+    """The configuration, then what the figure shows of the run."""
+    reps = len(result.replications)
+    return f"{configuration(scenario.effective(), width=115)}\nseed {result.seed} · {what}" + (
+        "" if reps == 1 or "replication" in what else f", {reps} replications")
 
 
 # ---------------------------------------------------------------------------- time series
@@ -66,83 +104,181 @@ def _legend_right(ax: Any, handles: list[Any] | None = None, labels: list[str] |
     """Legends sit to the right of the axes, so they never cover a line."""
     if handles is None:
         handles, labels = ax.get_legend_handles_labels()
-    if handles:
-        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, borderaxespad=0)
+    if handles:  # in two columns when one would be taller than a panel
+        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0,
+                  ncols=2 if len(handles) > 6 else 1, columnspacing=1.0)
 
 
 def timeseries_figure(result: Any, scenario: Any) -> Any:
-    """Database connections and per-instance pool gauges over time (replication 1)."""
+    """The database, the traffic and the pools over time (replication 1)."""
     with figure_style():
-        return _draw_timeseries(result, scenario)
+        return _Timeseries(result, scenario).draw()
 
 
-def _draw_timeseries(result: Any, scenario: Any) -> Any:
-    from matplotlib import colormaps
-    from matplotlib.lines import Line2D
-    from matplotlib.ticker import MaxNLocator
+class _Timeseries:
+    """The time-series figure, one method per panel; a panel method returns a note
+    instead of drawing when it would be empty."""
 
-    ts = result.replications[0].timeseries
-    t, scale, xlabel = _time_axis(ts.t, scenario.duration)
-    db = scenario.database
-    fig, axes = subplots(5, 1, figsize=(8.0, 10.0), sharex=True, layout="constrained",
-                         gridspec_kw={"height_ratios": [1.7, 1, 1, 1, 1]})
-    reps = len(result.replications)
-    which = f" (replication 1 of {reps})" if reps > 1 else ""
-    fig.suptitle(f"{scenario.name}: connections over time{which}", fontsize=13, fontweight="bold")
+    def __init__(self, result: Any, scenario: Any):
+        self.result, self.scenario = result, scenario
+        self.ts = ts = result.replications[0].timeseries
+        _, self.scale, self.xlabel = _time_axis(ts.t, scenario.duration)
+        self.bins = Bins(ts.t, self.scale)
+        self.notes: list[str] = []
 
-    ax = axes[0]
-    _shade(ax, scenario, scale, label=True)
-    ax.plot(t, ts.database_connections, color=DB_COLOR, lw=2.4, label="database connections", zorder=3,
-            drawstyle="steps-post")
-    ax.plot(t, ts.open.sum(axis=0), color=FLEET_COLOR, lw=0.8, label="open in the pools\n(whole fleet)", zorder=4,
-            drawstyle="steps-post")
-    server = "PostgreSQL" if db.flavor == "postgres" else "MySQL"
-    ax.axhline(db.max_connections, color=CAP_COLOR, ls="--", lw=1.4, label=f"max_connections {db.max_connections}")
-    if db.usable_connections != db.max_connections:
-        ax.axhline(db.usable_connections, color=USABLE_COLOR, ls="-.", lw=1.4,
-                   label=f"usable by the app {db.usable_connections}")
-    if db.other_clients:
-        ax.axhline(db.other_clients, color="grey", ls=":", lw=1.0, label=f"other clients {db.other_clients}")
-    ax.set_ylim(0, max(db.max_connections, int(ts.database_connections.max(initial=0))) * 1.08)
-    refused = result.replications[0].metrics["database"]["refused_connections"]
-    verdict = f"{refused:,} dials refused" if refused else "no dial refused"
-    ax.set_title(f"{server} connections against its cap: {verdict}", loc="left")
-    ax.set_ylabel("connections")
-    _legend_right(ax)
+    def draw(self) -> Any:
+        ts, scenario = self.ts, self.scenario
+        failed = ts.failed[:, -1].sum() if ts.failed.size else 0
+        fleet = scenario.fleet
+        panels = [(1.6, self._connections), (0.9, self._arrivals)]
+        if failed:
+            panels.append((1.0, self._failures))
+        else:
+            self.notes.append("No request failed: the failures panel is left out.")
+        panels.append((1.0, self._cores))
+        if fleet.autoscale is not None or fleet.deploy is not None or len(set(ts.serving.tolist())) > 1:
+            panels.append((0.7, self._instances))
+        for field, what in (("open", "open connections"), ("in_use", "connections in use"),
+                            ("idle", "idle connections"), ("waiting", "requests waiting for a connection")):
+            if getattr(ts, field).any():
+                panels.append((1.0, lambda ax, field=field: self._pool(ax, field)))
+            else:
+                reason = " (a pool per request keeps none)" if field == "idle" and \
+                    scenario.pitfalls.pool_per_request else ""
+                self.notes.append(f"No {what} at any instant{reason}: that panel is left out.")
+        height = 1.4 + 1.45 * sum(h for h, _ in panels)
+        fig, axes = subplots(len(panels), 1, figsize=(8.0, height), sharex=True, layout="constrained",
+                             gridspec_kw={"height_ratios": [h for h, _ in panels]}, squeeze=False)
+        axes = axes[:, 0]
+        for ax, (_, panel) in zip(axes, panels, strict=True):
+            _shade(ax, scenario, self.scale, label=ax is axes[0])
+            panel(ax)
+        reps = len(self.result.replications)
+        which = f"replication 1 of {reps}" if reps > 1 else "one replication"
+        if self.bins.averaged:
+            which += f"; each line is the mean of the samples {self.bins.per()} (the connections panel: their peak)"
+        titles(axes[0], f"{scenario.name}: connections over time", subtitle(self.result, scenario, which))
+        axes[-1].set_xlabel(self.xlabel)
+        axes[-1].set_xlim(0, self.bins.x[-1] if len(ts.t) else scenario.duration / self.scale)
+        footnote(axes[-1], self.notes)
+        return fig
 
-    panels = [("open", "Open connections per instance (in use + idle + dialing)", "connections"),
-              ("in_use", "In use per instance", "connections"),
-              ("idle", "Idle per instance", "connections"),
-              ("waiting", "Requests waiting for a connection, per instance", "requests")]
-    many = len(ts.instances) > MAX_LEGEND_INSTANCES
-    colors = colormaps["tab10"]
-    pool = scenario.fleet.pool
-    for ax, (field, title, unit) in zip(axes[1:], panels, strict=True):
-        _shade(ax, scenario, scale, label=False)
-        values = getattr(ts, field)
+    def _connections(self, ax: Any) -> None:
+        ts, db, bins = self.ts, self.scenario.database, self.bins
+        peak = bins.peak if bins.averaged else bins.mean
+        how = f" (peak {bins.per()})" if bins.averaged else ""
+        # The database's count includes other clients; with none, it equals the fleet's:
+        # a wide pale line under a thin dark one keeps both visible where they coincide.
+        ax.plot(bins.x, peak(ts.database_connections), color=FLEET_COLOR, alpha=0.45, lw=4.0,
+                drawstyle="steps-post", label=f"database connections{how}", zorder=3)
+        ax.plot(bins.x, peak(ts.open.sum(axis=0)), color=DB_COLOR, lw=0.9, drawstyle="steps-post",
+                label="open in the pools (whole fleet)", zorder=4)
+        ax.axhline(db.max_connections, color=CAP_COLOR, ls="--", lw=1.4, label=f"max_connections {db.max_connections}")
+        if db.usable_connections != db.max_connections:
+            ax.axhline(db.usable_connections, color=USABLE_COLOR, ls="-.", lw=1.4,
+                       label=f"usable by the app {db.usable_connections}")
+        if db.other_clients:
+            ax.axhline(db.other_clients, color="grey", ls=":", lw=1.0, label=f"other clients {db.other_clients}")
+        ax.set_ylim(0, max(db.max_connections, int(ts.database_connections.max(initial=0))) * 1.08)
+        refused = self.result.replications[0].metrics["database"]["refused_connections"]
+        verdict = f"{refused:,} dials refused after the warm-up" if refused else "no dial refused"
+        server = "PostgreSQL" if db.flavor == "postgres" else "MySQL"
+        ax.set_title(f"{server} connections against its cap: {verdict}")
+        ax.set_ylabel("connections")
+        _legend_right(ax)
+
+    def _arrivals(self, ax: Any) -> None:
+        rate = self.bins.rate(self.ts.arrived)
+        ax.plot(self.bins.x, rate, color=DB_COLOR, lw=1.0, drawstyle="steps-post", label="arrivals")
+        ax.set_ylim(0, np.nanmax(rate, initial=1.0) * 1.12)
+        ax.set_title(f"Requests arriving per second ({self.bins.per()})")
+        ax.set_ylabel("requests/s")
+        _legend_right(ax)
+
+    def _failures(self, ax: Any) -> None:
+        for k, kind in enumerate(ERROR_KINDS):
+            if self.ts.failed[k, -1]:
+                ax.plot(self.bins.x, self.bins.rate(self.ts.failed[k]), color=ERROR_COLORS[kind], lw=1.1,
+                        drawstyle="steps-post", label=ERROR_LABELS[kind])
+        ax.set_ylim(bottom=0)
+        ax.set_title(f"Failed requests per second, by error ({self.bins.per()}; when answered)")
+        ax.set_ylabel("requests/s")
+        _legend_right(ax)
+
+    def _cores(self, ax: Any) -> None:
+        from matplotlib.ticker import MaxNLocator
+
+        ts, bins, cores = self.ts, self.bins, self.scenario.database.cores
+        running, queued = bins.mean(ts.database_running), bins.mean(ts.database_queued)
+        ax.fill_between(bins.x, 0, running, step="post", color=DB_COLOR, alpha=0.55, lw=0, label="on a core")
+        if ts.database_queued.any():
+            ax.fill_between(bins.x, running, running + queued, step="post", color=QUEUE_COLOR, alpha=0.55, lw=0,
+                            label="queued for a core")
+        if cores:
+            ax.axhline(cores, color=LIMIT_COLOR, ls="--", lw=1.0, label=f"cores {cores}")
+            most = int(ts.database_queued.max(initial=0))
+            state = f"up to {most:,} queued at a sample" if most else "no query queued for a core"
+            ax.set_title(f"Database cores: queries on a core and queued for one ({state})")
+        else:
+            ax.set_title("Database cores: unlimited (no query ever queues); queries running")
+        top = max(float(np.max(running + queued, initial=0.0)), float(cores))
+        ax.set_ylim(0, max(1.0, top) * 1.12)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+        ax.set_ylabel("queries")
+        _legend_right(ax)
+
+    def _instances(self, ax: Any) -> None:
+        from matplotlib.ticker import MaxNLocator
+
+        ts, fleet = self.ts, self.scenario.fleet
+        ax.plot(ts.t / self.scale, ts.serving, color=FLEET_COLOR, lw=1.6, drawstyle="steps-post",
+                label="instances serving")
+        top = int(ts.serving.max(initial=1))
+        if fleet.autoscale is not None:
+            ax.axhline(fleet.autoscale.max, color=LIMIT_COLOR, ls="--", lw=1.0, label=f"autoscale max {fleet.autoscale.max}")
+            top = max(top, fleet.autoscale.max)
+        changes = [int(v) for i, v in enumerate(ts.serving.tolist()) if i == 0 or v != ts.serving[i - 1]]
+        ax.set_title("Instances serving: " + " → ".join(map(str, changes[:12])) + (" …" if len(changes) > 12 else ""))
+        ax.set_ylim(0, top * 1.2)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+        ax.set_ylabel("instances")
+        _legend_right(ax)
+
+    def _pool(self, ax: Any, field: str) -> None:
+        from matplotlib import colormaps
+        from matplotlib.lines import Line2D
+        from matplotlib.ticker import MaxNLocator
+
+        ts, pool, scenario = self.ts, self.scenario.fleet.pool, self.scenario
+        values = self.bins.mean(getattr(ts, field))
+        many = len(ts.instances) > MAX_LEGEND_INSTANCES
+        colors = colormaps["tab10"]
         for i, name in enumerate(ts.instances):
-            ax.plot(t, values[i], lw=0.6 if many else 0.8, alpha=0.8, color=colors(i % 10),
+            ax.plot(self.bins.x, values[i], lw=0.7 if many else 1.0, alpha=0.85, color=colors(i % 10),
                     drawstyle="steps-post", label=None if many else name)
+        limit = None
         if field in ("open", "in_use") and pool.max_open and not scenario.pitfalls.pool_per_request:
-            ax.axhline(pool.max_open, color="black", ls="--", lw=1.0, label=f"MaxOpen {pool.max_open}")
+            limit = pool.max_open
+            ax.axhline(limit, color=LIMIT_COLOR, ls="--", lw=1.0, label=f"MaxOpen {limit}")
         if field == "idle":
-            ax.axhline(pool.effective_max_idle, color="black", ls="--", lw=1.0,
-                       label=f"MaxIdle {pool.effective_max_idle}")
-        ax.set_title(title, loc="left")
+            limit = pool.effective_max_idle
+            ax.axhline(limit, color=LIMIT_COLOR, ls="--", lw=1.0, label=f"MaxIdle {limit}")
+        title, unit = {"open": ("Open connections per instance: in use + idle", "connections"),
+                       "in_use": ("In use per instance, dials included", "connections"),
+                       "idle": ("Idle per instance", "connections"),
+                       "waiting": ("Requests waiting for a connection, per instance", "requests")}[field]
+        ax.set_title(title + (f" (mean {self.bins.per()})" if self.bins.averaged else ""))
         ax.set_ylabel(unit)
-        ax.set_ylim(0, max(1.0, float(values.max(initial=0))) * 1.1)
+        ax.set_ylim(0, max(1.0, float(np.nanmax(values, initial=0)), limit or 0) * 1.12)
         ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
         handles, labels = ax.get_legend_handles_labels()
-        if field != "open":  # the instances' colours are named once, on the first panel
+        if field != "open":  # the instances' colours are named once, on the first pool panel
             keep = [i for i, label in enumerate(labels) if label not in ts.instances]
             handles, labels = [handles[i] for i in keep], [labels[i] for i in keep]
         elif many:
-            handles = [*handles, Line2D([], [], color="grey", lw=0.6)]
+            handles = [*handles, Line2D([], [], color="grey", lw=0.7)]
             labels = [*labels, f"{len(ts.instances)} instances,\none line each"]
         _legend_right(ax, handles, labels)
-    axes[-1].set_xlabel(xlabel)
-    axes[-1].set_xlim(0, t[-1] if len(t) else scenario.duration / scale)
-    return fig
 
 
 # ---------------------------------------------------------------------------- wait CDF
@@ -172,9 +308,9 @@ def _draw_wait_cdf(result: Any, scenario: Any) -> Any:
     latency = _pooled([r.latency for r in result.replications])
     fig, ax = subplots(figsize=(8.0, 4.5), layout="constrained")
     reps = len(result.replications)
-    pooled = f", {reps} replications pooled" if reps > 1 else ""
-    fig.suptitle(f"{scenario.name}: time to get a connection", fontsize=13, fontweight="bold")
-    ax.set_title(f"{wait.n:,} requests after the warm-up{pooled}", loc="left", fontsize=9, color="dimgray")
+    pooled = f"{reps} replications pooled" if reps > 1 else "one replication"
+    titles(ax, f"{scenario.name}: time to get a connection",
+           subtitle(result, scenario, f"{wait.n:,} requests after the warm-up, {pooled}"))
 
     floor_ms = 0.01
     ceiling_ms = max(wait.maximum, latency.maximum, scenario.workload.request.timeout, 1e-3) * 1e3 * 1.5
@@ -183,27 +319,31 @@ def _draw_wait_cdf(result: Any, scenario: Any) -> Any:
         values, fractions = histogram.cdf()
         if not len(values):
             continue
+        # From 0 at the left edge: requests that waited 0 (no place on a log axis) make the
+        # jump there, where the markers of percentiles equal to 0 sit.
         ms = np.maximum(values * 1e3, floor_ms)
         ms = np.concatenate([[floor_ms], ms, [ceiling_ms]])
-        fractions = np.concatenate([[fractions[0]], fractions, [1.0]])
+        fractions = np.concatenate([[0.0], fractions, [1.0]])
         ax.step(ms, fractions, where="post", **style)
 
+    notes = []
     if wait.n:
         zero = wait.zeros / wait.n
         if zero > 0.01:
-            ax.annotate(f"{zero:.0%} got a connection at once (no wait)", xy=(floor_ms, zero),
-                        xytext=(6, -6) if zero > 0.15 else (6, 6), va="top" if zero > 0.15 else "bottom",
-                        textcoords="offset points", fontsize=8, color=FLEET_COLOR, zorder=5,
-                        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85})
-        for p, color in ((50, "#27ae60"), (95, "#f39c12"), (99, "#c0392b")):
+            notes.append(f"{zero:.0%} of requests got a connection at once (no wait): the jump at the left edge.")
+        for p, color in PERCENTILE_COLORS.items():
             ms = wait.percentile(p) * 1e3
             if ms <= 0:
-                ax.plot([], [], ls=":", color=color, label=f"p{p} wait = 0 (no wait)")
+                # A zero wait has no place on a log axis: its marker sits on the left edge.
+                ax.plot([floor_ms], [p / 100], marker="o", ms=7, color=color, ls="none", clip_on=False, zorder=6,
+                        label=f"p{p} wait 0 (no wait)")
                 continue
-            ax.axvline(ms, color=color, ls=":", lw=1.4, label=f"p{p} wait {_ms_label(ms)}")
+            ax.axvline(ms, color=color, ls=":", lw=1.4)
+            ax.plot([ms], [p / 100], marker="o", ms=6, color=color, ls=":", lw=1.4, zorder=6,
+                    label=f"p{p} wait {_ms_label(ms)}")
     timeout = scenario.workload.request.timeout
     if timeout > 0 and not scenario.pitfalls.no_deadline:
-        ax.axvline(timeout * 1e3, color="black", ls="--", lw=1.0, label=f"deadline {format_duration(timeout)}")
+        ax.axvline(timeout * 1e3, color=LIMIT_COLOR, ls="--", lw=1.0, label=f"deadline {format_duration(timeout)}")
 
     ax.set_xscale("log")
     ax.set_xlim(floor_ms, ceiling_ms)
@@ -212,4 +352,6 @@ def _draw_wait_cdf(result: Any, scenario: Any) -> Any:
     ax.set_xlabel("time (ms, log scale)")
     ax.set_ylabel("fraction of requests")
     _legend_right(ax)
+    footnote(ax, notes)
     return fig
+

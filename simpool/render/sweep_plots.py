@@ -21,21 +21,32 @@ from ..result import ERROR_KINDS
 from ..sweeps import SweepResult
 from ..sweeps.axes import Axis, label
 from ..units import format_duration, parse_duration
-from .figures import figure_style, save_figure, subplots, titles
+from .figures import (
+    BEST_COLOR,
+    ERROR_COLORS,
+    ERROR_LABELS,
+    LIMIT_COLOR,
+    figure_files,
+    figure_style,
+    footnote,
+    subplots,
+    titles,
+)
+from .files import atomic_write
 from .heatmaps import heatmap_figure
 from .sweep_style import AXIS_LABELS, LOG_SPAN, REFUSAL, setting, subtitle
 
-KIND_LABELS = {"too_many_connections": "too many connections (refused)", "deadline_exceeded": "deadline exceeded",
-               "bad_connection": "bad connection", "other": "other"}
-COLORS = {"p50": "#9ecae1", "p95": "#3182bd", "p99": "#08306b", "too_many_connections": "#d62728",
-          "deadline_exceeded": "#ff7f0e", "bad_connection": "#9467bd", "other": "#7f7f7f"}
-CAP = "#222222"
+COLORS = {"p50": "#9ecae1", "p95": "#3182bd", "p99": "#08306b", **ERROR_COLORS}
+
+
+def plot_files(result: SweepResult, findings: SweepFindings) -> list[tuple[str, bytes]]:
+    """Every chart as ``(name, bytes)``, PNG and SVG: what :func:`plot_sweep` writes."""
+    return [file for stem, fig in sweep_figures(result, findings).items() for file in figure_files(fig, stem)]
 
 
 def plot_sweep(result: SweepResult, findings: SweepFindings, out: str | Path) -> list[Path]:
     """Write the charts for ``result`` into ``out``; returns the files (none for 3+ axes)."""
-    out = Path(out)
-    return [path for stem, fig in sweep_figures(result, findings).items() for path in save_figure(fig, out / stem)]
+    return [atomic_write(Path(out) / name, data) for name, data in plot_files(result, findings)]
 
 
 def sweep_figures(result: SweepResult, findings: SweepFindings) -> dict[str, Any]:
@@ -51,9 +62,10 @@ def sweep_figures(result: SweepResult, findings: SweepFindings) -> dict[str, Any
                     "sweep-dials": dial_chart(result, findings, x),
                     "sweep-connections": connection_chart(result, findings, x)}
         if len(result.axes) == 2:
-            return {"sweep-wait-heatmap": heatmap_figure(result, "wait_ms.p99", "p99 wait for a connection (ms)"),
-                    "sweep-failures-heatmap": heatmap_figure(result, "failure_rate.failed", "failed requests (%)",
-                                                             scale=100)}
+            return {"sweep-wait-heatmap": heatmap_figure(result, findings, "wait_ms.p99",
+                                                         "p99 wait for a connection (ms)"),
+                    "sweep-failures-heatmap": heatmap_figure(result, findings, "failure_rate.failed",
+                                                             "failed requests (%)", scale=100)}
     return {}
 
 
@@ -129,25 +141,24 @@ def wait_chart(result: SweepResult, findings: SweepFindings, x: XAxis) -> Any:
     fig, ax = subplots()
     series = {p: _series(result.rows, f"wait_ms.{p}") for p in ("p50", "p95", "p99")}
     log = _log_if_wide(ax, [mean for mean, _ in series.values()])
-    zeros = []
+    notes = []
     for p, (mean, half) in series.items():
         if np.nan_to_num(mean).max(initial=0) == 0:
-            zeros.append(f"{p} = 0 ms at every point")
+            notes.append(f"{p} wait is 0 ms at every point: not drawn.")
             continue
         if log and (mean == 0).any():
-            zeros.append(f"{p} = 0 ms from {x.at(int(np.nonzero(mean == 0)[0][0]))}" if _zero_tail(mean)
-                         else f"{p} = 0 ms at some points (not drawn on a log scale)")
+            notes.append(f"{p} wait is 0 ms from {x.at(int(np.nonzero(mean == 0)[0][0]))} on: not drawn on a log scale."
+                         if _zero_tail(mean) else f"{p} wait is 0 ms at some points: not drawn on a log scale.")
         _line(ax, x, mean, half, label=p, color=COLORS[p], log=log)
     best = findings.best
     if best is not None:
         mean, _ = series["p99"]
-        ax.plot(x.positions[best], mean[best], marker="*", markersize=16, color="#2ca02c", linestyle="none",
-                label=f"best: {x.at(best)}", zorder=5)
+        if mean[best] > 0 or not log:
+            ax.plot(x.positions[best], mean[best], marker="*", markersize=16, color=BEST_COLOR, linestyle="none",
+                    label=f"best: {x.at(best)}", zorder=5)
     _mark_refusals(ax, result, findings, x)
     ax.set_ylabel("wait for a connection (ms)" + (", log scale" if log else ""))
-    for note in zeros:
-        ax.plot([], [], " ", label=note)
-    _finish(ax, x, result, "Wait for a connection")
+    _finish(ax, x, result, "Wait for a connection", notes)
     return fig
 
 
@@ -164,9 +175,10 @@ def failure_chart(result: SweepResult, findings: SweepFindings, x: XAxis) -> Any
              if np.nan_to_num(m).max(initial=0) > 0}
     log = _log_if_wide(ax, [mean for mean, _ in kinds.values()])
     for kind, (mean, half) in kinds.items():
-        _line(ax, x, mean, half, label=KIND_LABELS[kind], color=COLORS[kind], log=log)
+        _line(ax, x, mean, half, label=ERROR_LABELS[kind], color=COLORS[kind], log=log)
+    notes = []
     if log and any((mean == 0).any() for mean, _ in kinds.values()):
-        ax.plot([], [], " ", label="0 % is not drawn on a log scale")
+        notes.append("A point with 0 % of a kind has no place on the log scale: its line has a gap there.")
     if not kinds:
         ax.text(0.5, 0.5, "no failed requests at any point", transform=ax.transAxes, ha="center", va="center")
         ax.set_ylim(0, 1)
@@ -174,7 +186,7 @@ def failure_chart(result: SweepResult, findings: SweepFindings, x: XAxis) -> Any
         ax.set_ylim(bottom=0)
     _mark_refusals(ax, result, findings, x)
     ax.set_ylabel("failed requests (% of requests)" + (", log scale" if log else ""))
-    _finish(ax, x, result, "Failed requests by kind")
+    _finish(ax, x, result, "Failed requests by kind", notes)
     return fig
 
 
@@ -204,9 +216,9 @@ def connection_chart(result: SweepResult, findings: SweepFindings, x: XAxis) -> 
     _line(ax, x, mean, half, label="peak database connections", color="#08306b")
     usable, _ = _series(result.rows, "database.usable_connections")
     cap, _ = _series(result.rows, "database.max_connections")
-    ax.plot(x.positions, cap, color=CAP, linewidth=1.5, label="max_connections")
+    ax.plot(x.positions, cap, color=LIMIT_COLOR, linewidth=1.5, label="max_connections")
     if not np.array_equal(usable, cap):
-        ax.plot(x.positions, usable, color=CAP, linewidth=1.2, linestyle="--",
+        ax.plot(x.positions, usable, color=LIMIT_COLOR, linewidth=1.2, linestyle="--",
                 label="usable by the app (max_connections − reserved)")
     ceiling = _ceiling(result, x)
     if ceiling is not None:
@@ -262,41 +274,51 @@ def _log_if_wide(ax: Any, series: Sequence[np.ndarray]) -> bool:
     """A log scale when the positive values span more than LOG_SPAN; says if it chose one."""
     values = np.concatenate([s[np.isfinite(s) & (s > 0)] for s in series]) if series else np.array([])
     if values.size and values.max() / values.min() > LOG_SPAN:
+        from matplotlib.ticker import FuncFormatter
+
         ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 1000, not 10³
         return True
     return False
 
 
 def _mark_refusals(ax: Any, result: SweepResult, findings: SweepFindings, x: XAxis, *,
                    legend: bool = True) -> None:
-    """Shade every point where the database refused connections; a line at the first."""
+    """Shade each run of neighbouring points where the database refused connections, from
+    its first point to its last (half a step wide for a lone point: nothing is claimed
+    about the settings between two measured points), and draw a line at the first refusal."""
     first = findings.first_refusal
     if first is None:
         return
-    positions = x.positions
+    refusing = {float(x.positions[i]) for i, row in enumerate(result.rows)
+                if (row.get("database.refused_connections") or 0) > 0}
+    ordered = np.unique(x.positions)
     shaded = False
-    for i, row in enumerate(result.rows):
-        if (row.get("database.refused_connections") or 0) > 0:
-            low, high = _cell(positions, i)
-            ax.axvspan(low, high, color=REFUSAL, alpha=0.06, linewidth=0,
-                       label="database refusing" if legend and not shaded else None)
-            shaded = True
-    ax.axvline(positions[first], color=REFUSAL, linestyle="--", linewidth=1.2,
+    for start, end in _runs(ordered, refusing):
+        if start == end:
+            k = int(np.searchsorted(ordered, start))
+            step = (ordered[k + 1] - start) if k + 1 < len(ordered) else (start - ordered[k - 1] if k else 1.0)
+            end = start + step / 2
+        ax.axvspan(start, end, color=REFUSAL, alpha=0.07, linewidth=0,
+                   label="database refusing" if legend and not shaded else None)
+        shaded = True
+    ax.axvline(x.positions[first], color=REFUSAL, linestyle="--", linewidth=1.2,
                label=f"first refusal: {x.at(first)}" if legend else None)
 
 
-def _cell(positions: np.ndarray, i: int) -> tuple[float, float]:
-    """The stretch of x closer to point ``i`` than to its neighbours (uneven steps too)."""
-    ordered = np.unique(positions)
-    if len(ordered) == 1:
-        return positions[i] - 0.5, positions[i] + 0.5
-    k = int(np.searchsorted(ordered, positions[i]))
-    left = (ordered[k] - ordered[k - 1]) / 2 if k > 0 else (ordered[1] - ordered[0]) / 2
-    right = (ordered[k + 1] - ordered[k]) / 2 if k + 1 < len(ordered) else (ordered[-1] - ordered[-2]) / 2
-    return positions[i] - left, positions[i] + right
+def _runs(ordered: np.ndarray, marked: set[float]) -> list[tuple[float, float]]:
+    """Maximal runs of neighbouring positions in ``marked``: (first, last) of each."""
+    runs: list[tuple[float, float]] = []
+    previous = False
+    for position in ordered.tolist():
+        if position in marked:
+            runs = [*runs[:-1], (runs[-1][0], position)] if previous else [*runs, (position, position)]
+        previous = position in marked
+    return runs
 
 
-def _finish(ax: Any, x: XAxis, result: SweepResult, title: str) -> None:
+def _finish(ax: Any, x: XAxis, result: SweepResult, title: str, notes: Sequence[str] = ()) -> None:
     x.apply(ax)
     ax.legend(loc="best", frameon=True, framealpha=0.85, edgecolor="none")  # readable over the lines
     titles(ax, f"{title} vs {x.axis.name}", subtitle(result))
+    footnote(ax, list(notes))

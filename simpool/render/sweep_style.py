@@ -1,15 +1,17 @@
-"""What the sweep charts share: axis labels, colours, the log-scale rule, and the subtitle
-naming the scenario and the settings held fixed."""
+"""What the sweep charts share: axis labels, the log-scale rule, and the subtitle: the
+base configuration, what is swept, and what a point is."""
 
 from __future__ import annotations
 
-import textwrap
+from collections.abc import Sequence
 from typing import Any
 
 from ..sweeps import SweepResult
 from ..sweeps.axes import label
+from .describe import configuration, join_wrapped
+from .figures import CAP_COLOR
 
-REFUSAL = "#d62728"
+REFUSAL = CAP_COLOR
 """The colour of the database refusing."""
 LOG_SPAN = 30.0
 """Positive values spanning more than this ratio (1.5 decades) get a log scale: a linear
@@ -23,14 +25,6 @@ AXIS_LABELS = {
     "fleet.instances": "app instances",
     "database.max_connections": "database max_connections",
 }
-FIXED = (
-    ("fleet.instances", "instances", str),
-    ("fleet.pool.max_open", "max_open", lambda v: "unlimited" if v == 0 else str(v)),
-    ("fleet.pool.max_idle", "max_idle", lambda v: "2 (Go default)" if v is None else str(v)),
-    ("fleet.pool.conn_max_lifetime", "lifetime", lambda v: "forever" if v in (0, "0") else str(v)),
-    ("fleet.pool.conn_max_idle_time", "idle time", lambda v: "forever" if v in (0, "0") else str(v)),
-    ("database.max_connections", "max_connections", str),
-)
 
 
 def setting(result: SweepResult, row: dict[str, Any], path: str) -> Any:
@@ -46,21 +40,18 @@ def setting(result: SweepResult, row: dict[str, Any], path: str) -> Any:
     return node
 
 
-def subtitle(result: SweepResult, width: int = 110, *, bands: bool = True) -> str:
-    """The scenario and the settings held fixed, as a title's second line."""
-    swept = {a.path for a in result.axes}
-    fixed = []
-    for path, name, fmt in FIXED:
-        if path in swept:
-            continue
-        value = setting(result, {}, path)
-        if path == "database.max_connections":
-            fixed.append(f"{result.scenario.get('database', {}).get('flavor', '')} {name} {value}")
-        else:
-            fixed.append(f"{name} {fmt(value)}")
-    for path, value in result.overrides.items():
-        if path not in {p for p, _, _ in FIXED}:
-            fixed.append(f"{path}={label(value)}")
-    text = (f"scenario '{result.name}' · {', '.join(fixed)} · mean of {result.replications} "
-            f"replication{'s' if result.replications > 1 else ''}" + (", bands = 95% CI" if bands else ""))
-    return "\n".join(textwrap.wrap(text, width))
+def subtitle(result: SweepResult, width: int = 115, *, bands: bool = True) -> str:
+    """The base configuration (swept settings written ``swept``), what is swept, the
+    ``--set`` overrides, and what a point is."""
+    swept = [a.path for a in result.axes]
+    parts = [f"swept: {', '.join(f'{a.name} {value_list(a.values)}' for a in result.axes)}"]
+    parts += [f"--set {path}={label(value)}" for path, value in result.overrides.items()]
+    parts.append(f"mean of {result.replications} replication{'s' if result.replications > 1 else ''} per point"
+                 + (", bands = 95% CI" if bands else ""))
+    return configuration(result.scenario, swept=swept, width=width) + "\n" + join_wrapped(parts, width)
+
+
+def value_list(values: Sequence[Any]) -> str:
+    """A swept axis's values, shortened when many: ``10, 15, 20`` or ``10 … 50 (9 values)``."""
+    shown = [label(v) for v in values]
+    return ", ".join(shown) if len(shown) <= 6 else f"{shown[0]} … {shown[-1]} ({len(shown)} values)"

@@ -37,10 +37,10 @@ def sweep_table(result: SweepResult, findings: SweepFindings, *, max_rows: int =
     table.add_column("", no_wrap=True)  # the marks, first so a narrow terminal cannot squeeze them out
     for axis in result.axes:
         table.add_column(axis.name, justify="right")
-    headers = ("wait p50\nms", "wait p99\nms", "failed\n%", "refused\nconns", "dials\nper s", "peak DB\nconns")
+    headers = COLUMNS
     for header in headers:
         table.add_column(header, justify="right")
-    shown = _rows_to_show(len(rows), marks, max_rows)
+    shown = rows_to_show(len(rows), marks, max_rows)
     previous = -1
     for i in shown:
         if i != previous + 1:
@@ -48,23 +48,25 @@ def sweep_table(result: SweepResult, findings: SweepFindings, *, max_rows: int =
         previous = i
         row = rows[i]
         style = "bold green" if BEST in marks.get(i, "") else ("bold red" if i in marks else None)
-        table.add_row(
-            Text(marks.get(i, "")),
-            *[label(row[a.path]) for a in result.axes],
-            _fmt(row, "wait_ms.p50"),
-            _fmt(row, "wait_ms.p99", ci=True),
-            _fmt(row, "failure_rate.failed", scale=100),
-            _fmt(row, "database.refused_connections", decimals=0),
-            _fmt(row, "per_s.dials"),
-            _peak(row),
-            style=style,
-        )
+        table.add_row(Text(marks.get(i, "")), *[label(row[a.path]) for a in result.axes], *point_cells(row),
+                      style=style)
     if rows and previous != len(rows) - 1:
         table.add_row("", *["…"] * (len(result.axes) + len(headers)), style="dim")
     return table
 
 
-def _rows_to_show(n: int, marks: dict[int, str], max_rows: int) -> list[int]:
+COLUMNS = ("wait p50\nms", "wait p99\nms", "failed\n%", "refused\nconns", "dials\nper s", "peak DB\nconns")
+"""The measured columns of a point (after its settings), for the table and the report."""
+
+
+def point_cells(row: dict[str, Any]) -> list[str]:
+    """A point's measured :data:`COLUMNS`, formatted."""
+    return [_fmt(row, "wait_ms.p50"), _fmt(row, "wait_ms.p99", ci=True), _fmt(row, "failure_rate.failed", scale=100),
+            _fmt(row, "database.refused_connections", decimals=0), _fmt(row, "per_s.dials"), _peak(row)]
+
+
+def rows_to_show(n: int, marks: dict[int, str], max_rows: int) -> list[int]:
+    """The rows a long table shows: an even sample, the last row and the marked ones."""
     if n <= max_rows:
         return list(range(n))
     step = math.ceil(n / max_rows)

@@ -22,9 +22,28 @@ class ContentionSpec(Spec):
 
 
 FLAVOR_DEFAULTS = {
-    "postgres": {"max_connections": 100, "superuser_reserved_connections": 3, "idle_timeout": 0.0},
-    "mysql": {"max_connections": 151, "superuser_reserved_connections": 0, "idle_timeout": 28800.0},
+    "postgres": {"max_connections": 100, "superuser_reserved_connections": 3, "idle_timeout": 0.0,
+                 "handshake_before_slot": 0.28, "refused_handshake": 0.28, "accept_rate": 2000.0},
+    "mysql": {"max_connections": 151, "superuser_reserved_connections": 0, "idle_timeout": 28800.0,
+              "handshake_before_slot": 0.0, "refused_handshake": 0.35, "accept_rate": 0.0},
 }
+"""PostgreSQL's fractions and accept rate were measured against a real PostgreSQL 15 on
+loopback (``python -m tests.realpg.measure``: the "sorry" refusal, decided where the slot
+is taken, came at 0.28–0.38 of a 4.5–8 ms SCRAM handshake without TLS; the postmaster spent
+430–670 µs of CPU per connection). MySQL counts a connection at accept; its other values
+are not measured."""
+
+PG_TLS_FRACTIONS = {"handshake_before_slot": 0.65, "refused_handshake": 0.65}
+"""The same measurement with TLS 1.3 (``--tls``): the TLS handshake comes before the slot,
+so "sorry" came at 0.65 of a 7.6 ms handshake. ``simpool calibrate`` writes these for a
+DSN that uses TLS."""
+
+PG_AUX_BACKENDS = 22
+"""What PostgreSQL adds to ``max_connections`` to get ``MaxBackends`` with default settings:
+autovacuum_max_workers 3 + the launcher 1 + max_worker_processes 8 + max_wal_senders 10."""
+
+SOMAXCONN = 4096
+"""Linux's cap on a listen backlog (``net.core.somaxconn``, 4096 since Linux 5.4)."""
 
 
 class DatabaseSpec(Spec):
@@ -42,6 +61,9 @@ class DatabaseSpec(Spec):
     reserved_connections: Int = Field(
         0, ge=0, description="PostgreSQL 16+ slots for pg_use_reserved_connections roles."
     )
+    version: Int = Field(
+        16, ge=9, le=99, description="PostgreSQL major version: its refusal texts (<= 15 or 16+)."
+    )
     other_clients: Int = Field(
         0, ge=0, description="Sessions held all run long by others (monitoring, migrations, admin)."
     )
@@ -49,9 +71,25 @@ class DatabaseSpec(Spec):
         default_factory=lambda: LognormalDist(median="20ms", p99="100ms"),
         description="Time to set up a connection (TCP, TLS, startup, SCRAM authentication).",
     )
-    refused_handshake: Float = Field(
-        0.35, ge=0, le=1,
-        description="Fraction of a handshake that a dial refused for lack of slots still pays.",
+    handshake_before_slot: Float | None = Field(
+        None, ge=0, le=1,
+        description="Fraction of a handshake before the server takes a slot (accept, fork, TLS, "
+        "startup packet); PostgreSQL 0.28, MySQL 0 (counted at accept).",
+    )
+    refused_handshake: Float | None = Field(
+        None, ge=0, le=1,
+        description="Fraction of a handshake a dial refused for want of a slot still pays "
+        "(PostgreSQL 0.28, MySQL 0.35).",
+    )
+    accept_rate: Rate | None = Field(
+        None, ge=0,
+        description="Connections per second the server's single accept loop takes in "
+        "(PostgreSQL's postmaster 2000/s; 0 = no limit, MySQL's default).",
+    )
+    listen_backlog: OptionalInt = Field(
+        None, ge=1,
+        description="Connections waiting to be accepted before SYNs are dropped "
+        "(PostgreSQL 2 × (max_connections + 22), MySQL max_connections; at most 4096).",
     )
     cores: Int = Field(16, ge=0, description="Queries run at once; more queue inside (0 = unlimited).")
     query: Distribution = Field(
@@ -70,8 +108,15 @@ class DatabaseSpec(Spec):
             self.max_connections = defaults["max_connections"]
         if self.superuser_reserved_connections is None:
             self.superuser_reserved_connections = defaults["superuser_reserved_connections"]
-        if self.idle_timeout is None:
-            self.idle_timeout = defaults["idle_timeout"]
+        for name in ("idle_timeout", "handshake_before_slot", "refused_handshake", "accept_rate"):
+            if getattr(self, name) is None:
+                setattr(self, name, defaults[name])
+        if self.listen_backlog is None:
+            extra = PG_AUX_BACKENDS if self.flavor == "postgres" else 0
+            self.listen_backlog = min((2 if self.flavor == "postgres" else 1) * (self.max_connections + extra),
+                                      SOMAXCONN)
+        if self.flavor == "postgres" and self.version < 16 and self.reserved_connections:
+            raise ValueError(f"reserved_connections needs PostgreSQL 16 or later (version is {self.version})")
         if self.flavor == "mysql" and (self.superuser_reserved_connections or self.reserved_connections):
             raise ValueError("reserved connections are a PostgreSQL setting; MySQL keeps one extra admin slot")
         reserved = self.superuser_reserved_connections + self.reserved_connections
@@ -111,6 +156,12 @@ class PoolSpec(Spec):
         "uniform random share of this (pgxpool's MaxConnLifetimeJitter), so a burst of connections does not "
         "expire in one burst.",
     )
+    max_dialing: Int = Field(
+        0, ge=0,
+        description="What-if, not a database/sql setting (the knob proposed in golang/go#57248): at most this "
+        "many dials in flight per pool; a request that would dial beyond it waits like a MaxOpen waiter. "
+        "0 = unlimited, as database/sql.",
+    )
     go_version: Literal["1.23", "1.18", "1.17"] = Field(
         "1.23",
         description="Behaviour profile: 1.23+ (uniform random waiter), 1.18 (1.18-1.22, map-biased "
@@ -118,6 +169,11 @@ class PoolSpec(Spec):
     )
     waiter_order: Literal["random", "fifo"] = Field(
         "random", description="What-if: 'random' as the Go version does, or a FIFO queue."
+    )
+    driver: Literal["neutral", "pgx", "pq", "mysql"] = Field(
+        "neutral",
+        description="How dead connections are noticed and cancelled queries end: neutral (every dead conn "
+        "caught at checkout), pgx (jackc/pgx v5 stdlib), pq (lib/pq), mysql (go-sql-driver/mysql).",
     )
 
     @model_validator(mode="after")
@@ -251,6 +307,9 @@ class Scenario(Spec):
                 self.duration = math.floor(max(t.rows[-1][0] for t in traces)) + 1.0
             if "warmup" not in self.model_fields_set:
                 self.warmup = 0.0
+        driver, flavor = self.fleet.pool.driver, self.database.flavor
+        if (driver == "mysql") != (flavor == "mysql") and driver != "neutral":
+            raise ValueError(f"fleet.pool.driver {driver} does not talk to database.flavor {flavor}")
         if self.warmup >= self.duration:
             raise ValueError(
                 f"warmup ({format_duration(self.warmup)}) must be shorter than duration "

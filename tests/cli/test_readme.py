@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import typer.main
 
 import simpool
@@ -70,8 +71,9 @@ def test_every_run_option_is_in_the_cli_reference():
                 assert f"`{opt}" in reference, opt
 
 
-def test_every_sweep_option_is_in_the_cli_reference():
-    command = typer.main.get_command(app).commands["sweep"]
+@pytest.mark.parametrize("name", ["sweep", "calibrate"])
+def test_every_sweep_option_is_in_the_cli_reference(name):
+    command = typer.main.get_command(app).commands[name]
     reference = README[README.index("## Command line"):README.index("### Results")]
     for param in command.params:
         for opt in param.opts:

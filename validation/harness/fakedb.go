@@ -3,24 +3,29 @@ package main
 // The fake database: a driver.Connector per sql.DB, all sharing one server that plays
 // simpool's database (simpool/model/database.py) in real time:
 //
-//   - a cap on open connections shared by every sql.DB in the process: a dial that finds
-//     max_connections slots taken is refused with the flavour's error after paying
-//     refused_handshake of the handshake; a PostgreSQL dial takes its slot when the
-//     handshake starts and, after it, is refused if fewer than the reserved slots are
-//     free (having paid the whole handshake);
+//   - a cap on open connections shared by every sql.DB in the process: a backend asks
+//     for its slot handshake_before_slot into the handshake (PostgreSQL's PGPROC after
+//     the fork and startup packet; MySQL counts at accept, one over max_connections let
+//     in); none free, the dial is refused with the flavour's error, answered
+//     max(refused_handshake, handshake_before_slot) into the handshake; after it,
+//     PostgreSQL refuses an ordinary role if fewer than the reserved slots are free, and
+//     MySQL an ordinary user over max_connections (the whole handshake paid);
 //   - a handshake delay on Connect that honours the dial's context (caller dials carry
 //     the request's deadline; the opener's carry none);
 //   - a query that holds its connection for its service time and honours its context:
-//     cancelled, it marks the connection invalid (as pgx, lib/pq and the MySQL driver
-//     destroy it), and the server keeps running it, holding the slot until it would
-//     have finished.
+//     cancelled, it marks the connection invalid (every driver destroys it), and the
+//     server keeps running it, holding the slot until it would have finished (simpool's
+//     neutral driver; pgx and the MySQL driver too, while lib/pq cancels it server-side).
 //
-// Unlimited cores: a query's service time is its hold time.
+// Unlimited cores (a query's service time is its hold time) and no accept loop (simpool's
+// database.accept_rate 0): those are the server's rules, checked against a real
+// PostgreSQL by tests/realpg; the pool's are what this harness is for.
 
 import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"math"
 	"sync"
 	"time"
 )
@@ -86,6 +91,9 @@ func (s *server) endDial(i int, outcome string) {
 
 // sleepCtx waits d or until ctx is done (then returns its error).
 func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -102,12 +110,24 @@ func (s *server) connect(ctx context.Context, inst int) (driver.Conn, error) {
 	dial := s.startDial(inst, start, req)
 	cfg := s.cfg
 	handshake := time.Duration(cfg.HandshakeMs * 1e6)
+	beforeSlot := time.Duration(float64(handshake) * cfg.HandshakeBeforeSlot)
+	refusedAt := time.Duration(float64(handshake) * math.Max(cfg.RefusedHandshake, cfg.HandshakeBeforeSlot))
+	// Accept, fork, TLS and the startup packet come before the backend asks for a slot;
+	// a client that gives up meanwhile never takes one.
+	if err := sleepCtx(ctx, beforeSlot); err != nil {
+		s.endDial(dial, "deadline_exceeded")
+		return nil, err
+	}
+	limit := cfg.MaxConnections
+	if cfg.Flavor == "mysql" {
+		limit++ // MySQL lets one more in at accept, for CONNECTION_ADMIN
+	}
 	s.mu.Lock()
-	if s.connections >= cfg.MaxConnections {
+	if s.connections >= limit {
 		// No slot (no PGPROC, or over MySQL's count): refused before authentication.
 		s.refused++
 		s.mu.Unlock()
-		if err := sleepCtx(ctx, time.Duration(float64(handshake)*cfg.RefusedHandshake)); err != nil {
+		if err := sleepCtx(ctx, refusedAt-beforeSlot); err != nil {
 			s.endDial(dial, "deadline_exceeded")
 			return nil, err
 		}
@@ -116,26 +136,32 @@ func (s *server) connect(ctx context.Context, inst int) (driver.Conn, error) {
 	}
 	s.takeSlotLocked()
 	s.mu.Unlock()
-	if err := sleepCtx(ctx, handshake); err != nil {
+	if err := sleepCtx(ctx, handshake-beforeSlot); err != nil {
 		s.releaseSlot() // the client gave up mid-handshake: the backend exits
 		s.endDial(dial, "deadline_exceeded")
 		return nil, err
 	}
-	if cfg.Flavor == "postgres" && cfg.SuperuserReserved+cfg.Reserved > 0 {
-		// Checked after authentication (postinit.c): the whole handshake was paid.
-		s.mu.Lock()
-		free := cfg.MaxConnections - s.connections
-		if free < cfg.SuperuserReserved+cfg.Reserved {
-			s.refused++
-			s.connections--
-			s.mu.Unlock()
-			s.endDial(dial, "refused_reserved")
-			if free < cfg.SuperuserReserved {
-				return nil, errors.New(cfg.Errors.ReservedSuperuser)
-			}
-			return nil, errors.New(cfg.Errors.ReservedRole)
-		}
-		s.mu.Unlock()
+	// After authentication the servers check once more, the whole handshake paid:
+	// PostgreSQL its reserved slots (postinit.c), MySQL an ordinary user over the cap.
+	s.mu.Lock()
+	var refusal string
+	free := cfg.MaxConnections - s.connections
+	switch {
+	case cfg.Flavor == "postgres" && free < cfg.SuperuserReserved:
+		refusal = cfg.Errors.ReservedSuperuser
+	case cfg.Flavor == "postgres" && free < cfg.SuperuserReserved+cfg.Reserved:
+		refusal = cfg.Errors.ReservedRole
+	case cfg.Flavor == "mysql" && s.connections > cfg.MaxConnections:
+		refusal = cfg.Errors.TooMany
+	}
+	if refusal != "" {
+		s.refused++
+		s.connections--
+	}
+	s.mu.Unlock()
+	if refusal != "" {
+		s.endDial(dial, "refused_reserved")
+		return nil, errors.New(refusal)
 	}
 	s.endDial(dial, "ok")
 	return &conn{s: s, dial: dial, freedAt: time.Now()}, nil

@@ -23,13 +23,14 @@ import (
 )
 
 type config struct {
-	Flavor            string  `json:"flavor"`
-	MaxConnections    int     `json:"max_connections"`
-	SuperuserReserved int     `json:"superuser_reserved_connections"`
-	Reserved          int     `json:"reserved_connections"`
-	HandshakeMs       float64 `json:"handshake_ms"`
-	RefusedHandshake  float64 `json:"refused_handshake"`
-	Errors            struct {
+	Flavor              string  `json:"flavor"`
+	MaxConnections      int     `json:"max_connections"`
+	SuperuserReserved   int     `json:"superuser_reserved_connections"`
+	Reserved            int     `json:"reserved_connections"`
+	HandshakeMs         float64 `json:"handshake_ms"`
+	HandshakeBeforeSlot float64 `json:"handshake_before_slot"`
+	RefusedHandshake    float64 `json:"refused_handshake"`
+	Errors              struct {
 		TooMany           string `json:"too_many"`
 		ReservedSuperuser string `json:"reserved_superuser"`
 		ReservedRole      string `json:"reserved_role"`
