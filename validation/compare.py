@@ -7,7 +7,9 @@ The tolerance of a metric is ``SIGMAS`` standard deviations of two spreads combi
   ``|a − b| / √2`` is one run's standard deviation as two runs estimate it (what
   differs between runs: the timers' lateness, the scheduler, the random waiter picks);
 - the model's own spread: the standard deviation over seeds of simpool's replays of one
-  run (its random waiter picks and handshake draws), pooled over the two runs;
+  run (its random waiter picks and handshake draws, and where within the harness's
+  resolution each measured moment falls: see :func:`~validation.replay.measured`),
+  pooled over the two runs;
 
 plus the resolution of the measurement: for a count, one event (an integer cannot agree
 more closely, and one event falling either side of a boundary, as Go's timers fire a

@@ -68,7 +68,7 @@ def build(toolchain: Toolchain, work: Path) -> Path:
     with open(work / f".build-go{toolchain.version}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not binary.exists():
-            partial = binary.with_suffix(".partial")
+            partial = work / f"{binary.name}.partial"
             done = subprocess.run([str(toolchain.go), "build", "-o", str(partial), "."],
                                   cwd=HARNESS, env=go_env(work), capture_output=True, text=True)
             if done.returncode != 0:

@@ -27,7 +27,7 @@ import simpool
 from simpool.engine import Simulation
 
 from .gorun import PG_VERSION
-from .metrics import dial_ms, model_metrics
+from .metrics import code_path_ms, dial_ms, model_metrics
 from .traces import Trace
 
 
@@ -60,8 +60,16 @@ def _draw(rng: np.random.Generator, values: list[float], fallback: list[float], 
 
 def measured(trace: Trace, run: dict[str, Any], seed: int = 0) -> Measured:
     """The durations one harness run really took; ``seed`` draws the latenesses of what
-    the run could not show."""
+    the run could not show, and places each measured moment within the harness's
+    resolution (:func:`~validation.metrics.code_path_ms`): a moment is known only to a
+    few microseconds, and where the order of two such moments decides an outcome (a
+    dial or an idle connection, a refusal or a slot), the seeds then show it."""
     rng = np.random.default_rng(seed)
+    resolution = code_path_ms(run)
+
+    def jitter(ms: float | None) -> float | None:
+        return None if ms is None else max(ms + resolution * (rng.random() - 0.5), 0.0)
+
     by_id = {r["id"]: r for r in run["requests"]}
     hold_late = [r["released_ms"] - r["acquired_ms"] - trace.rows[i][2] for i, r in by_id.items() if r["completed"]]
     deadline_late = [r["latency_ms"] - trace.rows[i][3] for i, r in by_id.items()
@@ -85,7 +93,7 @@ def measured(trace: Trace, run: dict[str, Any], seed: int = 0) -> Measured:
             deadline = r["latency_ms"]
         else:  # it never fired: not before the request ended
             deadline = timeout + _draw(rng, deadline_late, hold_late, above=r["latency_ms"] - timeout)
-        rows.append((r["arrival_ms"], instance, hold, deadline, own_dial.get(i)))
+        rows.append((jitter(r["arrival_ms"]), instance, jitter(hold), jitter(deadline), jitter(own_dial.get(i))))
     rows.sort(key=lambda row: row[0])
     return Measured(rows=tuple(rows), handshakes_ms=tuple(ok) or (trace.handshake_ms,),
                     refused_handshake=refused_fraction)
@@ -134,8 +142,8 @@ class Replayed:
 
 def replay(trace: Trace, run: dict[str, Any], profile: str, seeds: Sequence[int]) -> list[Replayed]:
     """simpool's replays of one harness run, one per seed (a seed moves only what is
-    random in the model: waiter picks, handshake draws, and the latenesses drawn by
-    :func:`measured`)."""
+    random in the model, waiter picks and handshake draws, and what :func:`measured`
+    draws)."""
     out = []
     with tempfile.TemporaryDirectory(prefix=f"simpool-validation-{trace.name}-") as folder:
         for seed in seeds:

@@ -63,19 +63,37 @@ def test_measured_replays_what_go_really_did():
     run = _run(
         requests=[
             {"id": 0, "arrival_ms": 0.2, "acquired_ms": 3.4, "released_ms": 8.9, "completed": True,
-             "latency_ms": 8.9, "outcome": "ok"},
+             "wait_ms": 3.2, "latency_ms": 8.9, "outcome": "ok"},
             {"id": 1, "arrival_ms": 1.3, "acquired_ms": 8.9, "released_ms": 41.5, "completed": False,
-             "latency_ms": 40.2, "outcome": "deadline_exceeded"},
+             "wait_ms": 7.6, "latency_ms": 40.2, "outcome": "deadline_exceeded"},
         ],
         dials=[{"request": 0, "outcome": "ok", "start_ms": 0.2, "end_ms": 3.4},
                {"request": -1, "outcome": "ok", "start_ms": 9.0, "end_ms": 12.6}])
     inputs = measured(TINY, run)
     first, second = inputs.rows
-    assert first == (0.2, 0, pytest.approx(5.5), pytest.approx(40.0 + 0.2), pytest.approx(3.2))
+    assert first == (pytest.approx(0.2), 0, pytest.approx(5.5), pytest.approx(40.0 + 0.2), pytest.approx(3.2))
     # (its dial: from asking at 0.2 ms to the connection at 3.4 ms)
     # Cancelled mid-query: nominal 5 ms plus the lateness measured on the completed one.
-    assert second == (1.3, 0, pytest.approx(5.0 + 0.5), 40.2, None)
+    assert second == (pytest.approx(1.3), 0, pytest.approx(5.0 + 0.5), pytest.approx(40.2), None)
     assert inputs.handshakes_ms == (pytest.approx(3.2), pytest.approx(3.6))
+
+
+def test_each_moment_is_placed_within_the_harness_resolution():
+    """With 10 µs between the pool's hand-over and the query (what the harness cannot
+    place), each seed moves every measured moment by at most ±5 µs."""
+    run = _run(
+        requests=[{"id": i, "arrival_ms": i + 1.0, "acquired_ms": i + 4.0, "released_ms": i + 9.0,
+                   "completed": True, "wait_ms": 3.01, "latency_ms": 8.0, "outcome": "ok"} for i in range(2)],
+        dials=[{"request": i, "outcome": "ok", "start_ms": i + 1.0, "end_ms": i + 4.0} for i in range(2)])
+    exact = [(i + 1.0, 0, 5.0, None, 3.0) for i in range(2)]
+    seen = set()
+    for seed in range(5):
+        rows = measured(TINY, run, seed).rows
+        seen.add(rows[0][0])
+        for row, (t, _, hold, _, dial) in zip(rows, exact, strict=True):
+            assert row[0] == pytest.approx(t, abs=0.005) and row[2] == pytest.approx(hold, abs=0.005)
+            assert row[4] == pytest.approx(dial, abs=0.005)
+    assert len(seen) == 5  # and the seeds do move them
 
 
 def test_a_refused_dial_is_replayed_at_its_measured_cost():
@@ -83,7 +101,7 @@ def test_a_refused_dial_is_replayed_at_its_measured_cost():
     simpool: the row's handshake is its time over that share (measured in the run)."""
     run = _run(
         requests=[{"id": i, "arrival_ms": float(i), "acquired_ms": None, "released_ms": None, "completed": False,
-                   "latency_ms": 1.5, "outcome": "too_many_connections"} for i in range(2)],
+                   "wait_ms": 1.5, "latency_ms": 1.5, "outcome": "too_many_connections"} for i in range(2)],
         dials=[{"request": -1, "outcome": "ok", "start_ms": 0.0, "end_ms": 4.0},
                {"request": 0, "outcome": "refused", "start_ms": 0.0, "end_ms": 1.0},
                {"request": 1, "outcome": "refused", "start_ms": 1.01, "end_ms": 3.0}])
