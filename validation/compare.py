@@ -27,15 +27,25 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.stats import norm
 
 from . import gorun
-from .gorun import Toolchain
+from .gorun import TOOLCHAINS, Toolchain
 from .metrics import METRICS, TIME_METRICS, code_path_ms, go_metrics, go_waits_ms
 from .replay import replay
-from .traces import Trace
+from .traces import TRACES, Trace
 
-SIGMAS = 3.0
-"""How many standard deviations of the combined spread a difference may reach."""
+FALSE_ALARMS = 0.01
+"""How often a full run of the validation tests may fail with the model right: every
+metric of every trace under every Go, on both runs, is one check, and all of them share
+this chance (Bonferroni), so a suite of hundreds of checks does not fail by luck."""
+
+CHECKS = len(METRICS) * len(TRACES) * len(TOOLCHAINS) * 2
+"""The checks of a full run: metrics × traces × Go releases × harness runs."""
+
+SIGMAS = float(norm.isf(FALSE_ALARMS / (2 * CHECKS)))
+"""How many standard deviations of the combined spread a difference may reach (two-sided
+normal tail of ``FALSE_ALARMS / CHECKS``: 4.3 for 528 checks)."""
 
 MODEL_SEEDS = range(10)
 """Seeds of the model's replays of each harness run."""

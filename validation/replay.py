@@ -36,14 +36,16 @@ class Measured:
     """What one harness run measured, as simpool's trace replay takes it.
 
     Rows are ``(t_ms, instance, service_ms, timeout_ms, handshake_ms)``: when the request
-    really asked the pool, how long it really held its connection (from the moment the
-    pool handed it over to the moment the pool took it back), when its deadline really
-    fired, and how long its own dial took (:func:`~validation.metrics.dial_ms`; refused
-    before authentication, that time over the refused share, so that refused again it
-    costs the same). What a run cannot show — how long a query cancelled mid-flight would
-    have held its connection (the server finishes it), when a deadline that never fired
-    would have — is the nominal time plus a lateness drawn from those measured in the
-    same run (for a deadline, one that would not have fired before the request ended). ``handshakes_ms`` are all the successful dials, for the other dials.
+    really asked the pool; how long it really held its connection, from the moment the
+    pool handed it over to the moment the pool took it back; when its deadline really took
+    effect (its context's Done closed); and how long its own dial took
+    (:func:`~validation.metrics.dial_ms`; refused before authentication, that time over
+    the refused share, so that refused again it costs the same). What a run cannot show,
+    how long a query cancelled mid-flight would have held its connection (the server
+    finishes it) or when a deadline that never fired would have, is the nominal time plus
+    the request's *own* measured lateness: the harness decides a query against its
+    deadline by the clock, and one lateness on both sides keeps simpool deciding it the
+    same way. ``handshakes_ms`` are all the successful dials, for the other dials.
     """
 
     rows: tuple[tuple[float, int, float, float | None, float | None], ...]
@@ -51,19 +53,28 @@ class Measured:
     refused_handshake: float
 
 
-def _draw(rng: np.random.Generator, values: list[float], fallback: list[float], above: float = -np.inf) -> float:
-    """One of ``values`` (else of ``fallback``) greater than ``above``; ``above`` itself if
-    none is."""
-    choices = [v for v in values or fallback if v > above]
-    return float(choices[rng.integers(len(choices))]) if choices else max(above, 0.0)
+def _draw(rng: np.random.Generator, values: list[float]) -> float:
+    return float(values[rng.integers(len(values))]) if values else 0.0
+
+
+def _lateness(result: dict[str, Any], row: tuple[float, int, float, float]) -> float | None:
+    """How late Go's timers ran this request (ms): its hold past its service time if the
+    query completed, else its deadline past its timeout if that fired; None if neither."""
+    _, _, service, timeout = row
+    if result["completed"]:
+        return result["released_ms"] - result["acquired_ms"] - service
+    if result["deadline_ms"] is not None:
+        return result["deadline_ms"] - timeout
+    return None
 
 
 def measured(trace: Trace, run: dict[str, Any], seed: int = 0) -> Measured:
-    """The durations one harness run really took; ``seed`` draws the latenesses of what
-    the run could not show, and places each measured moment within the harness's
-    resolution (:func:`~validation.metrics.code_path_ms`): a moment is known only to a
-    few microseconds, and where the order of two such moments decides an outcome (a
-    dial or an idle connection, a refusal or a slot), the seeds then show it."""
+    """The durations one harness run really took. ``seed`` draws the lateness of a request
+    that shows none (no query completed, no deadline fired), and places each measured
+    moment within the harness's resolution (:func:`~validation.metrics.code_path_ms`): a
+    moment is known only to a few microseconds, and where the order of two such moments
+    decides an outcome (a dial or an idle connection, a refusal or a slot), the seeds
+    then show it."""
     rng = np.random.default_rng(seed)
     resolution = code_path_ms(run)
 
@@ -71,9 +82,8 @@ def measured(trace: Trace, run: dict[str, Any], seed: int = 0) -> Measured:
         return None if ms is None else max(ms + resolution * (rng.random() - 0.5), 0.0)
 
     by_id = {r["id"]: r for r in run["requests"]}
-    hold_late = [r["released_ms"] - r["acquired_ms"] - trace.rows[i][2] for i, r in by_id.items() if r["completed"]]
-    deadline_late = [r["latency_ms"] - trace.rows[i][3] for i, r in by_id.items()
-                     if r["outcome"] == "deadline_exceeded"]
+    lateness = {i: _lateness(r, trace.rows[i]) for i, r in by_id.items()}
+    measured_lateness = [late for late in lateness.values() if late is not None]
     asked = {i: r["arrival_ms"] for i, r in by_id.items()}
     ok = [dial_ms(d, asked) for d in run["dials"] if d["outcome"] == "ok"]
     refused = [dial_ms(d, asked) for d in run["dials"] if d["outcome"] == "refused"]
@@ -86,13 +96,14 @@ def measured(trace: Trace, run: dict[str, Any], seed: int = 0) -> Measured:
     rows = []
     for i, (_, instance, service, timeout) in enumerate(trace.rows):
         r = by_id[i]
-        hold = r["released_ms"] - r["acquired_ms"] if r["completed"] else service + _draw(rng, hold_late, [])
+        late = lateness[i] if lateness[i] is not None else _draw(rng, measured_lateness)
+        hold = r["released_ms"] - r["acquired_ms"] if r["completed"] else service + late
         if timeout <= 0:
             deadline = None
-        elif r["outcome"] == "deadline_exceeded":
-            deadline = r["latency_ms"]
+        elif r["deadline_ms"] is not None:
+            deadline = r["deadline_ms"]
         else:  # it never fired: not before the request ended
-            deadline = timeout + _draw(rng, deadline_late, hold_late, above=r["latency_ms"] - timeout)
+            deadline = max(timeout + late, r["latency_ms"])
         rows.append((jitter(r["arrival_ms"]), instance, jitter(hold), jitter(deadline), jitter(own_dial.get(i))))
     rows.sort(key=lambda row: row[0])
     return Measured(rows=tuple(rows), handshakes_ms=tuple(ok) or (trace.handshake_ms,),

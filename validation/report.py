@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .compare import MODEL_SEEDS, Comparison, MetricCheck, validate
+from .compare import MODEL_SEEDS, SIGMAS, Comparison, MetricCheck, validate
 from .gorun import TOOLCHAINS, build
 from .traces import BY_NAME, TRACES
 
@@ -44,6 +44,7 @@ TABLE_COLUMNS = (
 
 
 def comparison_from_dict(data: dict[str, Any]) -> Comparison:
+    """A :class:`Comparison` back from its ``results.json`` form."""
     fields = dict(data)
     fields["checks"] = tuple(MetricCheck(**{k: tuple(v) if isinstance(v, list) else v for k, v in check.items()})
                              for check in data["checks"])
@@ -120,7 +121,7 @@ def render_details(comparisons: list[Comparison]) -> str:
     out = ["# Validation against real Go: every metric", "",
            "Written by `python -m validation.report` (do not edit). Each trace is replayed twice "
            "through the real `database/sql` pool; simpool replays each run with its measured "
-           f"durations (mean over {len(MODEL_SEEDS)} seeds). Tolerance: 3 standard deviations of Go's run-to-run "
+           f"durations (mean over {len(MODEL_SEEDS)} seeds). Tolerance: {SIGMAS:.1f} standard deviations of Go's run-to-run "
            "spread and the model's seed spread combined, plus the resolution (one event for a count; for a "
            "time, the microseconds of `database/sql` code the harness cannot place, once per event in a sum).",
            ""]

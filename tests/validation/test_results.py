@@ -10,7 +10,7 @@ import math
 import pytest
 
 from validation import report
-from validation.compare import check
+from validation.compare import CHECKS, SIGMAS, check
 from validation.gorun import TOOLCHAINS, harness_config
 from validation.replay import measured
 from validation.traces import TRACES, Trace
@@ -59,22 +59,25 @@ def _run(requests, dials):
 
 def test_measured_replays_what_go_really_did():
     """Each request asks when Go asked, holds its connection from hand-over to return, has
-    its deadline when it really fired, and dials for as long as its own dial took."""
+    its deadline when it really took effect, and dials for as long as its own dial took;
+    what Go did not show is nominal plus the request's own lateness."""
     run = _run(
         requests=[
             {"id": 0, "arrival_ms": 0.2, "acquired_ms": 3.4, "released_ms": 8.9, "completed": True,
-             "wait_ms": 3.2, "latency_ms": 8.9, "outcome": "ok"},
+             "wait_ms": 3.2, "latency_ms": 8.9, "deadline_ms": None, "outcome": "ok"},
             {"id": 1, "arrival_ms": 1.3, "acquired_ms": 8.9, "released_ms": 41.5, "completed": False,
-             "wait_ms": 7.6, "latency_ms": 40.2, "outcome": "deadline_exceeded"},
+             "wait_ms": 7.6, "latency_ms": 40.2, "deadline_ms": 40.1, "outcome": "deadline_exceeded"},
         ],
         dials=[{"request": 0, "outcome": "ok", "start_ms": 0.2, "end_ms": 3.4},
                {"request": -1, "outcome": "ok", "start_ms": 9.0, "end_ms": 12.6}])
     inputs = measured(TINY, run)
     first, second = inputs.rows
-    assert first == (pytest.approx(0.2), 0, pytest.approx(5.5), pytest.approx(40.0 + 0.2), pytest.approx(3.2))
-    # (its dial: from asking at 0.2 ms to the connection at 3.4 ms)
-    # Cancelled mid-query: nominal 5 ms plus the lateness measured on the completed one.
-    assert second == (pytest.approx(1.3), 0, pytest.approx(5.0 + 0.5), pytest.approx(40.2), None)
+    # Its deadline never fired: 40 ms plus its query's lateness (5.5 - 5); its dial from
+    # asking at 0.2 ms to the connection at 3.4 ms.
+    assert first == (pytest.approx(0.2), 0, pytest.approx(5.5), pytest.approx(40.0 + 0.5), pytest.approx(3.2))
+    # Cancelled mid-query: its deadline as its context timed it (40.1 ms, not 40.2 ms when
+    # it returned), its query nominal 5 ms plus that same lateness.
+    assert second == (pytest.approx(1.3), 0, pytest.approx(5.0 + 0.1), pytest.approx(40.1), None)
     assert inputs.handshakes_ms == (pytest.approx(3.2), pytest.approx(3.6))
 
 
@@ -83,7 +86,7 @@ def test_each_moment_is_placed_within_the_harness_resolution():
     place), each seed moves every measured moment by at most ±5 µs."""
     run = _run(
         requests=[{"id": i, "arrival_ms": i + 1.0, "acquired_ms": i + 4.0, "released_ms": i + 9.0,
-                   "completed": True, "wait_ms": 3.01, "latency_ms": 8.0, "outcome": "ok"} for i in range(2)],
+                   "completed": True, "wait_ms": 3.01, "latency_ms": 8.0, "deadline_ms": None, "outcome": "ok"} for i in range(2)],
         dials=[{"request": i, "outcome": "ok", "start_ms": i + 1.0, "end_ms": i + 4.0} for i in range(2)])
     exact = [(i + 1.0, 0, 5.0, None, 3.0) for i in range(2)]
     seen = set()
@@ -101,7 +104,7 @@ def test_a_refused_dial_is_replayed_at_its_measured_cost():
     simpool: the row's handshake is its time over that share (measured in the run)."""
     run = _run(
         requests=[{"id": i, "arrival_ms": float(i), "acquired_ms": None, "released_ms": None, "completed": False,
-                   "wait_ms": 1.5, "latency_ms": 1.5, "outcome": "too_many_connections"} for i in range(2)],
+                   "wait_ms": 1.5, "latency_ms": 1.5, "deadline_ms": None, "outcome": "too_many_connections"} for i in range(2)],
         dials=[{"request": -1, "outcome": "ok", "start_ms": 0.0, "end_ms": 4.0},
                {"request": 0, "outcome": "refused", "start_ms": 0.0, "end_ms": 1.0},
                {"request": 1, "outcome": "refused", "start_ms": 1.01, "end_ms": 3.0}])
@@ -110,8 +113,14 @@ def test_a_refused_dial_is_replayed_at_its_measured_cost():
     assert [row[4] * inputs.refused_handshake for row in inputs.rows] == [pytest.approx(1.0), pytest.approx(2.0)]
 
 
-def test_tolerance_is_three_sigmas_of_both_spreads_plus_the_resolution():
-    """Three standard deviations of Go's two runs and the model's seeds combined, plus one
+def test_sigmas_keep_false_alarms_of_a_full_run_under_one_in_a_hundred():
+    """Every check of a full run shares a 1% chance of failing with the model right."""
+    assert CHECKS == 22 * 6 * 2 * 2
+    assert SIGMAS == pytest.approx(4.28, abs=0.01)
+
+
+def test_tolerance_is_sigmas_of_both_spreads_plus_the_resolution():
+    """SIGMAS standard deviations of Go's two runs and the model's seeds combined, plus one
     event for a count, the hand-over resolution for a time, once per event for a sum."""
     go = [{"dials": 100.0, "wait_ms.mean": 2.0, "handshake_s": 0.3},
           {"dials": 106.0, "wait_ms.mean": 2.0, "handshake_s": 0.3}]
@@ -119,7 +128,7 @@ def test_tolerance_is_three_sigmas_of_both_spreads_plus_the_resolution():
              [{"dials": d, "wait_ms.mean": 2.1, "handshake_s": 0.3} for d in (104.0, 108.0)]]
     dials = check("dials", go, model, code_path=0.01)
     go_sd, model_sd = 6 / math.sqrt(2), math.sqrt(8.0)
-    assert dials.tolerance == pytest.approx(3 * math.hypot(go_sd, model_sd) + 1)
+    assert dials.tolerance == pytest.approx(SIGMAS * math.hypot(go_sd, model_sd) + 1)
     assert dials.differences == (0.0, 0.0) and dials.ok
     wait = check("wait_ms.mean", go, model, code_path=0.01)
     assert wait.tolerance == pytest.approx(0.01) and not wait.ok  # no spread: within the resolution only

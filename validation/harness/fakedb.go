@@ -13,9 +13,10 @@ package main
 //   - a handshake delay on Connect that honours the dial's context (caller dials carry
 //     the request's deadline; the opener's carry none);
 //   - a query that holds its connection for its service time and honours its context:
-//     cancelled, it marks the connection invalid (every driver destroys it), and the
-//     server keeps running it, holding the slot until it would have finished (simpool's
-//     neutral driver; pgx and the MySQL driver too, while lib/pq cancels it server-side).
+//     one that would end after its deadline is cancelled when the deadline takes effect;
+//     it marks the connection invalid (every driver destroys it), and the server keeps
+//     running it, holding the slot until it would have finished (simpool's neutral
+//     driver; pgx and the MySQL driver too, while lib/pq cancels it server-side).
 //
 // Unlimited cores (a query's service time is its hold time) and no accept loop (simpool's
 // database.accept_rate 0): those are the server's rules, checked against a real
@@ -89,19 +90,23 @@ func (s *server) endDial(i int, outcome string) {
 	s.mu.Unlock()
 }
 
-// sleepCtx waits d or until ctx is done (then returns its error).
+// sleepCtx waits d, unless ctx's deadline comes first by the clock: then it waits until
+// the deadline takes effect and returns ctx's error. (Waiting on both timers at once
+// would let Go's scheduler decide races a millisecond wide: a deadline takes effect one
+// goroutine later than its timer fires, so work due in the same timer batch wins. The
+// server, not the runtime, decides which comes first; simpool compares the times.)
 func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if deadline, ok := ctx.Deadline(); ok && time.Now().Add(d).After(deadline) {
+		<-ctx.Done()
 		return ctx.Err()
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	if d > 0 {
+		time.Sleep(d)
 	}
+	return nil
 }
 
 func (s *server) connect(ctx context.Context, inst int) (driver.Conn, error) {
@@ -191,6 +196,9 @@ func (c *conn) ExecContext(ctx context.Context, _ string, _ []driver.NamedValue)
 		req.acquired = c.freedAt
 	}
 	c.holder = req
+	if err := ctx.Err(); err != nil {
+		return nil, err // a context already done: nothing is sent, the conn stays good (as in pgx)
+	}
 	service := time.Duration(req.ServiceMs * 1e6)
 	if err := sleepCtx(ctx, service); err != nil {
 		c.broken = true

@@ -75,6 +75,7 @@ type requestResult struct {
 	AcquiredMs *float64 `json:"acquired_ms"`
 	ReleasedMs *float64 `json:"released_ms"`
 	Completed  bool     `json:"completed"`
+	DeadlineMs *float64 `json:"deadline_ms"` // when its deadline took effect, from asking; null if never
 	Outcome    string   `json:"outcome"`
 	Error      string   `json:"error,omitempty"`
 }
@@ -134,14 +135,20 @@ func outcome(err error, cfg *config) string {
 // serve is the handler of one request: one ExecContext under the request's deadline.
 func serve(db *sql.DB, s *server, r *request, res *requestResult) {
 	ctx := context.WithValue(context.Background(), requestKey{}, r)
+	var deadline *deadlineCtx
 	if r.TimeoutMs > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, time.Duration(r.TimeoutMs*1e6))
-		defer cancel()
+		deadline = withDeadline(ctx, time.Duration(r.TimeoutMs*1e6))
+		ctx = deadline
 	}
 	r.asked = time.Now()
 	_, err := db.ExecContext(ctx, "SELECT pg_sleep(service)")
 	end := time.Now()
+	if deadline != nil {
+		if fired := deadline.stop(); !fired.IsZero() {
+			ms := float64(fired.Sub(r.asked).Nanoseconds()) / 1e6
+			res.DeadlineMs = &ms
+		}
+	}
 	res.ID, res.Instance, res.Completed = r.ID, r.Instance, r.completed
 	res.ArrivalMs = s.ms(r.asked)
 	res.LatencyMs = float64(end.Sub(r.asked).Nanoseconds()) / 1e6
