@@ -190,6 +190,7 @@ class Simulation:
         env = self.env
         run_until(env, self.scenario.duration)
         fleet = self.fleet
+        self.recorder.end_window(fleet, self.database)
         while fleet.in_flight and env.peek() <= self.drain_until:
             env.step()
 

@@ -1,9 +1,12 @@
-"""The recorder: request outcomes after the warm-up, gauges at a fixed step, and the
-pool counters' change since the warm-up, turned into a :class:`ReplicationResult`."""
+"""The recorder: request outcomes after the warm-up, gauges at a fixed step, the pool
+counters' change since the warm-up and the database's load over the measured window
+(warm-up to ``duration``), turned into a :class:`ReplicationResult`."""
 
 from __future__ import annotations
 
+import math
 from array import array
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,6 +23,10 @@ from .stats import LogHistogram
 
 FLUSH_EVERY = 16384
 """Finished requests between two folds of their waits and latencies into the histograms."""
+
+PEAK_WINDOW = 1.0
+"""Seconds over which a peak load is averaged (or the sample step, if longer): the
+busiest second, not the luckiest instant."""
 
 
 class Recorder:
@@ -53,7 +60,11 @@ class Recorder:
         self._refused_baseline = 0
         self._samples: list[tuple[Any, ...]] = []
         """Per sample: time, each instance's gauges, the database's connections, running and
-        queued queries, then arrivals, failures by kind and instances serving so far."""
+        queued queries, then arrivals, failures by kind and instances serving so far, then the
+        query seconds offered and the core-seconds used so far."""
+        self._load_start: tuple[float, float, float] | None = None
+        """(t, offered query seconds, core-seconds used) when the warm-up ended."""
+        self._load_end: _WindowEnd | None = None
 
     def request_done(self, request: Any, err: Any) -> None:
         """A request answered: ``err`` is None on success or the Go error it returned."""
@@ -104,7 +115,8 @@ class Recorder:
         fleet, database = self._fleet, self._database
         gauges = [instance.gauges() for instance in fleet.instances]
         self._samples.append((self.env._now, gauges, database.connections, database.running, database.queued,
-                              fleet.arrivals, tuple(self._failures.values()), len(fleet.serving)))
+                              fleet.arrivals, tuple(self._failures.values()), len(fleet.serving),
+                              fleet.app.offered, database.core_seconds()))
         nxt = (k + 1) * self._step
         if nxt <= self._until + 1e-9:
             call_later(self.env, nxt - self.env._now, self._sample, k + 1)
@@ -118,6 +130,18 @@ class Recorder:
         self._arrivals_baseline = fleet.arrivals
         database.peak_connections = database.connections
         self._refused_baseline = database.refused_connections
+        database.restart_meters()
+        self._load_start = (self.env._now, fleet.app.offered, database.core_seconds())
+
+    def end_window(self, fleet: Any, database: Any) -> None:
+        """The measured window ends (at ``duration``; requests in flight may still finish):
+        freeze the database's load meters, so the drain does not dilute them."""
+        meter = database.queue_meter
+        self._load_end = _WindowEnd(
+            t=self.env._now, offered=fleet.app.offered, core_seconds=database.core_seconds(),
+            queue_time=meter.times_until(self.env._now), peak_queued=meter.peak,
+            queries=database.queries, core_waits=meter.waits())
+        database.restart_meters()  # what the drain adds goes elsewhere
 
     # ------------------------------------------------------------------ the result
 
@@ -148,6 +172,7 @@ class Recorder:
                 "usable_connections": database.usable_connections,
                 "refused_connections": database.refused_connections - self._refused_baseline,
             },
+            "load": self._load(database),
             "instances": instances,
         }
         return ReplicationResult(
@@ -192,8 +217,88 @@ class Recorder:
             arrived=np.array([s[5] for s in self._samples], dtype=np.int64),
             failed=np.array([s[6] for s in self._samples], dtype=np.int64).reshape(n, len(ERROR_KINDS)).T,
             serving=np.array([s[7] for s in self._samples], dtype=np.int64),
+            offered_core_seconds=np.array([s[8] for s in self._samples], dtype=float),
+            database_core_seconds=np.array([s[9] for s in self._samples], dtype=float),
             **arrays,
         )
+
+    def _load(self, database: Any) -> dict[str, float]:
+        """The database's load over the measured window (see :data:`LOAD_FIELDS`)."""
+        if self._load_end is None:  # a run stepped by hand: the window ends now
+            self.end_window(self._fleet, database)
+        end, (t0, offered0, core0) = self._load_end, self._load_start
+        span = end.t - t0
+        cores = database.cores
+        offered = (end.offered - offered0) / span if span > 0 else math.nan
+        busy = (end.core_seconds - core0) / span if span > 0 else math.nan
+        offered_peak, busy_peak = self._peaks(t0, end)
+        if cores:  # the running totals' rounding must not show 16 cores as 16.0000000001
+            busy, busy_peak = min(busy, cores), min(busy_peak, cores)
+        waits = LogHistogram()
+        waits.merge(end.core_waits)
+        waits.add_zeros(max(0, end.queries - waits.n))  # queries that found a free core
+        return {
+            "cores": cores,
+            "offered_cores": offered,
+            "offered_cores_peak": offered_peak,
+            "busy_cores": busy,
+            "busy_cores_peak": busy_peak,
+            "utilisation": busy / cores if cores else math.nan,
+            "utilisation_peak": busy_peak / cores if cores else math.nan,
+            "queue_mean": _time_mean(end.queue_time),
+            "queue_p99": _time_percentile(end.queue_time, 99),
+            "queue_max": end.peak_queued,
+            "core_wait_ms_mean": waits.mean() * 1e3,
+            "core_wait_ms_p99": waits.percentile(99) * 1e3,
+        }
+
+    def _peaks(self, t0: float, end: _WindowEnd) -> tuple[float, float]:
+        """Offered and busy cores in the busiest :data:`PEAK_WINDOW` of the window, from
+        the cumulative readings at the samples (and at the window's ends)."""
+        points = [(t0, *self._load_start[1:])]
+        points += [(s[0], s[8], s[9]) for s in self._samples if t0 < s[0] < end.t]
+        points.append((end.t, end.offered, end.core_seconds))
+        t, offered, core = (np.array(column, dtype=float) for column in zip(*points, strict=True))
+        lag = max(1, round(PEAK_WINDOW / self._step)) if self._step > 0 else 1
+        lag = min(lag, len(t) - 1)
+        if lag < 1 or t[-1] <= t[0]:
+            return math.nan, math.nan
+        dt = t[lag:] - t[:-lag]
+        keep = dt > 0
+        return (float(np.max((offered[lag:] - offered[:-lag])[keep] / dt[keep])),
+                float(np.max((core[lag:] - core[:-lag])[keep] / dt[keep])))
+
+
+@dataclass(frozen=True, slots=True)
+class _WindowEnd:
+    """The database's load meters when the measured window ended."""
+
+    t: float
+    offered: float
+    core_seconds: float
+    queue_time: dict[int, float]
+    peak_queued: int
+    queries: int
+    core_waits: LogHistogram
+
+
+def _time_mean(times: dict[int, float]) -> float:
+    """Mean queue length from the time spent at each length."""
+    total = sum(times.values())
+    return sum(n * dt for n, dt in times.items()) / total if total > 0 else math.nan
+
+
+def _time_percentile(times: dict[int, float], p: float) -> float:
+    """The length the queue stayed at or below for ``p``% of the time."""
+    total = sum(times.values())
+    if total <= 0:
+        return math.nan
+    running = 0.0
+    for n in sorted(times):
+        running += times[n]
+        if running >= p / 100 * total * (1 - 1e-12):
+            return float(n)
+    return float(max(times))
 
 
 def _distribution_ms(histogram: LogHistogram) -> dict[str, float]:

@@ -21,6 +21,18 @@ POOL_FIELDS = (
     "max_lifetime_closed", "dials", "failed_dials", "handshake_s", "peak_open",
 )
 PERCENTILE_FIELDS = ("mean", "p50", "p95", "p99", "max")
+LOAD_FIELDS = (
+    "cores", "offered_cores", "offered_cores_peak", "busy_cores", "busy_cores_peak", "utilisation",
+    "utilisation_peak", "queue_mean", "queue_p99", "queue_max", "core_wait_ms_mean", "core_wait_ms_p99",
+)
+"""The database's load over the measured window (warm-up to ``duration``), the
+``load`` section of ``summary.json``: its ``cores`` (0 = unlimited); the query work the
+arrived requests offer and the cores busy, in cores, on average and in the busiest
+second; utilisation (busy / cores; null when unlimited); queries queued for a core
+(time-weighted mean, p99 and max); and each query's wait for a core (mean and p99 over
+all queries, in ms)."""
+SECTIONS = ("requests", "errors", "wait_ms", "latency_ms", "pool", "database", "load")
+"""The sections of ``summary.json`` that hold one metric per key."""
 
 
 @dataclass(frozen=True)
@@ -44,12 +56,16 @@ class RequestRecord:
 class TimeSeries:
     """Gauges sampled every ``step`` seconds: per instance (rows in ``instances`` order)
     open / in use / idle / waiting, and the database's connections and queries; and, for
-    rates over time, counters since the start (warm-up included) read at the same instants.
+    rates over time, counters since the start (warm-up included) read at the same instants,
+    whose steps give rates per interval (:meth:`arrival_rate`, :meth:`offered_cores`,
+    :meth:`busy_cores`).
 
     Attributes:
         arrived: requests arrived so far.
         failed: failed requests answered so far, one row per kind in ``ERROR_KINDS`` order.
         serving: instances serving requests (an autoscaled or deploying fleet changes it).
+        offered_core_seconds: query seconds the arrived requests offered the database so far.
+        database_core_seconds: core-seconds the database spent on queries so far.
     """
 
     t: np.ndarray
@@ -64,10 +80,33 @@ class TimeSeries:
     arrived: np.ndarray
     failed: np.ndarray
     serving: np.ndarray
+    offered_core_seconds: np.ndarray
+    database_core_seconds: np.ndarray
+
+    def _per_interval(self, totals: np.ndarray) -> np.ndarray:
+        """A running total's rate over each interval ending at a sample (NaN at the first)."""
+        out = np.full(len(self.t), np.nan)
+        if len(self.t) > 1:
+            out[1:] = np.diff(totals) / np.diff(self.t)
+        return out
+
+    def arrival_rate(self) -> np.ndarray:
+        """Requests per second over the interval ending at each sample."""
+        return self._per_interval(self.arrived)
+
+    def offered_cores(self) -> np.ndarray:
+        """Offered load in cores (query seconds offered per second) per interval."""
+        return self._per_interval(self.offered_core_seconds)
+
+    def busy_cores(self) -> np.ndarray:
+        """Mean cores busy with queries per interval (divide by ``cores`` for utilisation)."""
+        return self._per_interval(self.database_core_seconds)
 
     def rows(self) -> list[dict[str, Any]]:
-        """Long-format rows (one per time and instance, plus the database), for CSV."""
+        """Long-format rows (one per time and instance, plus the database), for CSV. The
+        database rows also carry the busy and offered cores of the interval ending there."""
         out = []
+        busy, offered = self.busy_cores().tolist(), self.offered_cores().tolist()
         for j, t in enumerate(self.t.tolist()):
             for i, name in enumerate(self.instances):
                 out.append({"t_s": t, "series": name, "open": int(self.open[i, j]),
@@ -75,7 +114,8 @@ class TimeSeries:
                             "waiting": int(self.waiting[i, j])})
             out.append({"t_s": t, "series": "database", "open": int(self.database_connections[j]),
                         "in_use": int(self.database_running[j]), "idle": None,
-                        "waiting": int(self.database_queued[j])})
+                        "waiting": int(self.database_queued[j]), "busy_cores": busy[j],
+                        "offered_cores": offered[j]})
         return out
 
 
@@ -111,7 +151,7 @@ class Result:
             "seed": self.seed,
             "replications": len(reps),
         }
-        for section in ("requests", "errors", "wait_ms", "latency_ms", "pool", "database"):
+        for section in SECTIONS:
             summary[section] = {key: _aggregate([r[section][key] for r in reps]) for key in first[section]}
         summary["instances"] = _aggregate_instances([r["instances"] for r in reps])
         messages: dict[str, int] = {}
@@ -128,7 +168,7 @@ class Result:
         mean, ``wait_ms.p99.ci95`` → half-width (None for one replication)."""
         summary = self.summary()
         row: dict[str, float | None] = {}
-        for section in ("requests", "errors", "wait_ms", "latency_ms", "pool", "database"):
+        for section in SECTIONS:
             for key, stat in summary[section].items():
                 row[f"{section}.{key}"] = stat["mean"]
                 row[f"{section}.{key}.ci95"] = stat.get("ci95")

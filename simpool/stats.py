@@ -44,6 +44,11 @@ class LogHistogram:
         if len(buffer) >= _FLUSH:
             self._flush()
 
+    def add_zeros(self, count: int) -> None:
+        """Add ``count`` zeros at once (e.g. the queries that never waited)."""
+        self.count += count
+        self.zeros += count
+
     def extend(self, values: Iterable[float]) -> None:
         """Add many values at once (vectorised: no Python call per value)."""
         self._flush()

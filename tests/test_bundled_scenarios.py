@@ -114,6 +114,10 @@ STORIES = {
                          and s["latency_ms"]["max"]["mean"] <= 2000 + 1e-6),  # a deadline, in floating point
     "mysql": ({"duration": "35s"}, lambda s: _errors(s, "too_many_connections") > 300
               and "Error 1040 (08004): Too many connections" in s["error_messages"]),
+    "saturated-database": (STEADY, lambda s: _errors(s, "deadline_exceeded") > 0.5 * s["requests"]["total"]["mean"]
+                           and _errors(s, "too_many_connections") == 0
+                           and s["load"]["offered_cores"]["mean"] > 3.5 * s["load"]["cores"]["mean"]
+                           and s["load"]["utilisation"]["mean"] > 0.99),
 }
 
 
@@ -133,6 +137,10 @@ def test_story_comes_true(name):
     ("firewall-idle-drop", {"fleet.pool.conn_max_idle_time": "5m"}),
     ("autoscale-past-cap", {"database.max_connections": 210, **SCALED_OUT}),
     ("pool-per-request", {"pitfalls.pool_per_request": False, **STEADY}),
+    ("spike", {"fleet.pool.max_open": 25, "fleet.pool.max_idle": 10}),
+    ("mysql", {"fleet.pool.max_open": 35, "fleet.pool.max_idle": 10, "duration": "35s"}),
+    ("saturated-database", {"database.cores": 80, **STEADY}),
+    ("saturated-database", {"database.query.mean": "6ms", **STEADY}),
     ("dial-limit", {"fleet.pool.max_open": 30, "fleet.pool.max_idle": 30, "fleet.pool.max_dialing": 0}),
     ("rolling-deploy", {"fleet.deploy.batch": 1, "fleet.pool.max_open": 16, "fleet.pool.max_idle": 16}),
     ("request-deadline", {"database.cores": 12}),
@@ -212,3 +220,66 @@ def test_a_dial_limit_turns_the_storm_into_a_queue():
     assert limited["pool"]["wait_count"]["mean"] > 1000
     assert limited["pool"]["dials"]["mean"] < 0.5 * storm["pool"]["dials"]["mean"]
     assert _errors(limited, "too_many_connections") < 0.1 * _errors(storm, "too_many_connections")
+
+
+# ---------------------------------------------------------------------------- advice proven on every story
+
+ADVISED = {
+    "spike": {"unlimited_pools", "idle_churn"},
+    "idle-churn": {"idle_churn"},
+    "leaked-rows": {"leaked_rows"},
+    "pool-per-request": {"unlimited_pools"},
+    "firewall-idle-drop": {"orphaned_sessions"},
+    "autoscale-past-cap": {"pools_exceed_cap"},
+    "mysql": {"unlimited_pools"},
+    "saturated-database": {"saturated_database"},
+    "request-deadline": {"saturated_database"},
+    "no-deadline": {"saturated_database"},
+    "rolling-deploy": {"pools_exceed_cap"},
+    "dial-storm": {"unlimited_pools"},
+    "mysql-invalid-connection": {"orphaned_sessions", "bad_connections"},
+}
+"""The findings each story must get advice from (at least); the others (tuned, mmc, the
+fixes and what-ifs of other stories, the lifetime stories) need none."""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", FILES, ids=NAMES)
+def test_every_piece_of_advice_carries_a_what_if_that_helped(path):
+    """Each bundled story, diagnosed with its what-ifs: every finding that gives advice
+    carries the what-if that proved it (helped, on the same traffic), and names its change;
+    the stories that need advice get it."""
+    from simpool.analysis.diagnosis import diagnose_run
+
+    overrides = {"duration": "90s"} if path.stem.startswith("lifetime") else {}  # no advice to prove: 90 s say so
+    diagnosis = diagnose_run(simulate(load_scenario(path, overrides=overrides or None)))
+    advised = set()
+    for finding in diagnosis.findings:
+        for what_if in finding.what_ifs:
+            assert what_if.replications == 1 and what_if.effects
+        if finding.advice is None:
+            assert not any(w.helped for w in finding.what_ifs), finding
+            continue
+        advised.add(finding.rule)
+        assert finding.what_if.helped and finding.advice in finding.text
+    assert advised >= ADVISED.get(path.stem, set()), [f.text for f in diagnosis.findings]
+    if path.stem == "saturated-database":
+        first = diagnosis.findings[0]
+        assert first.rule == "saturated_database"
+        assert any(w.change.startswith("SetMaxOpenConns") and not w.helped for w in first.what_ifs)
+        assert any(w.change.startswith("database.cores") and w.helped for w in first.what_ifs)
+        assert not any("bottleneck" in (f.advice or "") for f in diagnosis.findings)
+
+
+def _failed_after(name: str, t: float, **overrides) -> int:
+    """Requests that arrived at or after ``t`` and failed."""
+    result = simulate(load_scenario(SCENARIO_DIR / f"{name}.yaml", overrides=overrides), record_requests=True)
+    return sum(1 for r in result.replications[0].requests if r.arrival >= t and r.outcome != "ok")
+
+
+@pytest.mark.slow
+def test_a_failover_without_a_connect_timeout_outlives_the_outage():
+    """failover: thousands of requests fail after the database is back (1m10s), while the
+    opener's dials sit in SYN backoff; failover-connect-timeout (the fix): none do."""
+    assert _failed_after("failover", 70.0) > 5000
+    assert _failed_after("failover-connect-timeout", 70.0) == 0

@@ -155,6 +155,7 @@ def test_simulation_run_matches_simpy_run():
     ours.run()
     reference = Simulation(scenario, 7)
     reference.env.run(until=scenario.duration)
+    reference.recorder.end_window(reference.fleet, reference.database)
     while reference.fleet.in_flight and reference.env.peek() <= reference.drain_until:
         reference.env.step()
     a, b = ours.result(), reference.result()

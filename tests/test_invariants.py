@@ -47,6 +47,8 @@ def scenarios(draw):
             "query": {"dist": "exponential", "mean": f"{draw(st.integers(1, 40))}ms"},
             "contention": {"sigma": draw(st.sampled_from([0, 0.05])), "kappa": 0},
             "idle_timeout": f"{draw(st.sampled_from([0, 700, 2000]))}ms",
+            "restarts": draw(st.sampled_from([[], [], [{"at": "1500ms", "down": "300ms"}],
+                                              [{"at": "1s", "down": "1ms"}, {"at": "2500ms", "down": "1s"}]])),
         },
         "network": {"idle_drop": f"{draw(st.sampled_from([0, 900]))}ms", "keepalive": "0",
                     "orphan_timeout": "2s"},
@@ -72,7 +74,7 @@ def _check_step(sim):
     database = sim.database
     # MySQL counts at accept and lets max_connections + 1 in (the extra for CONNECTION_ADMIN).
     assert 0 <= database.connections <= database.max_connections + (0 if database.postgres else 1)
-    assert database.connections >= sim.scenario.database.other_clients
+    assert database.connections >= (0 if database.down else sim.scenario.database.other_clients)
     cores = database.cores
     assert 0 <= database.running and (cores == 0 or database.running <= cores)
     total_open = 0

@@ -3,12 +3,21 @@
 A term such as ``p99_wait<50ms`` or ``error_rate<=0.1%`` names a metric of the summary, a
 comparison and a threshold; a :class:`SloVerdict` says whether a run met it, by how much,
 and how sure the replications make that. These are the records every renderer reads.
+
+The metrics a term may name (:data:`METRICS`) are read from a sweep row's flattened names
+(:func:`simpool.sweeps.grid.metric_row`), so a run and a sweep point are judged alike.
 """
 
 from __future__ import annotations
 
+import difflib
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
+
+from ..exceptions import ScenarioError
+from ..units import parse_duration, parse_rate
 
 Comparison = Literal["<", "<=", ">", ">="]
 
@@ -54,3 +63,120 @@ class SloVerdict:
     passed: bool
     confident: bool
     margin: float
+
+
+# ---------------------------------------------------------------------------- the terms
+
+_TIMES = {"mean": "mean", "p50": "p50", "p95": "p95", "p99": "p99", "max": "max"}
+METRICS: dict[str, tuple[str, str, str]] = {
+    **{f"{stat}_wait": (f"wait_ms.{key}", "ms", "time") for stat, key in _TIMES.items()},
+    **{f"{stat}_latency": (f"latency_ms.{key}", "ms", "time") for stat, key in _TIMES.items()},
+    "error_rate": ("failure_rate.failed", "%", "fraction"),
+    "refusal_rate": ("failure_rate.too_many_connections", "%", "fraction"),
+    "timeout_rate": ("failure_rate.deadline_exceeded", "%", "fraction"),
+    "refusals": ("database.refused_connections", "", "count"),
+    "refusals_per_s": ("per_s.refused_connections", "/s", "rate"),
+    "dials_per_s": ("per_s.dials", "/s", "rate"),
+}
+"""Name in a term → (metric path, unit printed, how its threshold is written):
+``p99_wait`` (time to get a connection) and ``p99_latency`` take a Go duration; the rates
+of failed requests (``error_rate``, by refusal, by deadline) a percentage or a fraction;
+``refusals`` a count of refused connections; ``*_per_s`` a rate (``5/s``, ``300/min``) or
+a number per second."""
+
+_TERM = re.compile(r"^\s*([A-Za-z0-9_]+)\s*(<=|>=|<|>|==|=)\s*(\S.*?)\s*$")
+_HOW = {"time": "a Go duration such as 50ms", "fraction": "a share such as 0.1% or 0.001",
+        "count": "a count such as 0", "rate": "a rate such as 5/s or 300/min"}
+
+
+def parse_terms(texts: Sequence[str]) -> tuple[SloTerm, ...]:
+    """Every ``--slo`` text as a term.
+
+    Raises:
+        ScenarioError: one line naming the term and what is wrong (the CLI exits 2).
+    """
+    return tuple(parse_term(text) for text in texts)
+
+
+def parse_term(text: str) -> SloTerm:
+    """``p99_wait<50ms`` → ``SloTerm(metric="wait_ms.p99", op="<", threshold=50.0, unit="ms")``."""
+    field = f"--slo {text!r}"
+    match = _TERM.match(text)
+    if match is None:
+        raise ScenarioError("expected METRIC<VALUE, METRIC<=VALUE, > or >=, e.g. p99_wait<50ms or "
+                            "error_rate<=0.1%", field=field)
+    name, op, value = match.groups()
+    if name not in METRICS:
+        close = difflib.get_close_matches(name, list(METRICS), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ScenarioError(f"unknown metric {name!r}; {hint}known: {', '.join(METRICS)}", field=field)
+    if op in ("=", "=="):
+        raise ScenarioError(f"use <, <=, > or >= (for none at all: {name}<=0)", field=field)
+    metric, unit, kind = METRICS[name]
+    try:
+        threshold = _threshold(value, kind)
+    except ValueError as exc:
+        raise ScenarioError(f"{exc}: {name} takes {_HOW[kind]}", field=field) from None
+    return SloTerm(text=text.strip(), metric=metric, op=op, threshold=threshold, unit=unit)  # type: ignore[arg-type]
+
+
+def _threshold(text: str, kind: str) -> float:
+    if kind == "time":
+        return parse_duration(text) * 1e3
+    if kind == "rate":
+        return parse_rate(text) if "/" in text else _number(text)
+    if kind == "fraction":
+        share = _number(text[:-1]) / 100 if text.endswith("%") else _number(text)
+        if share > 1:
+            raise ValueError(f"{text!r} is more than 100%")
+        return share
+    return _number(text)
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not value >= 0 or value == float("inf"):
+        raise ValueError(f"{text!r} must be a finite number >= 0")
+    return value
+
+
+# ---------------------------------------------------------------------------- verdicts
+
+
+def judge(term: SloTerm, value: float | None, ci95: float | None) -> SloVerdict:
+    """The verdict on one term from the metric's mean and 95% half-width. A metric with
+    no value (no request finished) fails, unconfidently."""
+    if value is None:
+        return SloVerdict(term=term, value=float("nan"), ci95=None, passed=False, confident=False,
+                          margin=float("nan"))
+    below = term.op in ("<", "<=")
+    margin = term.threshold - value if below else value - term.threshold
+    passed = _meets(term, value)
+    confident = ci95 is not None and all(_meets(term, v) == passed for v in (value - ci95, value + ci95))
+    return SloVerdict(term=term, value=value, ci95=ci95, passed=passed, confident=confident, margin=margin)
+
+
+def _meets(term: SloTerm, value: float) -> bool:
+    return {"<": value < term.threshold, "<=": value <= term.threshold,
+            ">": value > term.threshold, ">=": value >= term.threshold}[term.op]
+
+
+def judge_row(terms: Sequence[SloTerm], row: dict[str, Any]) -> tuple[SloVerdict, ...]:
+    """The verdicts on a metric row (a sweep row, or :func:`measure` of a run)."""
+    return tuple(judge(term, row.get(term.metric), row.get(f"{term.metric}.ci95")) for term in terms)
+
+
+def measure(result: Any) -> dict[str, Any]:
+    """A run's metric row, as a sweep point's would be (see :func:`simpool.sweeps.grid.metric_row`)."""
+    from ..sweeps.grid import metric_row
+
+    runs = [(rep.metrics, rep.error_messages) for rep in result.replications]
+    return metric_row(result.scenario, result.seed, runs)
+
+
+def gate(terms: Sequence[SloTerm], result: Any) -> tuple[SloVerdict, ...]:
+    """The verdicts of a run on every term."""
+    return judge_row(terms, measure(result)) if terms else ()

@@ -26,11 +26,17 @@ class SweepFindings:
         first_refusal: the first point where the database refused a connection, or None.
         headroom_at_best: usable database connections minus the peak the best point
             reached (None without a best point).
+        least_failing, causes: see below.
     """
 
     best: int | None
     first_refusal: int | None
     headroom_at_best: float | None
+    least_failing: int | None = None
+    """With no best point: the point that failed least, where :attr:`causes` were read."""
+    causes: tuple[Any, ...] = ()
+    """With no best point: why (the diagnosis's problems and warnings at
+    :attr:`least_failing`, descriptions without advice; see :mod:`.sweep_causes`)."""
 
     def marked(self) -> dict[int, tuple[str, ...]]:
         """The marked points and what each is (``"best"``, ``"first_refusal"``)."""
@@ -45,19 +51,28 @@ class SweepFindings:
         def settings(index: int | None) -> dict[str, Any] | None:
             return None if index is None else {path: rows[index][path] for path in paths}
 
-        return {"best_point": settings(self.best), "best_rule": BEST_RULE,
-                "first_refusal": settings(self.first_refusal), "headroom_at_best": self.headroom_at_best}
+        document = {"best_point": settings(self.best), "best_rule": BEST_RULE,
+                    "first_refusal": settings(self.first_refusal), "headroom_at_best": self.headroom_at_best}
+        if self.causes:
+            document["why_no_clean_point"] = {
+                "point": settings(self.least_failing),
+                "findings": [{"rule": f.rule, "severity": f.severity, "text": f.text} for f in self.causes]}
+        return document
 
 
-def find(rows: Sequence[dict[str, Any]]) -> SweepFindings:
-    """The findings of a sweep's rows (finished points, grid order)."""
+def find(rows: Sequence[dict[str, Any]], *, least_failing: int | None = None,
+         causes: Sequence[Any] = ()) -> SweepFindings:
+    """The findings of a sweep's rows (finished points, grid order), with the causes of
+    failure at the point that failed least when no point is clean
+    (:func:`simpool.analysis.sweep_causes.why_no_clean_point`)."""
     best = best_point(rows)
     headroom = None
     if best is not None:
         peak, usable = rows[best].get("database.peak_connections"), rows[best].get("database.usable_connections")
         if peak is not None and usable is not None:
             headroom = usable - peak
-    return SweepFindings(best=best, first_refusal=first_refusal(rows), headroom_at_best=headroom)
+    return SweepFindings(best=best, first_refusal=first_refusal(rows), headroom_at_best=headroom,
+                         least_failing=least_failing if causes else None, causes=tuple(causes))
 
 
 def best_point(rows: Sequence[dict[str, Any]]) -> int | None:

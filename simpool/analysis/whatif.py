@@ -21,9 +21,10 @@ class Effect:
     Attributes:
         metric: the summary path, e.g. ``"pool.dials"`` or ``"wait_ms.p99"``.
         label: how a reader names it, e.g. ``"dials"`` or ``"p99 wait"``.
-        before: the value in the run as given (mean over replications).
+        before: the value in the run as given (mean over replications), in ``unit``.
         after: the value with the change applied.
-        unit: ``""`` for counts, ``"ms"``, ``"s"``, ``"%"``.
+        unit: ``""`` for counts, ``"ms"``, ``"s"``, ``"%"`` (then before and after are
+            fractions, 0.033 for 3.3%, as in an SLO term).
     """
 
     metric: str

@@ -11,6 +11,8 @@ imported inside the commands that need them.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from .calibrate import calibrate_command
@@ -28,6 +30,25 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"simpool {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print simpool's version and exit.")] = False,
+) -> None:
+    """Reproduce [bold]too many connections[/bold]: a simulation of Go's database/sql pool in
+    front of a capped PostgreSQL or MySQL, under bursty traffic, across a fleet."""
+
+
 app.command("run")(run_command)
 app.command("validate")(validate_command)
 app.command("scenarios")(scenarios_command)

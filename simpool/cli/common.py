@@ -120,3 +120,13 @@ def _blame_option(exc: ScenarioError, overrides: dict[str, Any], options: dict[s
     if any(key == field or key.startswith(field + ".") for key in overrides) and field:
         return ScenarioError(exc.problem, field=f"--set {field}", source=exc.source)
     return exc
+
+
+def setting_notes(scenario: Any) -> list[str]:
+    """Settings Go changes on its own, said once so the echo is not mistaken for what runs."""
+    pool = scenario.fleet.pool
+    notes = []
+    if pool.max_idle is not None and pool.effective_max_idle < pool.max_idle:
+        notes.append(f"note: fleet.pool.max_idle {pool.max_idle} is above max_open {pool.max_open}; Go's "
+                     f"SetMaxIdleConns keeps at most MaxOpen idle, so the pools keep {pool.effective_max_idle}")
+    return notes

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from .common import ScenarioArg, SetOption, command_line, exit_codes, folder_name, load, stderr
+from .common import ScenarioArg, SetOption, command_line, exit_codes, folder_name, load, setting_notes, stderr
 
 
 def run_command(
@@ -33,36 +33,60 @@ def run_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary table.")] = False,
     report: Annotated[bool, typer.Option("--report", help="Also write report.md and a self-contained report.html "
                                                           "(findings, what-ifs, figures, how to reproduce).")] = False,
+    slo: Annotated[list[str] | None, typer.Option(
+        "--slo", metavar="TERM", help="An objective to gate on, e.g. 'p99_wait<50ms' or 'error_rate<=0.1%' "
+        "(repeatable); exit status 3 if one fails.", show_default=False)] = None,
+    no_what_if: Annotated[bool, typer.Option("--no-what-if", help="Skip the what-if runs that prove the advice "
+                                                                    "(then no advice, only what happened).")] = False,
+    jobs: Annotated[int, typer.Option(min=1, help="Processes for the what-if runs.")] = 1,
 ) -> None:
-    """Run a scenario, print the summary and a diagnosis, write results and plots."""
+    """Run a scenario, print the summary and a diagnosis whose advice what-if runs prove,
+    check the SLOs, write results and plots."""
     err = stderr()
     with exit_codes(err):
+        from ..analysis.slo import parse_terms
+
+        terms = parse_terms(slo or [])
         loaded = load(scenario, set_ or [], duration=duration, go_version=go_version)
+        for note in setting_notes(loaded):
+            err.print(note, markup=False)
+        from ..analysis.diagnosis import diagnose_run
+        from ..analysis.slo import gate
         from ..engine import simulate
 
-        if err.is_terminal and not quiet:
-            with err.status(f"Simulating {loaded.name} ({replications} replication{'s' * (replications > 1)})…"):
-                result = simulate(loaded, seed=seed, replications=replications, record_requests=requests)
-        else:
+        def work() -> tuple[Any, Any]:
             result = simulate(loaded, seed=seed, replications=replications, record_requests=requests)
-        folder = out if out is not None else Path("simpool-out") / folder_name(loaded.name)
-        summary = result.summary()
-        from ..analysis.diagnosis import diagnose
+            return result, diagnose_run(result, what_ifs=not no_what_if, jobs=jobs)
 
-        findings = diagnose(loaded, summary)
+        if err.is_terminal and not quiet:
+            with err.status(f"Simulating {loaded.name} ({replications} replication{'s' * (replications > 1)}, "
+                            f"then the what-ifs)…"):
+                result, diagnosis = work()
+        else:
+            result, diagnosis = work()
+        verdicts = gate(terms, result)
+        folder = out if out is not None else Path("simpool-out") / folder_name(loaded.name)
         written = _write_outputs(result, loaded, folder, plots=not no_plots, requests=requests,
-                                 report=(findings, ()) if report else None)
+                                 diagnosis=diagnosis, verdicts=verdicts, report=report)
         if json_:
             from ..render.run_files import summary_json
 
-            sys.stdout.write(summary_json(result))
+            sys.stdout.write(summary_json(result, diagnosis, verdicts))
         if not quiet:
             from ..render.run_tables import summary_renderable
 
             console = err if json_ else Console(highlight=False)
-            console.print(summary_renderable(summary, loaded, findings))
+            console.print(summary_renderable(result.summary(), loaded, diagnosis, verdicts))
             console.print(f"\nResults in {folder}/: {', '.join(p.name for p in written)}", highlight=False,
                           soft_wrap=True)
+        elif any(not v.passed for v in verdicts):
+            err.print("SLO failed: " + ", ".join(v.term.text for v in verdicts if not v.passed), markup=False)
+        if any(not v.passed for v in verdicts):
+            raise typer.Exit(code=SLO_FAILED)
+
+
+SLO_FAILED = 3
+"""Exit status when the run missed an ``--slo`` (0 success, 2 bad input, 130 interrupted, 1 else)."""
 
 
 OUTPUT_FILES = ("summary.json", "timeseries.csv", "requests.csv",
@@ -70,24 +94,24 @@ OUTPUT_FILES = ("summary.json", "timeseries.csv", "requests.csv",
 """Every file ``run`` may write; those this run did not write are removed afterwards."""
 
 
-def _write_outputs(result: Any, scenario: Any, folder: Path, *, plots: bool, requests: bool,
-                   report: tuple[Any, Any] | None = None) -> list[Path]:
+def _write_outputs(result: Any, scenario: Any, folder: Path, *, plots: bool, requests: bool, diagnosis: Any,
+                   verdicts: Any, report: bool = False) -> list[Path]:
     """Files of a successful run, each replaced atomically. Files an earlier run left
     that this one did not write (plots after --no-plots, requests.csv) are removed, so
-    the folder never mixes two runs. ``report`` is (findings, SLO verdicts) for --report."""
+    the folder never mixes two runs. ``report``: also report.md and report.html."""
     from ..render.run_files import write_results
 
-    written = write_results(result, folder, requests=requests)
+    written = write_results(result, folder, requests=requests, diagnosis=diagnosis, verdicts=verdicts)
     if plots:
         from ..render.run_plots import write_plots
 
         written += write_plots(result, scenario, folder)
-    if report is not None:
+    if report:
         from ..render.files import atomic_write
         from ..render.report import build_report, report_files
 
         figures = {path.stem: path.read_bytes() for path in written if path.suffix == ".png"}
-        document = build_report(scenario, result, report[0], report[1], figures, command_line())
+        document = build_report(scenario, result, list(diagnosis.findings), list(verdicts), figures, command_line())
         written += [atomic_write(folder / name, text) for name, text in report_files(document)]
     for name in set(OUTPUT_FILES) - {path.name for path in written}:
         (folder / name).unlink(missing_ok=True)

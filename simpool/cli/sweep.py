@@ -44,28 +44,31 @@ class ExecutorKind(StrEnum):
     dask = "dask"
 
 
-VALUES_HELP = "Values: 10..50, 10..50:5, 2,5,10, 0,30m,1h, or default (Go's default)."
+COUNTS = "10..50 (every value), 10..50:5 (step 5), a list 20,25,30"
+DURATIONS = "a list of Go durations 0,30m,1h (0 = forever), or default"
 
 
 def sweep_command(
     scenario: ScenarioArg = None,
     *,
-    max_open: Annotated[str | None, typer.Option("--max-open", help=f"Sweep SetMaxOpenConns. {VALUES_HELP}",
+    max_open: Annotated[str | None, typer.Option(
+        "--max-open", help=f"Sweep SetMaxOpenConns: {COUNTS}; 0 or default = unlimited.", show_default=False)] = None,
+    max_idle: Annotated[str | None, typer.Option(
+        "--max-idle", help=f"Sweep SetMaxIdleConns: {COUNTS}, or default (Go's 2).", show_default=False)] = None,
+    lifetime: Annotated[str | None, typer.Option("--lifetime", help=f"Sweep SetConnMaxLifetime: {DURATIONS}.",
                                                  show_default=False)] = None,
-    max_idle: Annotated[str | None, typer.Option("--max-idle", help="Sweep SetMaxIdleConns (default = Go's 2).",
-                                                 show_default=False)] = None,
-    lifetime: Annotated[str | None, typer.Option("--lifetime", help="Sweep SetConnMaxLifetime (0 = forever).",
-                                                 show_default=False)] = None,
-    max_idle_time: Annotated[str | None, typer.Option("--max-idle-time", help="Sweep SetConnMaxIdleTime.",
+    max_idle_time: Annotated[str | None, typer.Option("--max-idle-time",
+                                                      help=f"Sweep SetConnMaxIdleTime: {DURATIONS}.",
                                                       show_default=False)] = None,
-    instances: Annotated[str | None, typer.Option("--instances", help="Sweep the number of app instances.",
-                                                  show_default=False)] = None,
+    instances: Annotated[str | None, typer.Option("--instances", help="Sweep the number of app instances: 1..8, "
+                                                  "2,4,8.", show_default=False)] = None,
     vary: Annotated[list[str] | None, typer.Option(
         "--vary", metavar="PATH=VALUES", help="Sweep any scenario field, e.g. database.max_connections=50,100.",
         show_default=False)] = None,
     set_: SetOption = None,
     seed: Annotated[int | None, typer.Option(help="Seed (default: the scenario's).", show_default=False)] = None,
-    replications: Annotated[int, typer.Option(help="Independent replications per point.")] = 5,
+    replications: Annotated[int, typer.Option("--replications", "-R",
+                                              help="Independent replications per point.")] = 5,
     jobs: Annotated[int | None, typer.Option(help="Local worker processes (default: the cores available).",
                                              show_default=False)] = None,
     executor: Annotated[ExecutorKind, typer.Option(help="Run locally or on a Dask cluster.")] = ExecutorKind.local,
@@ -107,7 +110,7 @@ def sweep_command(
             elapsed = time.monotonic() - started
             folder = out or Path("simpool-out") / f"{folder_name(result.name)}-sweep"
             _render(result, folder, err, elapsed=elapsed, plots=not no_plots, quiet=quiet, as_json=json_,
-                    report=report)
+                    base_dir=source.parent if source is not None else None, report=report)
         except KeyboardInterrupt:
             err.print("interrupted before any point finished" if result is None
                       else "interrupted while writing the outputs; each file written is complete", highlight=False)
@@ -115,12 +118,14 @@ def sweep_command(
 
 
 def _render(result: Any, out: Path, stderr: Console, *, elapsed: float, plots: bool, quiet: bool,
-            as_json: bool, report: bool = False) -> None:
+            as_json: bool, base_dir: Path | None, report: bool = False) -> None:
+    from ..analysis.sweep_causes import why_no_clean_point
     from ..analysis.sweep_findings import find
     from ..render.sweep_files import to_json, write_outputs
     from ..render.sweep_table import sweep_table
 
-    findings = find(result.rows)
+    least, causes = why_no_clean_point(result, base_dir=base_dir)
+    findings = find(result.rows, least_failing=least, causes=causes)
     try:
         files = write_outputs(result, findings, out)
         if plots and not result.interrupted:
@@ -140,8 +145,12 @@ def _render(result: Any, out: Path, stderr: Console, *, elapsed: float, plots: b
                      f"wrote them to {out}", highlight=False)
         raise typer.Exit(code=130)
     if not quiet:
-        stderr.print(f"{result.points} points × {result.replications} replications in {elapsed:.1f} s; "
-                     f"wrote {len(files)} files to {out}", highlight=False)
+        stderr.print(f"{_plural(result.points, 'point')} × {_plural(result.replications, 'replication')} in "
+                     f"{elapsed:.1f} s; wrote {_plural(len(files), 'file')} to {out}", highlight=False)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def _write_report(result: Any, findings: Any, out: Path, written: list[Path]) -> list[Path]:
@@ -150,7 +159,7 @@ def _write_report(result: Any, findings: Any, out: Path, written: list[Path]) ->
     from ..render.report import build_sweep_report, report_files
 
     figures = {path.stem: path.read_bytes() for path in written if path.suffix == ".png"}
-    document = build_sweep_report(result, findings, figures, command_line())
+    document = build_sweep_report(result, findings, figures, command_line(), rule_findings=findings.causes)
     return [atomic_write(out / name, text) for name, text in report_files(document)]
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import SetOption, exit_codes, load, stderr
+from .common import SetOption, exit_codes, load, setting_notes, stderr
 
 
 def validate_command(
@@ -16,10 +16,17 @@ def validate_command(
     *,
     set_: SetOption = None,
 ) -> None:
-    """Check a scenario and print it with every default filled in, as YAML."""
+    """Check a scenario and print it with every default filled in, as YAML (with the values
+    Go ends up with where it clamps one, and a note on stderr saying so)."""
     err = stderr()
     with exit_codes(err):
         import yaml
 
         loaded = load(scenario, set_ or [])
-        sys.stdout.write(yaml.safe_dump(loaded.effective(), sort_keys=False, allow_unicode=True))
+        effective = loaded.effective()
+        pool = loaded.fleet.pool
+        if pool.max_idle is not None:
+            effective["fleet"]["pool"]["max_idle"] = pool.effective_max_idle
+        for note in setting_notes(loaded):
+            err.print(note, markup=False)
+        sys.stdout.write(yaml.safe_dump(effective, sort_keys=False, allow_unicode=True))

@@ -62,6 +62,7 @@ class Instance:
                 lifetime_jitter=self._lifetime_jitter, driver=self.driver)
         db.configure(spec.max_open, spec.max_idle, spec.conn_max_lifetime, spec.conn_max_idle_time)
         db.max_dialing = spec.max_dialing
+        db.connect_timeout = spec.connect_timeout
         self.pools.append(db)
         return db
 
@@ -143,6 +144,8 @@ class Request:
         self.handshake = handshake
         if service is not None:
             self.demands = (service,) * app.queries
+            app.replayed += 1
+            app.replayed_demand += service * app.queries
         elif app.queries == 1:
             self.demands = (app.query(),)
         else:
@@ -325,3 +328,15 @@ class App:
         """Seconds from arrival to the deadline of a request with the default timeout."""
         self.requests = 0
         """Requests that have arrived (the last one's id)."""
+        self.replayed = 0
+        """Requests whose trace row gave their query time (they draw none)."""
+        self.replayed_demand = 0.0
+        """The query seconds those rows ask for."""
+
+    @property
+    def offered(self) -> float:
+        """Query seconds the arrived requests ask of the database, whether or not they get
+        to run: arrivals × queries × the mean query time (a trace row's own time where it
+        gives one). Computed, not summed per request, to keep the hot path short."""
+        drawn = self.requests - self.replayed
+        return drawn * self.queries * self.query.mean + self.replayed_demand

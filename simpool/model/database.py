@@ -19,59 +19,33 @@ A new connection, as the servers' source shows it (Part B of the reference):
   authentication an ordinary user over ``max_connections`` is refused
   (``valid_connection_count``). Both are ``Error 1040``.
 
-Queries run on ``cores`` (0 = unlimited); the rest wait in a FIFO queue inside the server.
-With the Universal Scalability Law on, a query starting when N queries are inside runs
-``1 + σ(N−1) + κN(N−1)`` times slower. A query whose client gave up keeps running to
-completion (the server notices the closed socket only when it writes), and its session
-holds its slot until then (Rule 4.3).
+Queries run on the database's cores (:mod:`.cores`, its other half).
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from heapq import heappush
 from typing import Any
 
-from simpy.events import NORMAL
-
 from ..scenario import DatabaseSpec, NetworkSpec
-from .drivers import SOCKET_CLOSED, SOCKET_DROPPED
+from .cores import Cores, _Query
 from .errors import (
     ERR_CONNECT_TIMEOUT,
+    ERR_CONNECTION_REFUSED,
     ERR_DEADLINE,
     MYSQL_TOO_MANY,
     PG_TOO_MANY_CLIENTS,
     reserved_refusals,
 )
-from .events import INF, Call, call_later
+from .events import INF, call_later
 from .listener import SYN_RETRIES, SYN_TIMEOUT, Listener
+from .queue_meter import QueueMeter
+from .restarts import Restarts
 from .session import Dial, DialCallback, Session
 
 
-class _Query(Call):
-    """One query sent on a session; also the event of its end, put on the schedule when
-    it gets a core (``callbacks`` is the database's ``_finish``)."""
-
-    __slots__ = ("session", "demand", "deadline", "client", "state", "timer")
-
-    def __init__(self, on_finish: tuple[Callable[[Any], None]], session: Session, demand: float,
-                 deadline: float, client: Any):
-        # NOTE: Call.__init__ inlined (``value`` is unused), for performance.
-        self.callbacks = on_finish
-        self._ok = True
-        self.session = session
-        self.demand = demand
-        self.deadline = deadline
-        self.client = client
-        self.state = "queued"
-        self.timer: Any = None
-
-    def __repr__(self) -> str:
-        return f"_Query(session={self.session.id}, demand={self.demand:g}, state={self.state!r})"
-
-
-class Database:
+class Database(Cores):
     """The database server shared by the whole fleet.
 
     Args:
@@ -108,6 +82,12 @@ class Database:
         """Queries waiting for a core (cancelled ones left in the queue not counted).
         Running plus queued is the N of the contention model."""
         self._queue: deque[_Query] = deque()
+        self.queries = 0
+        """Queries sent on live sessions (each runs, or waits for a core first)."""
+        self.core_clock = 0.0
+        """Σ end − Σ start of the queries that have run: see :meth:`core_seconds`."""
+        self.queue_meter = QueueMeter(0.0, 0)
+        """The queue for a core since :meth:`restart_meters`."""
         self._next_session_id = 0
         self._idle_timeout = spec.idle_timeout or 0.0
         keepalive_saves = 0 < network.keepalive < network.idle_drop
@@ -122,6 +102,16 @@ class Database:
         self._on_finish = (self._finish,)
         self._on_plain_finish = (self._plain_finish,)
         """The callbacks of every query's end event (one shared tuple each)."""
+        self.down = False
+        """The server is down (a restart): nothing listens."""
+        self.silent = False
+        """While down, SYNs go unanswered (a failover) instead of being refused."""
+        self.epoch = 0
+        """Restarts so far: a dial accepted in an earlier life of the server is cut off."""
+        self.live: set[Session] | None = set() if spec.restarts else None
+        """Sessions holding a slot, kept only when a restart must end them all."""
+        if spec.restarts:
+            Restarts(self, spec.restarts)
 
     def __repr__(self) -> str:
         return (f"Database(flavor={self.spec.flavor!r}, connections={self.connections}/"
@@ -138,9 +128,18 @@ class Database:
             handshake = self._handshake()
         self._knock(Dial(callback, token, handshake, deadline))
 
+    def _refuse_while_down(self, dial: Dial) -> None:
+        call_later(self.env, 0.0, self._dial_failed, (dial, ERR_CONNECTION_REFUSED))
+
     def _knock(self, dial: Dial) -> None:
         """A SYN reaches the listen socket: queued for the accept loop, or dropped when
         the backlog is full (the client resends it, 1 s later, then 2 s, 4 s …)."""
+        if self.down:
+            if self.silent:
+                self._syn_lost(dial)
+            else:
+                self._refuse_while_down(dial)
+            return
         env = self.env
         now = env._now
         handshake = dial.handshake
@@ -148,16 +147,10 @@ class Database:
         work = listener.work(handshake)
         accepted = listener.admit(now, work)
         if accepted is None:
-            wait = SYN_TIMEOUT * 2 ** dial.syn_tries
-            dial.syn_tries += 1
-            if now + wait > dial.deadline:
-                call_later(env, dial.deadline - now, self._dial_failed, (dial, ERR_DEADLINE))
-            elif dial.syn_tries > SYN_RETRIES:
-                call_later(env, wait, self._dial_failed, (dial, ERR_CONNECT_TIMEOUT))
-            else:
-                call_later(env, wait, self._syn_resent, dial)
+            self._syn_lost(dial)
             return
         dial.accepted = accepted
+        dial.epoch = self.epoch
         # The slot comes after the loop's accept (and fork): MySQL counts right there.
         before = handshake * self.before_slot
         at_slot = accepted + (before if before > work else work)
@@ -170,11 +163,35 @@ class Database:
         else:
             call_later(env, at_slot - now, self._reach_slot, dial)
 
+    def _syn_lost(self, dial: Dial) -> None:
+        """No SYN-ACK came back (a full backlog, or an address nobody answers at): the
+        client resends the SYN after 1 s, 2 s, 4 s … until its deadline or ETIMEDOUT."""
+        env = self.env
+        now = env._now
+        wait = SYN_TIMEOUT * 2 ** dial.syn_tries
+        dial.syn_tries += 1
+        if now + wait > dial.deadline:
+            call_later(env, dial.deadline - now, self._dial_failed, (dial, ERR_DEADLINE))
+        elif dial.syn_tries > SYN_RETRIES:
+            call_later(env, wait, self._dial_failed, (dial, ERR_CONNECT_TIMEOUT))
+        else:
+            call_later(env, wait, self._syn_resent, dial)
+
     def _syn_resent(self, call: Any) -> None:
         self._knock(call.value)
 
     def _reach_slot(self, call: Any) -> None:
-        self._at_slot(call.value)
+        dial = call.value
+        if dial.epoch != self.epoch:  # the server restarted under it
+            self._cut_off(dial)
+            return
+        self._at_slot(dial)
+
+    def _cut_off(self, dial: Dial) -> None:
+        """A dial the server's restart ended: its backend was terminated. (The client
+        hears it when its next handshake step was due, not at the restart itself: at
+        most one handshake late.)"""
+        dial.callback(dial.token, None, self.dial_terminated)
 
     def _at_slot(self, dial: Dial) -> None:
         """The backend asks for a slot (PostgreSQL's PGPROC; MySQL's count at accept)."""
@@ -192,6 +209,8 @@ class Database:
         self._take_slot()
         self._next_session_id += 1
         session = Session(self._next_session_id, now)
+        if self.live is not None:
+            self.live.add(session)
         done = dial.accepted + dial.handshake
         if done > dial.deadline:
             call_later(env, dial.deadline - now, self._dial_abandoned, (session, dial))
@@ -207,6 +226,8 @@ class Database:
         if session.holds_slot:
             session.holds_slot = False
             self.connections -= 1
+            if self.live is not None:
+                self.live.discard(session)
 
     @staticmethod
     def _dial_failed(call: Any) -> None:
@@ -223,6 +244,9 @@ class Database:
     def _handshake_done(self, call: Any) -> None:
         """Authentication is over: the servers check their limits once more."""
         session, dial = call.value
+        if dial.epoch != self.epoch:  # the server restarted mid-handshake
+            self._cut_off(dial)
+            return
         error = None
         if self.postgres:
             if self.reserved_total:
@@ -285,124 +309,3 @@ class Database:
 
     def _orphan_expired(self, call: Any) -> None:
         self._release_slot(call.value)
-
-    # ------------------------------------------------------------------ queries
-
-    def execute(self, session: Session, demand: float, deadline: float, client: Any) -> None:
-        """Run one query of ``demand`` seconds; later ``client.query_done(None)`` when it
-        completes or ``client.query_done(error)``: on a dead session ``SOCKET_CLOSED`` (the
-        server closed it) or ``SOCKET_DROPPED`` (a middlebox dropped the flow), which the
-        client's driver turns into its own error; ``DeadlineExceeded`` if the deadline
-        comes first."""
-        env = self.env
-        if session.dead:
-            call_later(env, 0.0, self._query_refused, (client, SOCKET_DROPPED if session.dropped else SOCKET_CLOSED))
-            return
-        if session.busy:
-            raise RuntimeError(f"a session runs one query at a time: {session!r}")
-        session.busy = True
-        end = env._now + demand
-        if end <= deadline and self.running < self._plain_limit:
-            # A plain query: a free core, no contention model, and it ends before the
-            # client's deadline. It runs for exactly its demand and nothing can stop it,
-            # so the session is its end event.
-            # NOTE: no _Query record and env.schedule inlined, for performance (the
-            # common case: one per request).
-            self.running += 1
-            session.callbacks = self._on_plain_finish
-            session.client = client
-            heappush(env._queue, (end, NORMAL, next(env._eid), session))
-            return
-        query = _Query(self._on_finish, session, demand, deadline, client)
-        if self.running < self._core_limit:
-            self._start(query)
-        else:
-            self._queue.append(query)
-            self.queued += 1
-            if deadline < INF:
-                query.timer = call_later(env, deadline - env._now, self._queued_deadline, query)
-
-    @staticmethod
-    def _query_refused(call: Any) -> None:
-        client, error = call.value
-        client.query_done(error)
-
-    def _start(self, query: _Query) -> None:
-        """The query gets a core: its end goes on the schedule (and a timer for the
-        client's deadline if the end would come after it)."""
-        env = self.env
-        now = env._now
-        self.running += 1
-        query.state = "running"
-        query.session.query = query
-        n = self.running + self.queued
-        duration = query.demand
-        if n > 1 and (self.sigma or self.kappa):
-            duration *= 1.0 + self.sigma * (n - 1) + self.kappa * n * (n - 1)
-        if now + duration > query.deadline:
-            query.timer = call_later(env, query.deadline - now, self._running_deadline, query)
-        # NOTE: env.schedule inlined, for performance.
-        heappush(env._queue, (now + duration, NORMAL, next(env._eid), query))
-
-    def _finish(self, query: _Query) -> None:
-        """A query ends: its core goes to the next queued query, and the client hears
-        back unless it gave up meanwhile."""
-        query.session.query = None
-        self._plain_finish(query.session, answer=False)
-        if query.state == "running":
-            query.state = "done"
-            query.client.query_done(None)
-
-    def _plain_finish(self, session: Session, answer: bool = True) -> None:
-        """A query ends on ``session``: its core goes to the next queued query, and the
-        session's slot goes if its client has gone. A plain query (the session was its end
-        event, no client can have given up on it) also calls its client back here."""
-        self.running -= 1
-        session.busy = False
-        session.last_active = self.env._now
-        if session.client_gone:
-            self._release_slot(session)
-        if self._queue:
-            self._start_queued()
-        if answer:
-            client, session.client = session.client, None
-            client.query_done(None)
-
-    def _start_queued(self) -> None:
-        queue = self._queue
-        while queue and self.running < self._core_limit:
-            query = queue.popleft()
-            if query.state != "queued":
-                continue
-            self.queued -= 1
-            if query.timer is not None:
-                query.timer.cancel()
-                query.timer = None
-            self._start(query)
-
-    def _running_deadline(self, call: Any) -> None:
-        """The client cancels mid-query; the server keeps running it (see module doc)."""
-        query = call.value
-        if query.state == "running":
-            query.state = "cancelled"
-            query.client.query_done(ERR_DEADLINE)
-
-    def cancel(self, session: Session) -> None:
-        """A CancelRequest (lib/pq, Rule 4.3): the server stops the query its client gave
-        up on, freeing the core now instead of at the query's end."""
-        query = session.query
-        if query is None or query.state != "cancelled":
-            return
-        query.state = "stopped"
-        query.callbacks = ()  # its end, already on the schedule, now does nothing
-        session.query = None
-        self._plain_finish(session, answer=False)
-
-    def _queued_deadline(self, call: Any) -> None:
-        query = call.value
-        if query.state != "queued":
-            return
-        query.state = "cancelled"
-        self.queued -= 1
-        query.session.busy = False
-        query.client.query_done(ERR_DEADLINE)

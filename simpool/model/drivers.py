@@ -81,6 +81,9 @@ class DriverProfile:
             CancelRequest); else it runs to completion.
         refusal_format: how ``Connect`` prints a server's refusal, from its neutral
             ``message`` and the server's own ``server_text`` (None: as the server said it).
+        fatal_is_bad_conn: a PostgreSQL ``FATAL`` mid-query (the server ending the
+            session, e.g. at a restart) is reported as ``ErrBadConn``, so database/sql
+            retries it (lib/pq's ``errRecover``); else the caller sees the server's words.
     """
 
     name: DriverName
@@ -91,6 +94,7 @@ class DriverProfile:
     dropped_query_error: DriverError
     cancel_stops_query: bool
     refusal_format: Any = None
+    fatal_is_bad_conn: bool = False
 
     def connect_error(self, err: DriverError) -> DriverError:
         """A failed dial's error as this driver's ``Connect`` returns it: a server's
@@ -118,6 +122,8 @@ class DriverProfile:
             return self.closed_query_error
         if socket_error is SOCKET_DROPPED:
             return self.dropped_query_error
+        if self.fatal_is_bad_conn and socket_error.message.startswith("FATAL:"):
+            return ERR_BAD_CONN
         return socket_error
 
 
@@ -137,6 +143,7 @@ DRIVERS: dict[str, DriverProfile] = {
     "neutral": DriverProfile("neutral", True, True, 0.0, ERR_BAD_CONN, ERR_BAD_CONN, False),
     "mysql": DriverProfile("mysql", True, False, 0.0, ERR_BAD_CONN, MYSQL_INVALID_CONN, False),
     "pgx": DriverProfile("pgx", True, True, 1.0, PGX_UNEXPECTED_EOF, PGX_CONN_RESET, False, _pgx_refusal),
-    "pq": DriverProfile("pq", False, False, 0.0, ERR_BAD_CONN, PQ_CONN_RESET, True, _pq_refusal),
+    "pq": DriverProfile("pq", False, False, 0.0, ERR_BAD_CONN, PQ_CONN_RESET, True, _pq_refusal,
+                        fatal_is_bad_conn=True),
 }
 """Profiles by ``pool.driver``; ``neutral`` is the default."""

@@ -74,6 +74,22 @@ MYSQL_TOO_MANY = DriverError("too_many_connections", "Error 1040 (08004): Too ma
 """MySQL ``ER_CON_COUNT_ERROR``, as go-sql-driver/mysql prints it."""
 
 
+ERR_CONNECTION_REFUSED = DriverError("other", "dial tcp 10.0.0.5:5432: connect: connection refused")
+"""Nothing listens: the server is down (a restart, a failover). The address is a placeholder."""
+
+ERR_DIAL_TIMEOUT = DriverError("other", "dial tcp 10.0.0.5:5432: i/o timeout")
+"""The driver's own connect timeout (``connect_timeout`` in the DSN) ran out."""
+
+PG_TERMINATED = DriverError("bad_connection",
+                            "FATAL: terminating connection due to administrator command (SQLSTATE 57P01)",
+                            server_text="terminating connection due to administrator command", sqlstate="57P01")
+"""PostgreSQL's fast shutdown ends every backend (``ProcessInterrupts``, ``src/backend/tcop/postgres.c``)."""
+
+MYSQL_SHUTDOWN = DriverError("bad_connection", "Error 1053 (08S01): Server shutdown in progress",
+                             server_text="Server shutdown in progress", sqlstate="08S01", code=1053)
+"""MySQL ``ER_SERVER_SHUTDOWN``, sent to sessions as the server shuts down."""
+
+
 def reserved_refusals(version: int) -> tuple[DriverError, DriverError]:
     """The errors of the reserved-slot check for a PostgreSQL major version: (too few
     slots for non-superusers, too few for roles without pg_use_reserved_connections)."""

@@ -40,7 +40,9 @@ class ConnectionOpener:
         self.busy = True
         db = self.db
         db.dials += 1
-        db.connector.dial(INF, self._dial_done, db.env._now, None)
+        now = db.env._now
+        # The DB's own context has no deadline (Rule 4.2): only the driver's connect timeout.
+        db.connector.dial(now + db.connect_timeout if db.connect_timeout else INF, self._dial_done, now, None)
 
     def _dial_done(self, started: float, session: Any, err: Any) -> None:
         """Rule 8.2 (``openNewConnection``, sql.go:1271). DB closed → drop the conn. Error →
@@ -52,7 +54,7 @@ class ConnectionOpener:
         db.handshake_s += now - started
         db._dialing -= 1
         if err is not None:
-            err = db.driver.connect_error(err)
+            err = db.dial_error(err, now - started)
             db.failed_dials += 1
         if db.closed:
             if session is not None:

@@ -21,7 +21,7 @@ from .conn import DriverConn
 from .dbstats import COUNTER_FIELDS, DBStats, OpenGauge
 from .deadlines import WaitDeadlines
 from .drivers import DRIVERS, DriverProfile
-from .errors import ERR_BAD_CONN, ERR_DB_CLOSED, ERR_DEADLINE, DriverError
+from .errors import ERR_BAD_CONN, ERR_DB_CLOSED, ERR_DEADLINE, ERR_DIAL_TIMEOUT, DriverError
 from .events import INF
 from .opener import ConnectionOpener
 from .profiles import PROFILES, GoProfile
@@ -78,6 +78,9 @@ class DB:
         """``maxIdleConnsLocked()``, worked out whenever a setter changes ``max_idle_count``."""
         self.max_lifetime = 0.0
         self.max_idle_time = 0.0
+        self.connect_timeout = 0.0
+        """The driver's connect timeout (``connect_timeout`` in the DSN; 0 = none): it
+        bounds every dial, the opener's too, which otherwise have no deadline (Rule 4.2)."""
         self.max_dialing = 0
         """The ``max_dialing`` what-if (not in database/sql, see :meth:`conn`); 0 = unlimited."""
         self.closed = False
@@ -228,6 +231,8 @@ class DB:
         self.count_open(1)
         self._dialing += 1
         self.dials += 1
+        if self.connect_timeout and now + self.connect_timeout < deadline:
+            deadline = now + self.connect_timeout
         self.connector.dial(deadline, self._caller_dial_done, (caller, now), getattr(caller, "handshake", None))
 
     def _wait(self, caller: Any, strategy: int, now: float, deadline: float) -> None:
@@ -287,7 +292,7 @@ class DB:
         self.handshake_s += now - started
         self._dialing -= 1
         if err is not None:
-            err = self.driver.connect_error(err)
+            err = self.dial_error(err, now - started)
             self.failed_dials += 1
             self.count_open(-1)
             self.maybe_open_new_connections()
@@ -297,6 +302,13 @@ class DB:
         if self.max_dialing:
             self.dial_slot_freed()
         caller.conn_ready(self.new_driver_conn(session, now, in_use=True), None)
+
+    def dial_error(self, err: DriverError, took: float) -> DriverError:
+        """A failed dial's error as ``Connect`` returns it: the driver's wording, and its
+        own timeout's ``i/o timeout`` when that, not the caller's context, ran out."""
+        if err is ERR_DEADLINE and self.connect_timeout and took >= self.connect_timeout:
+            return ERR_DIAL_TIMEOUT
+        return self.driver.connect_error(err)
 
     def new_driver_conn(self, session: Any, now: float, *, in_use: bool) -> DriverConn:
         """A ``driverConn`` for a finished dial: ``createdAt = returnedAt = now``."""

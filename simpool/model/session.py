@@ -45,7 +45,7 @@ class Session:
 class Dial:
     """One connection being set up: who asked, its sampled handshake, its deadline."""
 
-    __slots__ = ("callback", "token", "handshake", "deadline", "accepted", "syn_tries")
+    __slots__ = ("callback", "token", "handshake", "deadline", "accepted", "syn_tries", "epoch")
 
     def __init__(self, callback: DialCallback, token: Any, handshake: float, deadline: float):
         self.callback = callback
@@ -55,6 +55,8 @@ class Dial:
         self.accepted = 0.0
         """When the accept loop took it; the handshake's phases count from here."""
         self.syn_tries = 0
+        self.epoch = 0
+        """The server's life it was accepted in (a restart starts a new one)."""
 
     def __repr__(self) -> str:
         return f"Dial(handshake={self.handshake:g}, accepted={self.accepted:g}, syn_tries={self.syn_tries})"

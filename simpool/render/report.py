@@ -25,10 +25,10 @@ from ..analysis.whatif import Effect, WhatIf
 from ..sweeps.axes import label
 from .describe import arrival, configuration, distribution
 from .document import Block, Code, Document, Heading, Image, Items, Paragraph, Table, to_html, to_markdown
+from .findings_table import SEVERITY_MARKS
 
 # The terminal's marks and error names, so the report reads as the diagnosis does.
 from .run_tables import _ERROR_LABELS as ERROR_NAMES
-from .run_tables import _MARK as SEVERITY_MARKS
 from .sweep_style import value_list
 
 CAPTIONS = {
@@ -93,7 +93,7 @@ def _intro(effective: dict[str, Any], description: str, swept: Collection[str] =
 def _findings(findings: Sequence[Finding], seed: int) -> list[Block]:
     if not findings:
         return []
-    items = tuple((SEVERITY_MARKS[f.severity], f.text, () if f.what_if is None else (what_if_sentence(f.what_if, seed),))
+    items = tuple((SEVERITY_MARKS[f.severity], f.text, tuple(what_if_sentence(w, seed) for w in f.what_ifs))
                   for f in findings)
     return [Heading("Findings"), Items(items)]
 
@@ -109,13 +109,11 @@ def what_if_sentence(what_if: WhatIf, seed: int) -> str:
 
 
 def _what_ifs(findings: Sequence[Finding]) -> list[Block]:
-    proved = [f for f in findings if f.what_if is not None]
+    proved = [(f, w) for f in findings for w in f.what_ifs]
     if not proved:
         return []
     rows = []
-    for finding in proved:
-        what_if = finding.what_if
-        assert what_if is not None
+    for finding, what_if in proved:
         for k, effect in enumerate(what_if.effects):
             first = k == 0
             rows.append((finding.rule if first else "", what_if.change if first else "", effect.label,
@@ -123,7 +121,8 @@ def _what_ifs(findings: Sequence[Finding]) -> list[Block]:
                          _effect_value(effect, effect.after) + _unit(effect.unit), _change(effect),
                          ("yes" if what_if.helped else "no") if first else ""))
     return [Heading("What-if runs"),
-            Paragraph("Each piece of advice was re-run on the same traffic (same seed, common random numbers) with "
+            Paragraph("Each piece of advice (and each claim that a change would not help) was re-run on the same "
+                      "traffic (same seed, common random numbers) with "
                       "the change applied; these are the measured effects."),
             Table(("finding", "change", "metric", "before", "after", "change", "helped"), tuple(rows),
                   right=(3, 4, 5))]

@@ -9,31 +9,62 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from .files import atomic_write
 
 
-def summary_json(result: Any) -> str:
-    """The ``summary.json`` document, exactly :meth:`Result.summary`."""
-    return json.dumps(result.summary(), indent=2) + "\n"
+def summary_json(result: Any, diagnosis: Any = None, verdicts: Sequence[Any] = ()) -> str:
+    """The ``summary.json`` document: :meth:`Result.summary`, then (when given) the
+    diagnosis with its what-ifs and the SLO verdicts, for scripts and CI jobs to read."""
+    document = result.summary()
+    if diagnosis is not None:
+        document["diagnosis"] = {"what_ifs": diagnosis.what_ifs, "what_if_runs": diagnosis.runs,
+                                 "findings": [_plain(asdict(f)) for f in diagnosis.findings]}
+    if diagnosis is not None or verdicts:
+        document["slo"] = {"passed": all(v.passed for v in verdicts),
+                           "terms": [_plain(asdict(v)) for v in verdicts]}
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _plain(value: Any) -> Any:
+    """Records as JSON: tuples as lists, NaN as null."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
 
 
 def timeseries_csv(result: Any) -> str:
-    """Gauges of every replication, long format: ``replication,t_s,series,open,in_use,idle,waiting``.
+    """Gauges of every replication, long format:
+    ``replication,t_s,series,open,in_use,idle,waiting,busy_cores,offered_cores``.
 
     For a pool ``series`` is the instance name; the ``database`` rows hold its connections
-    (``open``), queries on a core (``in_use``) and queries queued for one (``waiting``).
+    (``open``), queries on a core (``in_use``) and queries queued for one (``waiting``) at
+    that instant, and the mean cores busy and the offered load in cores over the interval
+    ending there (empty at the first sample, and on pool rows).
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["replication", "t_s", "series", "open", "in_use", "idle", "waiting"])
+    writer.writerow(["replication", "t_s", "series", "open", "in_use", "idle", "waiting", "busy_cores",
+                     "offered_cores"])
     for rep in result.replications:
         for row in rep.timeseries.rows():
             writer.writerow([rep.index, f"{row['t_s']:.6g}", row["series"], row["open"], row["in_use"],
-                             "" if row["idle"] is None else row["idle"], row["waiting"]])
+                             "" if row["idle"] is None else row["idle"], row["waiting"],
+                             _cores(row.get("busy_cores")), _cores(row.get("offered_cores"))])
     return buffer.getvalue()
+
+
+def _cores(value: float | None) -> str:
+    return "" if value is None or math.isnan(value) else f"{value:.4g}"
 
 
 def requests_csv(result: Any) -> str:
@@ -48,9 +79,10 @@ def requests_csv(result: Any) -> str:
     return buffer.getvalue()
 
 
-def write_results(result: Any, out_dir: Path, *, requests: bool = False) -> list[Path]:
+def write_results(result: Any, out_dir: Path, *, requests: bool = False, diagnosis: Any = None,
+                  verdicts: Sequence[Any] = ()) -> list[Path]:
     """``summary.json``, ``timeseries.csv`` and (when asked) ``requests.csv`` in ``out_dir``."""
-    paths = [atomic_write(out_dir / "summary.json", summary_json(result)),
+    paths = [atomic_write(out_dir / "summary.json", summary_json(result, diagnosis, verdicts)),
              atomic_write(out_dir / "timeseries.csv", timeseries_csv(result))]
     if requests:
         paths.append(atomic_write(out_dir / "requests.csv", requests_csv(result)))

@@ -12,6 +12,7 @@ from rich.text import Text
 from ..analysis.sweep_findings import BEST_RULE, SweepFindings
 from ..sweeps import SweepResult
 from ..sweeps.axes import label
+from .findings_table import SEVERITY_MARKS
 
 BEST = "★"
 FIRST_REFUSAL = "⚠"
@@ -32,6 +33,11 @@ def sweep_table(result: SweepResult, findings: SweepFindings, *, max_rows: int =
                "database refused a connection. Peak DB conns: highest count against the slots usable by the app.")
     if rows and findings.best is None:
         caption = "No point is free of failed requests. " + caption
+        if findings.causes:
+            where = ", ".join(f"{a.name}={label(rows[findings.least_failing][a.path])}" for a in result.axes)
+            failed = rows[findings.least_failing].get("failure_rate.failed") or 0.0
+            caption += (f"\nWhy, at the point that failed least ({where}: {100 * failed:.1f}% failed):"
+                        + "".join(f"\n {SEVERITY_MARKS[f.severity]} {f.text}" for f in findings.causes))
     table = Table(title=title, caption=caption, caption_justify="left", box=box.SIMPLE_HEAD, show_edge=False,
                   pad_edge=False)
     table.add_column("", no_wrap=True)  # the marks, first so a narrow terminal cannot squeeze them out

@@ -41,6 +41,7 @@ from .sections import (
     PitfallsSpec,
     PoolSpec,
     RequestSpec,
+    RestartSpec,
     Scenario,
     WorkloadSpec,
 )
@@ -49,6 +50,6 @@ __all__ = [
     "ArrivalSpec", "AutoscaleSpec", "FileError", "Float", "Int", "ConstantDist", "ContentionSpec", "DatabaseSpec", "DeploySpec",
     "DiurnalArrivals", "Distribution", "Duration", "EmpiricalDist", "ExponentialDist", "FLAVOR_DEFAULTS",
     "FleetSpec", "LognormalDist", "NetworkSpec", "OnOffArrivals", "PitfallsSpec", "PoissonArrivals",
-    "PoolSpec", "Rate", "RequestSpec", "Scenario", "Spec", "SpikeArrivals", "TraceArrivals", "TraceRow",
+    "PoolSpec", "Rate", "RequestSpec", "RestartSpec", "Scenario", "Spec", "SpikeArrivals", "TraceArrivals", "TraceRow",
     "UniformDist", "WorkloadSpec", "apply_overrides", "field_default", "load_scenario", "parse_yaml", "validate_scenario",
 ]

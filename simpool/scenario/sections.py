@@ -46,6 +46,18 @@ SOMAXCONN = 4096
 """Linux's cap on a listen backlog (``net.core.somaxconn``, 4096 since Linux 5.4)."""
 
 
+class RestartSpec(Spec):
+    """The database goes away (a restart, a failover) and comes back."""
+
+    at: Duration = Field(..., description="When the server goes down: every session ends.")
+    down: Duration = Field(..., gt=0, description="How long it is gone before it is back.")
+    answer: Literal["refused", "silent"] = Field(
+        "refused",
+        description="While down: 'refused' (the host restarts, its port is closed) or 'silent' (a failover: "
+        "nothing answers the old address, SYNs are resent until the deadline).",
+    )
+
+
 class DatabaseSpec(Spec):
     """The kitchen: a server with a connection cap, a handshake cost and finite cores."""
 
@@ -100,6 +112,10 @@ class DatabaseSpec(Spec):
     idle_timeout: Duration | None = Field(
         None, description="Server kills sessions idle this long (PostgreSQL 0 = off; MySQL wait_timeout 8h)."
     )
+    restarts: list[RestartSpec] = Field(
+        default_factory=list,
+        description="Restarts and failovers: at each, every session ends; dials are refused while it is down.",
+    )
 
     @model_validator(mode="after")
     def _flavor_defaults(self) -> DatabaseSpec:
@@ -111,6 +127,9 @@ class DatabaseSpec(Spec):
         for name in ("idle_timeout", "handshake_before_slot", "refused_handshake", "accept_rate"):
             if getattr(self, name) is None:
                 setattr(self, name, defaults[name])
+        for earlier, later in zip(self.restarts, self.restarts[1:]):
+            if later.at < earlier.at + earlier.down:
+                raise ValueError("restarts must be in time order and must not overlap")
         if self.listen_backlog is None:
             extra = PG_AUX_BACKENDS if self.flavor == "postgres" else 0
             self.listen_backlog = min((2 if self.flavor == "postgres" else 1) * (self.max_connections + extra),
@@ -169,6 +188,11 @@ class PoolSpec(Spec):
     )
     waiter_order: Literal["random", "fifo"] = Field(
         "random", description="What-if: 'random' as the Go version does, or a FIFO queue."
+    )
+    connect_timeout: Duration = Field(
+        0.0,
+        description="The driver's connect timeout (pgx and lib/pq connect_timeout, go-sql-driver/mysql "
+        "timeout in the DSN); 0 = none, as by default: the opener's dials then have no deadline at all.",
     )
     driver: Literal["neutral", "pgx", "pq", "mysql"] = Field(
         "neutral",

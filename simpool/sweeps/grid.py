@@ -241,6 +241,15 @@ def _effective(data: dict[str, Any], base_dir: Any, source: str | None) -> dict[
 def _row(axes: Sequence[Axis], values: Sequence[Any], scenario: Scenario, seed: int,
          runs: list[Outcome]) -> dict[str, Any]:
     row: dict[str, Any] = {axis.path: value for axis, value in zip(axes, values, strict=True)}
+    row.update(metric_row(scenario, seed, runs))
+    return row
+
+
+def metric_row(scenario: Scenario, seed: int, runs: Sequence[Outcome]) -> dict[str, Any]:
+    """A point's metrics from its runs' outcomes: every metric of ``Result.flat()`` (mean
+    and ``.ci95``), then ``failure_rate.*`` and ``per_s.*``, each computed per replication
+    so its CI is honest. The one definition a sweep row, an SLO and a what-if all read."""
+    row: dict[str, Any] = {}
     # Result.flat() is the single definition of a flattened metric and its ci95; the runs
     # carry only metrics, which is all summary() reads.
     replications = tuple(

@@ -42,3 +42,62 @@ def test_one_point_can_be_best_and_first_refusal_and_the_document_names_settings
     assert doc["best_point"] == {"fleet.pool.max_open": 5}
     assert doc["first_refusal"] == {"fleet.pool.max_open": 5}
     assert doc["headroom_at_best"] is None  # no usable_connections in these rows
+
+
+# ---------------------------------------------------------------------------- why no point is clean
+
+SATURATED = {
+    "duration": "6s", "warmup": "1s", "seed": 3,
+    "database": {"max_connections": 60, "cores": 4, "query": {"dist": "exponential", "mean": "10ms"}},
+    "fleet": {"instances": 2, "pool": {"max_open": 8}},
+    "workload": {"arrivals": [{"kind": "poisson", "rate": "1000/s"}], "request": {"queries": 1, "timeout": "500ms"}},
+}
+"""10 cores of work on 4: every MaxOpen fails requests."""
+
+
+def test_a_row_reads_back_as_a_summary():
+    from simpool.analysis.sweep_causes import summary_of
+
+    summary = summary_of({"fleet.pool.max_open": 8, "wait_ms.p99": 12.0, "wait_ms.p99.ci95": 1.5,
+                          "load.utilisation": 0.5, "failure_rate.failed": 0.1})
+    assert summary["wait_ms"]["p99"] == {"mean": 12.0, "ci95": 1.5}
+    assert summary["load"]["utilisation"]["mean"] == 0.5 and "fleet" not in summary
+
+
+def test_a_sweep_that_always_fails_says_why():
+    """Every MaxOpen fails requests, and the reason at the least failing point is the
+    database's cores, not the pool; the table and sweep.json say so."""
+    import io
+    import json
+
+    from rich.console import Console
+
+    from simpool import sweep
+    from simpool.analysis.sweep_causes import why_no_clean_point
+    from simpool.render.sweep_files import to_json
+    from simpool.render.sweep_table import sweep_table
+
+    result = sweep(SATURATED, {"fleet.pool.max_open": "4,8,16"}, replications=1, jobs=1)
+    index, causes = why_no_clean_point(result)
+    rates = [row["failure_rate.failed"] for row in result.rows]
+    assert index == rates.index(min(rates)) and min(rates) > 0.1
+    assert causes[0].rule == "saturated_database" and causes[0].advice is None
+    findings = find(result.rows, least_failing=index, causes=causes)
+    console = Console(width=100, file=io.StringIO(), color_system=None)
+    console.print(sweep_table(result, findings))
+    text = " ".join(console.file.getvalue().split())
+    assert "No point is free of failed requests." in text
+    assert "Why, at the point that failed least (max_open=" in text and "✗ The database is saturated" in text
+    why = json.loads(to_json(result, findings))["findings"]["why_no_clean_point"]
+    assert why["point"] == {"fleet.pool.max_open": result.rows[index]["fleet.pool.max_open"]}
+    assert why["findings"][0]["rule"] == "saturated_database"
+
+
+def test_a_clean_point_needs_no_explanation():
+    from simpool import sweep
+    from simpool.analysis.sweep_causes import why_no_clean_point
+
+    calm = {**SATURATED, "workload": {**SATURATED["workload"], "arrivals": [{"kind": "poisson", "rate": "50/s"}]}}
+    result = sweep(calm, {"fleet.pool.max_open": "4,8"}, replications=1, jobs=1)
+    assert why_no_clean_point(result) == (None, ())
+    assert find(result.rows).causes == ()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import pytest
 
@@ -20,6 +21,8 @@ CONTRACT = {
     "pool": {"wait_count", "wait_duration_s", "max_idle_closed", "max_idle_time_closed",
              "max_lifetime_closed", "dials", "failed_dials", "handshake_s", "peak_open"},
     "database": {"peak_connections", "max_connections", "usable_connections", "refused_connections"},
+    "load": {"cores", "offered_cores", "offered_cores_peak", "busy_cores", "busy_cores_peak", "utilisation",
+             "utilisation_peak", "queue_mean", "queue_p99", "queue_max", "core_wait_ms_mean", "core_wait_ms_p99"},
 }
 PLOTS = {"timeseries.png", "timeseries.svg", "wait_cdf.png", "wait_cdf.svg"}
 
@@ -57,13 +60,16 @@ def test_summary_json_is_the_output_contract(invoke, tiny, tmp_path):
     assert result.exit_code == 0, result.output
     text = (tmp_path / "out" / "summary.json").read_text()
     summary = json.loads(text)
-    assert set(summary) == {"scenario", "seed", "replications", "instances", "error_messages", *CONTRACT}
+    assert set(summary) == {"scenario", "seed", "replications", "instances", "error_messages", *CONTRACT,
+                            "diagnosis", "slo"}
     for section, keys in CONTRACT.items():
         assert set(summary[section]) == keys, section
         assert all(set(stat) == {"mean"} for stat in summary[section].values()), "one replication: no ci95"
     assert [i["name"] for i in summary["instances"]] == ["app-0", "app-1"]
     expected = simulate(load_scenario(tiny)).summary()
-    assert text == json.dumps(expected, indent=2) + "\n"
+    assert text.startswith(json.dumps(expected, indent=2)[:-2]), "Result.summary(), then the diagnosis and SLOs"
+    assert {key: summary[key] for key in expected} == expected
+    assert summary["slo"] == {"passed": True, "terms": []}
 
 
 def test_json_flag_puts_only_json_on_stdout(invoke, tiny, tmp_path):
@@ -85,7 +91,7 @@ def test_quiet_prints_no_table(invoke, tiny, tmp_path):
 def test_table_shows_requests_percentiles_connections_and_instances(invoke, tiny, tmp_path):
     """The summary names every part the issue asks for, and a diagnosis."""
     out = invoke("run", tiny, "--out", tmp_path / "out", "--no-plots").stdout
-    for heading in ("Requests", "Times (ms)", "wait for a connection", "p99", "Connections",
+    for heading in ("Requests", "Times (ms)", "to get a connection", "p99", "Connections",
                     "PostgreSQL peak connections", "handshake time", "db.Stats() per instance",
                     "MaxIdleClosed", "WaitCount", "Diagnosis"):
         assert heading in out, heading
@@ -111,8 +117,12 @@ def test_results_and_plots_are_written(invoke, tiny, tmp_path):
     assert b"<svg" in (out / "wait_cdf.svg").read_bytes()[:500]
     with (out / "timeseries.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    assert set(rows[0]) == {"replication", "t_s", "series", "open", "in_use", "idle", "waiting"}
+    assert list(rows[0]) == ["replication", "t_s", "series", "open", "in_use", "idle", "waiting", "busy_cores",
+                             "offered_cores"]
     assert {r["series"] for r in rows} == {"app-0", "app-1", "database"}
+    database = [r for r in rows if r["series"] == "database"]
+    assert database[0]["busy_cores"] == "" and float(database[-1]["busy_cores"]) >= 0
+    assert all(r["busy_cores"] == r["offered_cores"] == "" for r in rows if r["series"] != "database")
 
 
 def test_rerun_replaces_the_folder_without_mixing_runs(invoke, tiny, tmp_path):
@@ -231,3 +241,64 @@ def test_ctrl_c_exits_130_and_writes_nothing(invoke, tiny, tmp_path, monkeypatch
     assert result.exit_code == 130
     assert "interrupted" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------------------- the SLO gate and the what-ifs
+
+
+def test_an_slo_that_holds_exits_0(invoke, tiny, tmp_path):
+    result = invoke("run", tiny, "--slo", "p99_wait<10s", "--slo", "refusals<=0", "--no-plots", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "SLO: 2 of 2 met" in result.stdout
+    slo = json.loads((tmp_path / "summary.json").read_text())["slo"]
+    assert slo["passed"] is True and [t["term"]["text"] for t in slo["terms"]] == ["p99_wait<10s", "refusals<=0"]
+
+
+def test_an_slo_that_fails_exits_3_with_its_margin(invoke, tiny, tmp_path):
+    """The gate: a failed term is marked with how far past the bound it is, the results are
+    still written, and the status is 3, also with --quiet (one line on stderr) and --json."""
+    result = invoke("run", tiny, "--slo", "p50_latency<1ms", "-R", "2", "--no-plots", "--out", tmp_path / "a")
+    assert result.exit_code == 3, result.output
+    assert "SLO: 0 of 1 met (exit status 3)" in result.stdout
+    assert re.search(r"✗\s+p50_latency<1ms\s+[\d.]+ ms\s+past the bound by [\d.]+ ms ± [\d.]+ ms \(95% CI\)",
+                     result.stdout)
+    slo = json.loads((tmp_path / "a" / "summary.json").read_text())["slo"]
+    assert slo["passed"] is False and slo["terms"][0]["margin"] < 0 and slo["terms"][0]["ci95"] is not None
+    quiet = invoke("run", tiny, "--slo", "p50_latency<1ms", "-q", "--no-plots", "--out", tmp_path / "b")
+    assert quiet.exit_code == 3 and quiet.stderr == "SLO failed: p50_latency<1ms\n"
+    as_json = invoke("run", tiny, "--slo", "p50_latency<1ms", "--json", "--no-plots", "--out", tmp_path / "c")
+    assert as_json.exit_code == 3 and json.loads(as_json.stdout)["slo"]["passed"] is False
+
+
+def test_a_bad_slo_is_bad_input_before_anything_runs(invoke, tiny, tmp_path, monkeypatch):
+    monkeypatch.setattr(simpool.engine, "simulate", lambda *a, **k: pytest.fail("simulated a bad gate"))
+    result = invoke("run", tiny, "--slo", "p99_wiat<50ms", "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert result.stderr == ("error: --slo 'p99_wiat<50ms': unknown metric 'p99_wiat'; did you mean 'p99_wait'? "
+                             "known: " + ", ".join(__import__("simpool.analysis.slo").analysis.slo.METRICS) + "\n")
+    assert not (tmp_path / "out").exists()
+
+
+def test_advice_comes_with_its_what_if(invoke, tmp_path):
+    """The default story: capping MaxOpen is advised, with the measured effect under it."""
+    result = invoke("run", "--no-plots", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.stdout.split())
+    assert "Cap each pool with SetMaxOpenConns(32)" in out
+    assert re.search(r"✓ with SetMaxOpenConns\(32\): refused requests [\d.]+% → 0%", out)
+    assert "advice only where it helped" in out
+    diagnosis = json.loads((tmp_path / "summary.json").read_text())["diagnosis"]
+    assert diagnosis["what_ifs"] is True and diagnosis["what_if_runs"] == 2
+    capped = next(f for f in diagnosis["findings"] if f["rule"] == "unlimited_pools")
+    assert capped["what_if"]["helped"] and capped["what_if"]["overrides"] == [["fleet.pool.max_open", 32]]
+
+
+def test_no_what_if_gives_no_advice_and_says_so(invoke, tmp_path):
+    result = invoke("run", "--no-what-if", "--no-plots", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.stdout.split())
+    assert "What-ifs skipped (--no-what-if): these findings say what happened and give no advice." in out
+    assert "SetMaxOpenConns(" not in out and "✓ with" not in out
+    diagnosis = json.loads((tmp_path / "summary.json").read_text())["diagnosis"]
+    assert diagnosis == {**diagnosis, "what_ifs": False, "what_if_runs": 0}
+    assert all(f["advice"] is None for f in diagnosis["findings"])
