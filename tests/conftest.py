@@ -41,7 +41,7 @@ class FakeServer:
         self.dials = 0
         self.disconnects = 0
 
-    def dial(self, deadline: float, callback: Any, token: Any) -> None:
+    def dial(self, deadline: float, callback: Any, token: Any, handshake: float | None = None) -> None:
         self.dials += 1
         self.log.append((self.env.now, "dial"))
         done = self.env.now + self.dial_time

@@ -124,20 +124,24 @@ class Request:
         arrival: its arrival time (now).
         service: a trace row's query time, for every query (None: drawn).
         timeout: a trace row's timeout (None: the request spec's).
+        handshake: a trace row's handshake, for a dial the request makes itself (None:
+            drawn); the pool hands it to the database as Go's ``Connect`` gets the
+            caller's context.
     """
 
     __slots__ = (
         "app", "instance", "db", "id", "arrival", "deadline", "demands", "query_index",
-        "conn", "attempt", "asked_at", "wait", "leak", "holding", "callbacks", "_ok",
+        "conn", "attempt", "asked_at", "wait", "leak", "holding", "callbacks", "_ok", "handshake",
     )
 
     def __init__(self, app: App, instance: Instance, arrival: float, service: float | None = None,
-                 timeout: float | None = None):
+                 timeout: float | None = None, handshake: float | None = None):
         app.requests += 1
         self.app = app
         self.instance = instance
         self.id = app.requests
         self.arrival = arrival
+        self.handshake = handshake
         if service is not None:
             self.demands = (service,) * app.queries
             app.replayed += 1

@@ -119,11 +119,14 @@ class Database(Cores):
 
     # ------------------------------------------------------------------ connecting
 
-    def dial(self, deadline: float, callback: DialCallback, token: Any) -> None:
+    def dial(self, deadline: float, callback: DialCallback, token: Any, handshake: float | None = None) -> None:
         """Start a handshake; later ``callback(token, session, None)`` or
         ``callback(token, None, error)``. The caller's deadline (if any) cuts it short.
+        ``handshake`` is its time when known (a replayed trace measured it), else drawn.
         Never calls back synchronously."""
-        self._knock(Dial(callback, token, self._handshake(), deadline))
+        if handshake is None:
+            handshake = self._handshake()
+        self._knock(Dial(callback, token, handshake, deadline))
 
     def _refuse_while_down(self, dial: Dial) -> None:
         call_later(self.env, 0.0, self._dial_failed, (dial, ERR_CONNECTION_REFUSED))

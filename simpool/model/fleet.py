@@ -20,7 +20,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ..scenario import FleetSpec
+from ..scenario import FleetSpec, TraceRow
 from .app import App, Instance, Request
 from .dbstats import OpenGauge
 from .events import call_later
@@ -80,24 +80,25 @@ class Fleet:
     def _serve(self, instance: Instance) -> None:
         self.serving.append(instance)
 
-    def dispatch(self, service: float | None = None, timeout: float | None = None) -> None:
+    def dispatch(self, service: float | None = None, timeout: float | None = None,
+                 handshake: float | None = None) -> None:
         """Route one arrival to the next serving instance (round robin), where it becomes a
-        request; ``service`` and ``timeout`` are a trace row's overrides."""
+        request; ``service``, ``timeout`` and ``handshake`` are a trace row's overrides."""
         serving = self.serving
         turn = self._next
         if turn >= len(serving):
             turn = 0
         self._next = turn + 1
-        Request(self.app, serving[turn], self.env._now, service, timeout)
+        Request(self.app, serving[turn], self.env._now, service, timeout, handshake)
 
-    def dispatch_row(self, row: tuple[float, int | None, float | None, float | None]) -> None:
+    def dispatch_row(self, row: TraceRow) -> None:
         """Route one trace row to the instance it names (an index, checked by validation to
         be one the fleet starts with), or round robin if it names none."""
-        _, index, service, timeout = row
+        _, index, service, timeout, handshake = row
         if index is None:
-            self.dispatch(service, timeout)
+            self.dispatch(service, timeout, handshake)
         else:
-            Request(self.app, self.instances[index], self.env._now, service, timeout)
+            Request(self.app, self.instances[index], self.env._now, service, timeout, handshake)
 
     @property
     def counted(self) -> int:

@@ -42,7 +42,7 @@ class ConnectionOpener:
         db.dials += 1
         now = db.env._now
         # The DB's own context has no deadline (Rule 4.2): only the driver's connect timeout.
-        db.connector.dial(now + db.connect_timeout if db.connect_timeout else INF, self._dial_done, now)
+        db.connector.dial(now + db.connect_timeout if db.connect_timeout else INF, self._dial_done, now, None)
 
     def _dial_done(self, started: float, session: Any, err: Any) -> None:
         """Rule 8.2 (``openNewConnection``, sql.go:1271). DB closed → drop the conn. Error →

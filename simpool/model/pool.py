@@ -6,8 +6,9 @@ simulation callback, which gives the same atomicity. A waiter that Go would wake
 channel send is called back synchronously, after the pool's state is consistent (the
 sender in Go also finishes its critical section first). Closing a connection is instant.
 
-Callers implement ``conn_ready(dc, err)``; the connector (the database) implements
-``dial(deadline, callback, token)`` and ``disconnect(session)``.
+Callers implement ``conn_ready(dc, err)`` (and may carry a ``handshake``, see
+:meth:`DB.conn`); the connector (the database) implements
+``dial(deadline, callback, token, handshake)`` and ``disconnect(session)``.
 """
 
 from __future__ import annotations
@@ -188,7 +189,9 @@ class DB:
         """Rule 2 (``DB.conn``, sql.go:1316): closed → error; ctx done → its error; reuse an
         idle conn; else wait at ``maxOpen``; else count the conn and dial.
 
-        The answer arrives as ``caller.conn_ready(dc, err)``, now or later.
+        The answer arrives as ``caller.conn_ready(dc, err)``, now or later. The caller's own
+        dial gets its deadline and its ``handshake`` (a replayed trace's measured time, or
+        None), as Go's ``Connect`` gets the caller's context.
         """
         if self.closed:
             caller.conn_ready(None, ERR_DB_CLOSED)
@@ -232,7 +235,7 @@ class DB:
         self.dials += 1
         if self.connect_timeout and now + self.connect_timeout < deadline:
             deadline = now + self.connect_timeout
-        self.connector.dial(deadline, self._caller_dial_done, (caller, now))
+        self.connector.dial(deadline, self._caller_dial_done, (caller, now), getattr(caller, "handshake", None))
 
     def _wait(self, caller: Any, strategy: int, now: float, deadline: float) -> None:
         """Rule 3.1: register, ``waitCount++`` before blocking; the ctx deadline bounds it."""

@@ -20,8 +20,8 @@ from ..scenario import (
     PoissonArrivals,
     SpikeArrivals,
     TraceArrivals,
+    TraceRow,
 )
-from ..scenario.traces import TraceRow
 from .events import Call, push
 
 CHUNK = 4096

@@ -19,6 +19,7 @@ from .arrivals import (
     PoissonArrivals,
     SpikeArrivals,
     TraceArrivals,
+    TraceRow,
 )
 from .distributions import (
     ConstantDist,
@@ -51,6 +52,6 @@ __all__ = [
     "ArrivalSpec", "AutoscaleSpec", "FileError", "Float", "Int", "ConstantDist", "ContentionSpec", "DatabaseSpec", "DeploySpec",
     "DiurnalArrivals", "Distribution", "Duration", "EmpiricalDist", "ExponentialDist", "FLAVOR_DEFAULTS",
     "FleetSpec", "LognormalDist", "NetworkSpec", "OnOffArrivals", "PitfallsSpec", "PoissonArrivals",
-    "PoolSpec", "Rate", "RequestSpec", "RestartSpec", "Scenario", "Spec", "SpikeArrivals", "TraceArrivals",
+    "PoolSpec", "Rate", "RequestSpec", "RestartSpec", "Scenario", "Spec", "SpikeArrivals", "TraceArrivals", "TraceRow",
     "UniformDist", "WorkloadSpec", "apply_overrides", "field_default", "load_scenario", "parse_yaml", "validate_scenario",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Annotated, Any, Literal
 
@@ -142,7 +143,7 @@ class DatabaseSpec(Spec):
         for name, default in FLAVOR_DEFAULTS[self.flavor].items():
             if getattr(self, name) is None:
                 self.__dict__[name] = default
-        for earlier, later in zip(self.restarts, self.restarts[1:]):
+        for earlier, later in itertools.pairwise(self.restarts):
             if later.at < earlier.at + earlier.down:
                 raise ValueError("restarts must be in time order and must not overlap")
         if self.listen_backlog is None:

@@ -1,6 +1,6 @@
 """Replayed traces: a CSV or JSON list of requests, read as it streams into compact columns.
 
-A row costs 28 bytes here (three doubles and an int), not the ~400 of a tuple of Python
+A row costs 36 bytes here (four doubles and an int), not the ~400 of a tuple of Python
 objects, and the file is read a line (or a JSON item) at a time, so a trace of millions of
 requests validates in bounded memory; at most :data:`MAX_ROWS` rows. Rows are sorted by
 time (a stable sort: equal times keep their order in the file). The same file, unchanged,
@@ -23,24 +23,26 @@ from ..units import MAX_SECONDS, quote
 from .files import FileError, records
 
 MAX_ROWS = 10_000_000
-"""Longest trace, in requests (280 MB of columns)."""
+"""Longest trace, in requests (360 MB of columns)."""
 MAX_INSTANCE = 9_999
 """Highest instance index a trace may name (a fleet has at most 10,000 instances)."""
-COLUMNS = ("t_ms", "instance", "service_ms", "timeout_ms")
+COLUMNS = ("t_ms", "instance", "service_ms", "timeout_ms", "handshake_ms")
 
-TraceRow = tuple[float, "int | None", "float | None", "float | None"]
-"""(time, instance index, service seconds per query, timeout seconds); None where not given."""
+TraceRow = tuple[float, "int | None", "float | None", "float | None", "float | None"]
+"""(time, instance index, service seconds per query, timeout seconds, handshake seconds of
+a dial the request itself makes); None where not given."""
 
 
 @dataclass(frozen=True, eq=False)
 class Trace:
     """A trace's columns, in time order: times, instance indices (-1: none named),
-    service and timeout seconds (NaN: not given)."""
+    service, timeout and handshake seconds (NaN: not given)."""
 
     t: array
     instance: array
     service: array
     timeout: array
+    handshake: array
 
     def __len__(self) -> int:
         return len(self.t)
@@ -61,10 +63,11 @@ class Trace:
 
     def rows(self, end: float = math.inf) -> Iterator[TraceRow]:
         """The rows before ``end``, in time order."""
-        t, instance, service, timeout = self.t, self.instance, self.service, self.timeout
+        t, instance, service, timeout, handshake = self.t, self.instance, self.service, self.timeout, self.handshake
         for i in range(self.count(end)):
-            s, d = service[i], timeout[i]
-            yield (t[i], None if instance[i] < 0 else instance[i], None if s != s else s, None if d != d else d)
+            s, d, h = service[i], timeout[i], handshake[i]
+            yield (t[i], None if instance[i] < 0 else instance[i], None if s != s else s, None if d != d else d,
+                   None if h != h else h)
 
 
 _CACHE: OrderedDict[tuple[Any, ...], Trace] = OrderedDict()
@@ -94,7 +97,7 @@ def read_trace(path: Path, name: str) -> Trace:
 
 
 def _parse(path: Path, name: str) -> Trace:
-    t, instance, service, timeout = array("d"), array("i"), array("d"), array("d")
+    t, instance, service, timeout, handshake = array("d"), array("i"), array("d"), array("d"), array("d")
     ordered = True
     for where, record in records(path, name, header="t_ms"):
         if not isinstance(record, dict):
@@ -110,7 +113,7 @@ def _parse(path: Path, name: str) -> Trace:
         ordered = ordered and (not t or at >= t[-1])
         t.append(at)
         instance.append(_instance(record.get("instance"), where))
-        for column, values in (("service_ms", service), ("timeout_ms", timeout)):
+        for column, values in (("service_ms", service), ("timeout_ms", timeout), ("handshake_ms", handshake)):
             value = _milliseconds(record.get(column), where, column)
             values.append(math.nan if value is None else value)
     if not t:
@@ -119,10 +122,10 @@ def _parse(path: Path, name: str) -> Trace:
         import numpy as np
 
         order = np.argsort(np.frombuffer(t, dtype="d"), kind="stable")
-        t, instance, service, timeout = (
+        t, instance, service, timeout, handshake = (
             array(column.typecode, np.frombuffer(column, dtype=column.typecode)[order].tobytes())
-            for column in (t, instance, service, timeout))
-    return Trace(t, instance, service, timeout)
+            for column in (t, instance, service, timeout, handshake))
+    return Trace(t, instance, service, timeout, handshake)
 
 
 def _milliseconds(value: Any, where: str, column: str) -> float | None:

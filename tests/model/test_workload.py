@@ -217,9 +217,9 @@ def test_trace_replays_exact_times_and_hints(tmp_path):
     spec = trace_spec(tmp_path, "t_ms,instance,service_ms,timeout_ms\n1500,1,2.5,100\n250,app-0,,\n"
                                 "900,,4,\n2500,2,1,1\n")
     assert list(spec.trace.rows(2.0)) == [
-        (0.25, 0, None, None),
-        (0.9, None, 0.004, None),
-        (1.5, 1, 0.0025, 0.1),
+        (0.25, 0, None, None, None),
+        (0.9, None, 0.004, None, None),
+        (1.5, 1, 0.0025, 0.1, None),
     ]
     assert collect(spec, end=2.0) == ([0.25, 0.9, 1.5], [[0.25, 0.9, 1.5]])
 
@@ -274,8 +274,8 @@ def test_replayed_trace_dispatches_each_row_at_its_time(tmp_path):
     ArrivalProcess(env, arrival_chunks(spec, np.random.default_rng(0), 2.0),
                    replay(spec.trace.rows(2.0), lambda row: seen.append((env.now, row))))
     env.run(until=5.0)
-    assert seen == [(0.5, (0.5, None, None, None)), (1.0, (1.0, 1, 0.002, None)),
-                    (1.0, (1.0, None, None, 0.1))]
+    assert seen == [(0.5, (0.5, None, None, None, None)), (1.0, (1.0, 1, 0.002, None, None)),
+                    (1.0, (1.0, None, None, 0.1, None))]
 
 
 def test_arrival_process_keeps_one_pending_event():
@@ -391,3 +391,35 @@ def test_engine_replays_a_trace_with_its_hints(tmp_path):
     # app-0's one conn died with the third request (cancelled mid-query): a new dial.
     assert fourth.outcome == "ok" and fourth.latency == pytest.approx(0.006)
     assert fifth.outcome == "deadline_exceeded" and fifth.latency == pytest.approx(0.004)
+
+
+def test_a_rows_handshake_is_that_requests_own_dial(tmp_path):
+    """A row's handshake_ms is the handshake of the dial its request makes itself (as Go's
+    Connect gets the caller's context); a request that waits instead never uses it, and a
+    row without one draws from database.handshake."""
+    (tmp_path / "t.csv").write_text(
+        "t_ms,service_ms,handshake_ms\n100,10,7\n105,1,50\n300,5,\n", encoding="utf-8")
+    scenario = load_scenario({
+        "duration": "1s", "warmup": "0", "fleet": {"instances": 1, "pool": {"max_open": 1, "max_idle": 0}},
+        "database": {"handshake": "1ms", "cores": 0},
+        "workload": {"arrivals": [{"kind": "trace", "file": "t.csv"}], "request": {"queries": 1}},
+    }, base_dir=tmp_path)
+    first, second, third = sorted(run(scenario).requests, key=lambda r: r.arrival)
+    assert first.wait == pytest.approx(0.007) and first.latency == pytest.approx(0.017)
+    assert second.wait == pytest.approx(0.012)  # waited for the first one's conn (MaxIdle 0: then closed)
+    assert third.wait == pytest.approx(0.001)  # its own dial, drawn: 1 ms
+
+
+def test_a_refused_dial_pays_its_share_of_the_rows_handshake(tmp_path):
+    """A refused dial pays refused_handshake of the row's handshake, as of a drawn one."""
+    (tmp_path / "t.csv").write_text(
+        "t_ms,instance,service_ms,handshake_ms\n0,0,100,2\n10,1,1,8\n", encoding="utf-8")
+    scenario = load_scenario({
+        "duration": "1s", "warmup": "0", "fleet": {"instances": 2},
+        "database": {"max_connections": 1, "superuser_reserved_connections": 0, "refused_handshake": 0.5,
+                     "handshake": "1ms", "cores": 0},
+        "workload": {"arrivals": [{"kind": "trace", "file": "t.csv"}], "request": {"queries": 1}},
+    }, base_dir=tmp_path)
+    holder, refused = sorted(run(scenario).requests, key=lambda r: r.arrival)
+    assert holder.outcome == "ok" and holder.wait == pytest.approx(0.002)
+    assert refused.outcome == "too_many_connections" and refused.latency == pytest.approx(0.004)

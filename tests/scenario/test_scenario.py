@@ -509,16 +509,16 @@ def trace_scenario(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def test_trace_from_csv_with_optional_columns_sorted(tmp_path):
-    """A CSV trace loads t_ms, instance (an index, or app-N), service_ms and timeout_ms
-    (ms → s), sorted by time."""
-    path = trace_scenario(tmp_path, "t.csv",
-                          "t_ms,instance,service_ms,timeout_ms\n30,1,2.5,100\n10,app-0,,\n20,,1,\n")
+    """A CSV trace loads t_ms, instance (an index, or app-N), service_ms, timeout_ms and
+    handshake_ms (ms → s), sorted by time."""
+    path = trace_scenario(tmp_path, "t.csv", "t_ms,instance,service_ms,timeout_ms,handshake_ms\n"
+                                             "30,1,2.5,100,\n10,app-0,,,\n20,,1,,4.5\n")
     (trace,) = load_scenario(path).workload.arrivals
     assert isinstance(trace, TraceArrivals)
     assert trace.rows == (
-        (pytest.approx(0.010), 0, None, None),
-        (pytest.approx(0.020), None, pytest.approx(0.001), None),
-        (pytest.approx(0.030), 1, pytest.approx(0.0025), pytest.approx(0.1)),
+        (pytest.approx(0.010), 0, None, None, None),
+        (pytest.approx(0.020), None, pytest.approx(0.001), None, pytest.approx(0.0045)),
+        (pytest.approx(0.030), 1, pytest.approx(0.0025), pytest.approx(0.1), None),
     )
 
 
@@ -526,7 +526,7 @@ def test_trace_from_csv_with_only_t_ms(tmp_path):
     """A CSV with only t_ms is enough; rows come out sorted by time."""
     (trace,) = load_scenario(trace_scenario(tmp_path, "t.csv", "t_ms\n5\n1\n3\n")).workload.arrivals
     assert [r[0] for r in trace.rows] == pytest.approx([0.001, 0.003, 0.005])
-    assert all(r[1:] == (None, None, None) for r in trace.rows)
+    assert all(r[1:] == (None, None, None, None) for r in trace.rows)
 
 
 def test_trace_from_json(tmp_path):
@@ -536,7 +536,7 @@ def test_trace_from_json(tmp_path):
     (trace,) = load_scenario(trace_scenario(tmp_path, "t.json", text)).workload.arrivals
     assert [r[0] for r in trace.rows] == pytest.approx([0.010, 0.015, 0.020, 0.030])
     assert [r[1] for r in trace.rows] == [None, 2, None, 1]
-    assert trace.rows[-1][2:] == (pytest.approx(0.0025), pytest.approx(0.1))
+    assert trace.rows[-1][2:] == (pytest.approx(0.0025), pytest.approx(0.1), None)
 
 
 @pytest.mark.parametrize(
@@ -550,6 +550,7 @@ def test_trace_from_json(tmp_path):
         ("t.json", "[]", "no requests found"),
         ("t.json", '[{"t_ms": -3}]', "t_ms must be a finite number >= 0"),
         ("t.csv", "t_ms,service_ms\n1,slow\n", "service_ms 'slow' is not a number"),
+        ("t.csv", "t_ms,handshake_ms\n1,-2\n", "handshake_ms must be a finite number >= 0"),
     ],
 )
 def test_trace_bad_files_are_errors(tmp_path, name, text, phrase):
