@@ -192,7 +192,7 @@ class Recorder:
                                    for k, tally in enumerate(self.services)]
         return ReplicationResult(
             index=index, metrics=metrics, wait=self.wait, latency=self.latency,
-            timeseries=self._timeseries([i.name for i in fleet.instances]),
+            timeseries=self._timeseries([i.name for i in fleet.instances], fleet),
             error_messages=dict(self.messages),
             requests=None if self.records is None else tuple(self.records),
         )
@@ -215,7 +215,7 @@ class Recorder:
             "peak_open": now["peak_open"],
         }
 
-    def _timeseries(self, names: list[str]) -> TimeSeries:
+    def _timeseries(self, names: list[str], fleet: Any = None) -> TimeSeries:
         n = len(self._samples)
         arrays = {key: np.zeros((len(names), n), dtype=np.int64) for key in ("open", "in_use", "idle", "waiting")}
         for j, (_, gauges, *_) in enumerate(self._samples):
@@ -236,6 +236,8 @@ class Recorder:
             offered_core_seconds=np.array([s[8] for s in self._samples], dtype=float),
             database_core_seconds=np.array([s[9] for s in self._samples], dtype=float),
             **arrays,
+            **({"services": tuple(f.name for f in fleet.fleets), "instance_service": fleet.service_of()}
+               if self.services else {}),
         )
 
     def _load(self, database: Any) -> dict[str, float]:

@@ -86,6 +86,17 @@ class TimeSeries:
     serving: np.ndarray
     offered_core_seconds: np.ndarray
     database_core_seconds: np.ndarray
+    services: tuple[str, ...] = ()
+    """With ``services:``, their names (else empty)."""
+    instance_service: tuple[int, ...] = ()
+    """With ``services:``, for each instance (row), the index of its service in ``services``."""
+
+    def service_open(self) -> np.ndarray:
+        """Open connections per service (rows in ``services`` order): its instances' sum."""
+        out = np.zeros((len(self.services), len(self.t)), dtype=np.int64)
+        for i, k in enumerate(self.instance_service):
+            out[k] += self.open[i]
+        return out
 
     def _per_interval(self, totals: np.ndarray) -> np.ndarray:
         """A running total's rate over each interval ending at a sample (NaN at the first)."""
@@ -108,18 +119,25 @@ class TimeSeries:
 
     def rows(self) -> list[dict[str, Any]]:
         """Long-format rows (one per time and instance, plus the database), for CSV. The
-        database rows also carry the busy and offered cores of the interval ending there."""
+        database rows also carry the busy and offered cores of the interval ending there;
+        with services, each instance row its ``service`` and each database row every
+        service's open connections (``open.NAME``)."""
         out = []
         busy, offered = self.busy_cores().tolist(), self.offered_cores().tolist()
+        held = self.service_open() if self.services else None
         for j, t in enumerate(self.t.tolist()):
             for i, name in enumerate(self.instances):
                 out.append({"t_s": t, "series": name, "open": int(self.open[i, j]),
                             "in_use": int(self.in_use[i, j]), "idle": int(self.idle[i, j]),
                             "waiting": int(self.waiting[i, j])})
+                if self.services:
+                    out[-1]["service"] = self.services[self.instance_service[i]]
             out.append({"t_s": t, "series": "database", "open": int(self.database_connections[j]),
                         "in_use": int(self.database_running[j]), "idle": None,
                         "waiting": int(self.database_queued[j]), "busy_cores": busy[j],
                         "offered_cores": offered[j]})
+            if held is not None:
+                out[-1].update({f"open.{name}": int(held[k, j]) for k, name in enumerate(self.services)})
         return out
 
 
