@@ -50,7 +50,7 @@ def services_tables(summary: dict[str, Any], scenario: Any) -> list[Table]:
     tables = []
     for start in range(0, len(views), SERVICES_PER_TABLE):
         chunk = views[start:start + SERVICES_PER_TABLE]
-        title = "Services (each its own fleet; all in summary.json)" if start == 0 else None
+        title = "Services" if start == 0 else None
         table = Table(title=title, title_justify="left", box=None, padding=(0, 2))
         table.add_column("")
         for view in chunk:
