@@ -348,9 +348,13 @@ def _draw_wait_cdf(result: Any, scenario: Any) -> Any:
             ax.axvline(ms, color=color, ls=":", lw=1.4)
             ax.plot([ms], [p / 100], marker="o", ms=6, color=color, ls=":", lw=1.4, zorder=6,
                     label=f"p{p} wait {_ms_label(ms)}")
+    views = scenario.service_list()
     for timeout in timeouts:  # one per service (the same for most)
         if timeout > 0 and not scenario.pitfalls.no_deadline:
-            ax.axvline(timeout * 1e3, color=LIMIT_COLOR, ls="--", lw=1.0, label=f"deadline {format_duration(timeout)}")
+            whose = [v.name for v in views if v.workload.request.timeout == timeout]
+            named = f" ({', '.join(whose)})" if views[0].named else ""
+            ax.axvline(timeout * 1e3, color=LIMIT_COLOR, ls="--", lw=1.0,
+                       label=f"deadline {format_duration(timeout)}{named}")
 
     ax.set_xscale("log")
     ax.set_xlim(floor_ms, ceiling_ms)
