@@ -16,6 +16,7 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .exceptions import ScenarioError
 from .scenario import (
@@ -114,10 +115,14 @@ def check(work: Work, *, yes: bool, what: str) -> None:
 
 
 def expected_requests(scenario: Scenario) -> float:
-    """Arrivals expected before ``duration`` (a trace's are counted)."""
-    end = scenario.duration
+    """Arrivals expected before ``duration`` (a trace's are counted), every service's."""
+    return sum(_expected_arrivals(view.workload, scenario.duration) for view in scenario.service_list())
+
+
+def _expected_arrivals(workload: Any, end: float) -> float:
+    """One workload's arrivals expected before ``end``."""
     total = 0.0
-    for spec in scenario.workload.arrivals:
+    for spec in workload.arrivals:
         if isinstance(spec, PoissonArrivals):
             total += spec.rate * max(0.0, min(end, spec.end if spec.end is not None else end) - spec.start)
         elif isinstance(spec, SpikeArrivals):
@@ -141,23 +146,28 @@ def physical_memory() -> float:
 
 
 def _one_run(scenario: Scenario, *, record_requests: bool) -> tuple[float, float, float, float, float]:
-    """(requests, events, samples, seconds, bytes) of one replication."""
-    requests = expected_requests(scenario)
-    request = scenario.workload.request
-    events = requests * (EVENTS_PER_REQUEST + EVENTS_PER_QUERY * request.queries)
+    """(requests, events, samples, seconds, bytes) of one replication, over every service."""
+    requests = events = 0.0
+    instances = 0
     database, network = scenario.database, scenario.network
     watch = min((t for t in (database.idle_timeout or 0.0, network.idle_drop) if t > 0), default=0.0)
-    if watch:
-        # A busy session's idle timer re-arms every `watch` while it holds a connection.
-        held = request.queries * (database.query.mean + request.think.mean)
-        events *= 1 + held / watch
-    fleet = scenario.fleet
-    if fleet.autoscale is not None:
-        events += scenario.duration / fleet.autoscale.interval
+    for view in scenario.service_list():
+        arrivals = _expected_arrivals(view.workload, scenario.duration)
+        request = view.workload.request
+        service_events = arrivals * (EVENTS_PER_REQUEST + EVENTS_PER_QUERY * request.queries)
+        if watch:
+            # A busy session's idle timer re-arms every `watch` while it holds a connection.
+            held = request.queries * (database.query.mean + request.think.mean)
+            service_events *= 1 + held / watch
+        fleet = view.fleet
+        if fleet.autoscale is not None:
+            service_events += scenario.duration / fleet.autoscale.interval
+        instances += fleet.autoscale.max if fleet.autoscale is not None else fleet.instances
+        if fleet.deploy is not None:
+            instances += fleet.instances
+        requests += arrivals
+        events += service_events
     cost = SECONDS_PER_EVENT * (POOL_PER_REQUEST_COST if scenario.pitfalls.pool_per_request else 1.0)
-    instances = fleet.autoscale.max if fleet.autoscale is not None else fleet.instances
-    if fleet.deploy is not None:
-        instances += fleet.instances
     samples = (math.floor(scenario.duration / scenario.step) + 1) * (instances + 1)
     seconds = events * cost + samples * SECONDS_PER_SAMPLE
     memory = samples * BYTES_PER_SAMPLE + (requests * BYTES_PER_RECORD if record_requests else 0.0)

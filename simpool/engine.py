@@ -21,11 +21,12 @@ from .model.database import Database
 from .model.distributions import make_sampler, uniform_span, uniform_stream
 from .model.events import Call
 from .model.fleet import Fleet
+from .model.services import Services
 from .model.workload import ArrivalProcess, arrival_chunks, replay
 from .recorder import Recorder
 from .result import ReplicationResult, Result
-from .scenario import Scenario, TraceArrivals
-from .scenario.sections import check_traces
+from .scenario import Scenario, ServiceView, TraceArrivals
+from .scenario.top_level import check_traces
 
 SOURCES = {"arrivals": 0, "service": 1, "handshake": 2, "waiters": 3, "pitfalls": 4, "think": 5, "jitter": 6}
 """One stream per source of randomness; the number is part of the seed's spawn key."""
@@ -41,9 +42,13 @@ class Streams:
         self.seed = seed
         self.replication = replication
 
-    def rng(self, source: str, index: int = 0) -> np.random.Generator:
-        sequence = np.random.SeedSequence(self.seed, spawn_key=(self.replication, SOURCES[source], index))
-        return np.random.default_rng(sequence)
+    def rng(self, source: str, index: int = 0, service: int = 0) -> np.random.Generator:
+        """The stream of ``source`` (its ``index``-th: an arrival process, an instance) of the
+        ``service``-th service. Service 0 (a plain fleet's) keeps the key it always had, and
+        each other service adds its index, so adding a service reshuffles no one's traffic."""
+        key = (self.replication, SOURCES[source], index) if service == 0 else \
+            (self.replication, SOURCES[source], index, service)
+        return np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=key))
 
 
 def simulate(scenario: Scenario, seed: int | None = None, replications: int = 1, *,
@@ -129,27 +134,20 @@ class Simulation:
         self.database = Database(env, scenario.database, scenario.network,
                                  make_sampler(scenario.database.handshake, streams.rng("handshake")))
         self.recorder = recorder = Recorder(env, scenario.warmup, record_requests=record_requests)
-        request = scenario.workload.request
-        pitfalls = scenario.pitfalls
-        self.app = App(
-            env, self.database, recorder,
-            queries=request.queries, transaction=request.transaction, timeout=request.timeout,
-            think=make_sampler(request.think, streams.rng("think")),
-            query=make_sampler(scenario.database.query, streams.rng("service")),
-            leak_fraction=pitfalls.leaked_rows, no_deadline=pitfalls.no_deadline,
-            coin=uniform_stream(streams.rng("pitfalls")),
-        )
-        self.fleet = Fleet(env, scenario.fleet, self.app, self.database,
-                           lambda i: uniform_stream(streams.rng("waiters", i)),
-                           pool_per_request=pitfalls.pool_per_request,
-                           make_jitter=self._jitter_maker(streams))
-        for i, spec in enumerate(scenario.workload.arrivals):
-            chunks = arrival_chunks(spec, streams.rng("arrivals", i), scenario.duration)
-            if isinstance(spec, TraceArrivals):
-                dispatch = replay(spec.trace.rows(scenario.duration), self.fleet.dispatch_row)
-            else:
-                dispatch = self.fleet.dispatch
-            ArrivalProcess(env, chunks, dispatch)
+        views = scenario.service_list()
+        if not scenario.has_services:
+            self.app, self.fleet = self._service(views[0], streams, recorder)
+        else:
+            self.fleet = services = Services()
+            apps = []
+            for view in views:
+                tally = recorder.add_service()
+                app, fleet = self._service(view, streams, tally, services)
+                tally.fleet = fleet
+                services.add(fleet)
+                apps.append(app)
+            self.app = apps[0]
+            """With services, the first service's handler (each fleet holds its own: ``fleet.app``)."""
         recorder.start_sampling(self.fleet, self.database, scenario.step, scenario.duration)
         if scenario.warmup > 0:
             # URGENT: the warm-up ends before anything else that happens at that instant, so
@@ -157,16 +155,46 @@ class Simulation:
             env.schedule(Call((self._warmup_over,)), URGENT, scenario.warmup)
         else:
             recorder.mark_warmup(self.fleet, self.database)
-        self.drain_until = scenario.duration + max(MIN_DRAIN, 2 * request.timeout)
+        longest = max(view.workload.request.timeout for view in views)
+        self.drain_until = scenario.duration + max(MIN_DRAIN, 2 * longest)
         """After ``duration`` no request arrives; in-flight ones may finish until then."""
 
-    def _jitter_maker(self, streams: Streams) -> Any:
+    def _service(self, view: ServiceView, streams: Streams, recorder: Any,
+                 services: Services | None = None) -> tuple[App, Fleet]:
+        """One service's handler, fleet and arrival processes, on the service's streams."""
+        scenario, env, k = self.scenario, self.env, view.index
+        request = view.workload.request
+        pitfalls = scenario.pitfalls
+        app = App(
+            env, self.database, recorder,
+            queries=request.queries, transaction=request.transaction, timeout=request.timeout,
+            think=make_sampler(request.think, streams.rng("think", 0, k)),
+            query=make_sampler(scenario.database.query, streams.rng("service", 0, k)),
+            leak_fraction=pitfalls.leaked_rows, no_deadline=pitfalls.no_deadline,
+            coin=uniform_stream(streams.rng("pitfalls", 0, k)),
+        )
+        extra = {} if services is None else {"roster": services.instances, "total_gauge": services.open_gauge}
+        fleet = Fleet(env, view.fleet, app, self.database,
+                      lambda i: uniform_stream(streams.rng("waiters", i, k)),
+                      pool_per_request=pitfalls.pool_per_request,
+                      make_jitter=self._jitter_maker(streams, view), name=view.name, **extra)
+        for i, spec in enumerate(view.workload.arrivals):
+            chunks = arrival_chunks(spec, streams.rng("arrivals", i, k), scenario.duration)
+            if isinstance(spec, TraceArrivals):
+                dispatch = replay(spec.trace.rows(scenario.duration), fleet.dispatch_row)
+            else:
+                dispatch = fleet.dispatch
+            ArrivalProcess(env, chunks, dispatch)
+        return app, fleet
+
+    @staticmethod
+    def _jitter_maker(streams: Streams, view: ServiceView) -> Any:
         """Per instance, a sampler of the lifetime-jitter what-if on its own stream, or
         None when the what-if is off (so no stream is made and nothing changes)."""
-        jitter = self.scenario.fleet.pool.conn_max_lifetime_jitter
+        jitter = view.fleet.pool.conn_max_lifetime_jitter
         if jitter <= 0:
             return None
-        return lambda i: uniform_span(streams.rng("jitter", i), jitter)
+        return lambda i: uniform_span(streams.rng("jitter", i, view.index), jitter)
 
     def _warmup_over(self, _call: Any) -> None:
         self.recorder.mark_warmup(self.fleet, self.database)

@@ -19,6 +19,7 @@ from .result import (
     RequestRecord,
     TimeSeries,
 )
+from .service_tally import ServiceTally, open_at_database_peak
 from .stats import LogHistogram
 
 FLUSH_EVERY = 16384
@@ -65,6 +66,14 @@ class Recorder:
         self._load_start: tuple[float, float, float] | None = None
         """(t, offered query seconds, core-seconds used) when the warm-up ended."""
         self._load_end: _WindowEnd | None = None
+        self.services: list[ServiceTally] = []
+        """With ``services:``, one tally per service (each service's handler records there)."""
+
+    def add_service(self) -> ServiceTally:
+        """A tally for the next service: its handler's recorder, passing every request on."""
+        tally = ServiceTally(self, self.warmup)
+        self.services.append(tally)
+        return tally
 
     def request_done(self, request: Any, err: Any) -> None:
         """A request answered: ``err`` is None on success or the Go error it returned."""
@@ -116,7 +125,7 @@ class Recorder:
         gauges = [instance.gauges() for instance in fleet.instances]
         self._samples.append((self.env._now, gauges, database.connections, database.running, database.queued,
                               fleet.arrivals, tuple(self._failures.values()), len(fleet.serving),
-                              fleet.app.offered, database.core_seconds()))
+                              fleet.offered, database.core_seconds()))
         nxt = (k + 1) * self._step
         if nxt <= self._until + 1e-9:
             call_later(self.env, nxt - self.env._now, self._sample, k + 1)
@@ -131,14 +140,16 @@ class Recorder:
         database.peak_connections = database.connections
         self._refused_baseline = database.refused_connections
         database.restart_meters()
-        self._load_start = (self.env._now, fleet.app.offered, database.core_seconds())
+        for tally in self.services:
+            tally.mark_warmup()
+        self._load_start = (self.env._now, fleet.offered, database.core_seconds())
 
     def end_window(self, fleet: Any, database: Any) -> None:
         """The measured window ends (at ``duration``; requests in flight may still finish):
         freeze the database's load meters, so the drain does not dilute them."""
         meter = database.queue_meter
         self._load_end = _WindowEnd(
-            t=self.env._now, offered=fleet.app.offered, core_seconds=database.core_seconds(),
+            t=self.env._now, offered=fleet.offered, core_seconds=database.core_seconds(),
             queue_time=meter.times_until(self.env._now), peak_queued=meter.peak,
             queries=database.queries, core_waits=meter.waits())
         database.restart_meters()  # what the drain adds goes elsewhere
@@ -175,9 +186,13 @@ class Recorder:
             "load": self._load(database),
             "instances": instances,
         }
+        if self.services:
+            held = open_at_database_peak(self._samples, self.warmup, fleet.service_of(), len(self.services))
+            metrics["services"] = [tally.metrics(instances, held[k], _distribution_ms)
+                                   for k, tally in enumerate(self.services)]
         return ReplicationResult(
             index=index, metrics=metrics, wait=self.wait, latency=self.latency,
-            timeseries=self._timeseries([i.name for i in fleet.instances]),
+            timeseries=self._timeseries([i.name for i in fleet.instances], fleet),
             error_messages=dict(self.messages),
             requests=None if self.records is None else tuple(self.records),
         )
@@ -200,7 +215,7 @@ class Recorder:
             "peak_open": now["peak_open"],
         }
 
-    def _timeseries(self, names: list[str]) -> TimeSeries:
+    def _timeseries(self, names: list[str], fleet: Any = None) -> TimeSeries:
         n = len(self._samples)
         arrays = {key: np.zeros((len(names), n), dtype=np.int64) for key in ("open", "in_use", "idle", "waiting")}
         for j, (_, gauges, *_) in enumerate(self._samples):
@@ -221,6 +236,8 @@ class Recorder:
             offered_core_seconds=np.array([s[8] for s in self._samples], dtype=float),
             database_core_seconds=np.array([s[9] for s in self._samples], dtype=float),
             **arrays,
+            **({"services": tuple(f.name for f in fleet.fleets), "instance_service": fleet.service_of()}
+               if self.services else {}),
         )
 
     def _load(self, database: Any) -> dict[str, float]:

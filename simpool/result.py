@@ -33,6 +33,10 @@ second; utilisation (busy / cores; null when unlimited); queries queued for a co
 all queries, in ms)."""
 SECTIONS = ("requests", "errors", "wait_ms", "latency_ms", "pool", "database", "load")
 """The sections of ``summary.json`` that hold one metric per key."""
+SERVICE_SECTIONS = ("requests", "errors", "wait_ms", "latency_ms", "pool", "connections")
+"""The sections of each service's part of ``summary.json`` (scenarios with ``services:``):
+the fleet-wide sections of the same name for that service alone, and ``connections``
+(``at_database_peak``: its pools' open connections when the database held the most)."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,17 @@ class TimeSeries:
     serving: np.ndarray
     offered_core_seconds: np.ndarray
     database_core_seconds: np.ndarray
+    services: tuple[str, ...] = ()
+    """With ``services:``, their names (else empty)."""
+    instance_service: tuple[int, ...] = ()
+    """With ``services:``, for each instance (row), the index of its service in ``services``."""
+
+    def service_open(self) -> np.ndarray:
+        """Open connections per service (rows in ``services`` order): its instances' sum."""
+        out = np.zeros((len(self.services), len(self.t)), dtype=np.int64)
+        for i, k in enumerate(self.instance_service):
+            out[k] += self.open[i]
+        return out
 
     def _per_interval(self, totals: np.ndarray) -> np.ndarray:
         """A running total's rate over each interval ending at a sample (NaN at the first)."""
@@ -104,18 +119,25 @@ class TimeSeries:
 
     def rows(self) -> list[dict[str, Any]]:
         """Long-format rows (one per time and instance, plus the database), for CSV. The
-        database rows also carry the busy and offered cores of the interval ending there."""
+        database rows also carry the busy and offered cores of the interval ending there;
+        with services, each instance row its ``service`` and each database row every
+        service's open connections (``open.NAME``)."""
         out = []
         busy, offered = self.busy_cores().tolist(), self.offered_cores().tolist()
+        held = self.service_open() if self.services else None
         for j, t in enumerate(self.t.tolist()):
             for i, name in enumerate(self.instances):
                 out.append({"t_s": t, "series": name, "open": int(self.open[i, j]),
                             "in_use": int(self.in_use[i, j]), "idle": int(self.idle[i, j]),
                             "waiting": int(self.waiting[i, j])})
+                if self.services:
+                    out[-1]["service"] = self.services[self.instance_service[i]]
             out.append({"t_s": t, "series": "database", "open": int(self.database_connections[j]),
                         "in_use": int(self.database_running[j]), "idle": None,
                         "waiting": int(self.database_queued[j]), "busy_cores": busy[j],
                         "offered_cores": offered[j]})
+            if held is not None:
+                out[-1].update({f"open.{name}": int(held[k, j]) for k, name in enumerate(self.services)})
         return out
 
 
@@ -161,6 +183,8 @@ class Result:
         # Like every other metric: the mean per replication (an error absent from a replication counts 0).
         summary["error_messages"] = {
             message: count / len(reps) for message, count in sorted(messages.items(), key=lambda kv: (-kv[1], kv[0]))}
+        if "services" in first:
+            summary["services"] = _aggregate_services([r["services"] for r in reps])
         return summary
 
     def flat(self) -> dict[str, float | None]:
@@ -172,6 +196,11 @@ class Result:
             for key, stat in summary[section].items():
                 row[f"{section}.{key}"] = stat["mean"]
                 row[f"{section}.{key}.ci95"] = stat.get("ci95")
+        for name, service in summary.get("services", {}).items():
+            for section in SERVICE_SECTIONS:
+                for key, stat in service[section].items():
+                    row[f"services.{name}.{section}.{key}"] = stat["mean"]
+                    row[f"services.{name}.{section}.{key}.ci95"] = stat.get("ci95")
         return row
 
 
@@ -204,4 +233,24 @@ def _aggregate_instances(per_rep: list[list[dict[str, Any]]]) -> list[dict[str, 
             if key != "name":
                 entry[key] = _aggregate([row[key] for row in rows])
         out.append(entry)
+    return out
+
+
+def _aggregate_services(per_rep: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    """Each service's sections over the replications, keyed by name (in the scenario's
+    order), with its instances (every one that ran in some replication) and its errors'
+    texts (the mean per replication, as ``error_messages``)."""
+    out: dict[str, Any] = {}
+    for k, first in enumerate(per_rep[0]):
+        reps = [rep[k] for rep in per_rep]
+        entry: dict[str, Any] = {section: {key: _aggregate([r[section][key] for r in reps]) for key in first[section]}
+                                 for section in SERVICE_SECTIONS}
+        entry["instances"] = list(dict.fromkeys(name for r in reps for name in r["instances"]))
+        messages: dict[str, int] = {}
+        for r in reps:
+            for message, count in r["error_messages"].items():
+                messages[message] = messages.get(message, 0) + count
+        entry["error_messages"] = {
+            message: count / len(reps) for message, count in sorted(messages.items(), key=lambda kv: (-kv[1], kv[0]))}
+        out[first["name"]] = entry
     return out

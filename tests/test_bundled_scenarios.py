@@ -83,6 +83,10 @@ def _errors(summary, kind):
     return summary["errors"][kind]["mean"]
 
 
+def _service(summary, name, section, key):
+    return summary["services"][name][section][key]["mean"]
+
+
 STEADY = {"duration": "20s"}
 """Steady-load stories show their effect within 20 s; spikes and slow drifts need their full length."""
 
@@ -114,6 +118,14 @@ STORIES = {
                          and s["latency_ms"]["max"]["mean"] <= 2000 + 1e-6),  # a deadline, in floating point
     "mysql": ({"duration": "35s"}, lambda s: _errors(s, "too_many_connections") > 300
               and "Error 1040 (08004): Too many connections" in s["error_messages"]),
+    "month-end-batch": ({}, lambda s: _service(s, "api", "errors", "too_many_connections") > 500
+                        and _service(s, "batch", "connections", "at_database_peak") > 60
+                        and _service(s, "batch", "connections", "at_database_peak")
+                        > _service(s, "api", "connections", "at_database_peak")),
+    "month-end-budget": ({}, lambda s: _service(s, "api", "errors", "too_many_connections") == 0
+                         and s["requests"]["failed"]["mean"] == 0
+                         and s["database"]["peak_connections"]["mean"] <= 96
+                         and _service(s, "batch", "pool", "wait_count") > 1000),
     "saturated-database": (STEADY, lambda s: _errors(s, "deadline_exceeded") > 0.5 * s["requests"]["total"]["mean"]
                            and _errors(s, "too_many_connections") == 0
                            and s["load"]["offered_cores"]["mean"] > 3.5 * s["load"]["cores"]["mean"]
@@ -145,6 +157,7 @@ def test_story_comes_true(name):
     ("rolling-deploy", {"fleet.deploy.batch": 1, "fleet.pool.max_open": 16, "fleet.pool.max_idle": 16}),
     ("request-deadline", {"database.cores": 12}),
     ("mysql-invalid-connection", {"fleet.pool.conn_max_idle_time": "5m"}),
+    ("month-end-batch", {"services.batch.pool.max_open": 17}),
 ])
 def test_the_suggested_fix_works(name, fix):
     """The 'Try:' line of a story removes its failures."""
@@ -238,6 +251,7 @@ ADVISED = {
     "rolling-deploy": {"pools_exceed_cap"},
     "dial-storm": {"unlimited_pools"},
     "mysql-invalid-connection": {"orphaned_sessions", "bad_connections"},
+    "month-end-batch": {"services_budget"},
 }
 """The findings each story must get advice from (at least); the others (tuned, mmc, the
 fixes and what-ifs of other stories, the lifetime stories) need none."""
@@ -269,6 +283,11 @@ def test_every_piece_of_advice_carries_a_what_if_that_helped(path):
         assert any(w.change.startswith("SetMaxOpenConns") and not w.helped for w in first.what_ifs)
         assert any(w.change.startswith("database.cores") and w.helped for w in first.what_ifs)
         assert not any("bottleneck" in (f.advice or "") for f in diagnosis.findings)
+    if path.stem == "month-end-batch":
+        budget = next(f for f in diagnosis.findings if f.rule == "services_budget")
+        assert budget.text.startswith("batch holds ") and "api had " in budget.text
+        assert budget.what_if.overrides == (("services.batch.pool.max_open", 17),)
+        assert budget.what_if.effects[0].label == "api: refused requests" and budget.what_if.effects[0].after == 0
 
 
 def _failed_after(name: str, t: float, **overrides) -> int:

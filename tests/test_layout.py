@@ -18,7 +18,7 @@ RANK = {
     "exceptions": 0, "units": 0,
     "scenario": 1, "stats": 1, "catalog": 1,
     "model": 2, "budget": 2,
-    "result": 3, "recorder": 4, "engine": 5,
+    "result": 3, "service_tally": 3.5, "recorder": 4, "engine": 5,
     "sweeps": 6, "analysis": 7, "render": 8,
     "calibration": 6,
     "cli": 9, "__main__": 10,

@@ -144,8 +144,28 @@ def _key(overrides: Sequence[tuple[str, Any]]) -> str:
     return json.dumps(list(overrides), sort_keys=True)
 
 
+SERVICE_LABELS: dict[str, tuple[str, str]] = {
+    "errors.too_many_connections": ("refused requests", ""),
+    "errors.deadline_exceeded": ("missed deadlines", ""),
+    "requests.failed": ("failed requests", ""),
+    "wait_ms.p99": ("p99 wait", "ms"),
+    "latency_ms.p99": ("p99 latency", "ms"),
+    "connections.at_database_peak": ("connections at the database's peak", ""),
+}
+"""A service's metric (``services.NAME.<key>``) → its label after the service's name."""
+
+
+def label_of(metric: str) -> tuple[str, str]:
+    """How a reader names a metric, and its unit (``api: refused requests`` for a service's)."""
+    if metric.startswith("services."):
+        _, name, rest = metric.split(".", 2)
+        label, unit = SERVICE_LABELS.get(rest, (rest, ""))
+        return f"{name}: {label}", unit
+    return LABELS.get(metric, (metric, ""))
+
+
 def _effect(metric: str, before: dict[str, Any], after: dict[str, Any]) -> Effect:
-    label, unit = LABELS.get(metric, (metric, ""))
+    label, unit = label_of(metric)
     a, b = before.get(metric), after.get(metric)
     return Effect(metric=metric, label=label, before=math.nan if a is None else a,
                   after=math.nan if b is None else b, unit=unit)
@@ -186,7 +206,9 @@ def changed(scenario: Any, overrides: Sequence[tuple[str, Any]]) -> Any:
 def _set(node: Any, parts: list[str], value: Any) -> Any:
     head, rest = parts[0], parts[1:]
     if isinstance(node, list):
-        index = int(head)
+        # An index, or a service's name (services.batch.pool.max_open).
+        names = [getattr(item, "name", None) for item in node]
+        index = names.index(head) if head in names else int(head)
         items = list(node)
         items[index] = _set(items[index], rest, value) if rest else value
         return items

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import rules
+from . import rules, services
 from .counterfactual import Counterfactuals
 from .rules import Draft, Severity
 from .saturation import is_saturated, saturated_database
@@ -88,12 +88,16 @@ RULES: tuple[Rule, ...] = (
 )
 """In rank order: within a severity, a rule listed earlier comes first."""
 
+SERVICE_RULES: tuple[Rule, ...] = (services.saturated, rules.refusals, services.budget_split, services.budget_fits)
+"""The rules for a scenario with ``services:`` (the pool rules above read one fleet)."""
+
 
 def diagnose(scenario: Any, summary: dict[str, Any], what_ifs: Counterfactuals | None = None) -> list[Finding]:
     """Every finding the rules make, problems first (stable within a severity); a healthy
     run's verdict leads. With ``what_ifs`` each remedy is tried on the same traffic and
     its advice given only if it helped; without, no advice is given."""
-    drafts = [d for d in (rule(scenario, summary) for rule in RULES) if d is not None]
+    chosen = SERVICE_RULES if getattr(scenario, "has_services", False) else RULES
+    drafts = [d for d in (rule(scenario, summary) for rule in chosen) if d is not None]
     if what_ifs is not None:  # every change at once, so they can share the workers
         what_ifs.run_all(r for d in drafts for r in (*d.remedies, *d.refutes))
     findings = [prove(d, what_ifs) for d in drafts]

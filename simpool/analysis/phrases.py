@@ -45,9 +45,10 @@ def cap_phrase(scenario: Any) -> str:
     return text
 
 
-def largest_fleet(scenario: Any) -> tuple[int, str]:
-    """The most instances that can run at once, and how to say it."""
-    fleet = scenario.fleet
+def largest_fleet(scenario: Any, fleet: Any = None) -> tuple[int, str]:
+    """The most instances that can run at once, and how to say it (of ``fleet``, a
+    service's, or by default the scenario's one fleet)."""
+    fleet = scenario.fleet if fleet is None else fleet
     if fleet.autoscale is not None:
         return fleet.autoscale.max, f"up to {fleet.autoscale.max} instances (autoscale max)"
     if fleet.deploy is not None:

@@ -134,9 +134,21 @@ def load(scenario: str | None, sets: list[str], *, duration: str | None = None,
     if go_version is not None:
         overrides["fleet.pool.go_version"] = options["fleet.pool.go_version"] = go_version
     try:
-        return load_scenario(resolve_scenario(scenario), overrides=overrides or None)
+        loaded = load_scenario(resolve_scenario(scenario), overrides=overrides or None)
     except ScenarioError as exc:
-        raise _blame_option(exc, overrides, options) from None
+        if go_version is None or "services" not in str(exc):
+            raise _blame_option(exc, overrides, options) from None
+        loaded = None  # a scenario with services: --go-version is for every service (below)
+    if loaded is None or (go_version is not None and loaded.has_services):
+        del overrides["fleet.pool.go_version"], options["fleet.pool.go_version"]
+        plain = load_scenario(resolve_scenario(scenario), overrides=overrides or None)
+        for view in plain.service_list():
+            overrides[view.pool_path("go_version")] = go_version
+        try:
+            loaded = load_scenario(resolve_scenario(scenario), overrides=overrides)
+        except ScenarioError as exc:
+            raise _blame_option(exc, overrides, options) from None
+    return loaded
 
 
 def _blame_option(exc: ScenarioError, overrides: dict[str, Any], options: dict[str, Any]) -> ScenarioError:
@@ -152,9 +164,11 @@ def _blame_option(exc: ScenarioError, overrides: dict[str, Any], options: dict[s
 
 def setting_notes(scenario: Any) -> list[str]:
     """Settings Go changes on its own, said once so the echo is not mistaken for what runs."""
-    pool = scenario.fleet.pool
     notes = []
-    if pool.max_idle is not None and pool.effective_max_idle < pool.max_idle:
-        notes.append(f"note: fleet.pool.max_idle {pool.max_idle} is above max_open {pool.max_open}; Go's "
-                     f"SetMaxIdleConns keeps at most MaxOpen idle, so the pools keep {pool.effective_max_idle}")
+    for view in scenario.service_list():
+        pool = view.fleet.pool
+        if pool.max_idle is not None and pool.effective_max_idle < pool.max_idle:
+            notes.append(f"note: {view.pool_path('max_idle')} {pool.max_idle} is above max_open {pool.max_open}; "
+                         f"Go's SetMaxIdleConns keeps at most MaxOpen idle, so the pools keep "
+                         f"{pool.effective_max_idle}")
     return notes

@@ -24,9 +24,11 @@ def validate_command(
 
         loaded = load(scenario, set_ or [])
         effective = loaded.effective()
-        pool = loaded.fleet.pool
-        if pool.max_idle is not None:
-            effective["fleet"]["pool"]["max_idle"] = pool.effective_max_idle
+        for view in loaded.service_list():
+            pool = view.fleet.pool
+            if pool.max_idle is not None:
+                section = effective["services"][view.index] if view.named else effective["fleet"]
+                section["pool"]["max_idle"] = pool.effective_max_idle
         for note in setting_notes(loaded):
             err.print(note, markup=False)
         sys.stdout.write(yaml.safe_dump(effective, sort_keys=False, allow_unicode=True))

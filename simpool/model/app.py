@@ -29,7 +29,7 @@ class Instance:
     """One app instance (a pod) with its own pool, or a pool per request (the pitfall)."""
 
     def __init__(self, env: Any, name: str, index: int, database: Any, pool: PoolSpec,
-                 uniform: Any, *, pool_per_request: bool = False, fleet_gauge: OpenGauge | None = None,
+                 uniform: Any, *, pool_per_request: bool = False, fleet_gauges: tuple[OpenGauge, ...] = (),
                  lifetime_jitter: Any = None):
         self.env = env
         self.name = name
@@ -48,7 +48,9 @@ class Instance:
         self._retired_counters = dict.fromkeys(COUNTER_FIELDS, 0)
         self.open_gauge = OpenGauge()
         """This instance's open conns over all its pools, with their exact peak."""
-        self._gauges = (self.open_gauge,) if fleet_gauge is None else (self.open_gauge, fleet_gauge)
+        self._gauges = (self.open_gauge, *fleet_gauges)
+        """Every running total its pools report to: its own, its fleet's (and, with services,
+        every service's together)."""
         self.db = None if pool_per_request else self.new_pool()
 
     def __repr__(self) -> str:

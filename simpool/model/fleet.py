@@ -31,8 +31,13 @@ class Fleet:
 
     def __init__(self, env: Any, spec: FleetSpec, app: App, database: Any,
                  make_uniform: Callable[[int], Any], *, pool_per_request: bool = False,
-                 make_jitter: Callable[[int], Any] | None = None):
+                 make_jitter: Callable[[int], Any] | None = None, name: str = "app",
+                 roster: list[Instance] | None = None, total_gauge: OpenGauge | None = None):
         self.env = env
+        self.name = name
+        """The service's name, the prefix of its instances' names (``app`` for a plain fleet)."""
+        self._roster = roster
+        """With several services: every service's instances, in creation order."""
         self.spec = spec
         self.app = app
         self.database = database
@@ -41,7 +46,7 @@ class Fleet:
         """Per instance, the sampler of the lifetime-jitter what-if (None: off)."""
         self._pool_per_request = pool_per_request
         self.instances: list[Instance] = []
-        """Every instance, in creation order (names app-0, app-1, …)."""
+        """Every instance, in creation order (names app-0, app-1, …; with services api-0, …)."""
         self.serving: list[Instance] = []
         self.replacing: set[Instance] = set()
         """Old instances serving beside their replacements until a deploy's overlap ends."""
@@ -49,6 +54,7 @@ class Fleet:
         self._next = 0
         self.open_gauge = OpenGauge()
         """Open conns over the whole fleet, with their exact peak."""
+        self._fleet_gauges = (self.open_gauge,) if total_gauge is None else (self.open_gauge, total_gauge)
         for _ in range(spec.instances):
             self._serve(self._create())
         if spec.autoscale is not None:
@@ -65,16 +71,23 @@ class Fleet:
         return self.app.requests
 
     @property
+    def offered(self) -> float:
+        """Query seconds the arrived requests ask of the database (see :attr:`App.offered`)."""
+        return self.app.offered
+
+    @property
     def in_flight(self) -> int:
         return sum(i.in_flight for i in self.instances)
 
     def _create(self) -> Instance:
         index = len(self.instances)
-        instance = Instance(self.env, f"app-{index}", index, self.database, self.spec.pool,
+        instance = Instance(self.env, f"{self.name}-{index}", index, self.database, self.spec.pool,
                             self._make_uniform(index), pool_per_request=self._pool_per_request,
-                            fleet_gauge=self.open_gauge,
+                            fleet_gauges=self._fleet_gauges,
                             lifetime_jitter=None if self._make_jitter is None else self._make_jitter(index))
         self.instances.append(instance)
+        if self._roster is not None:
+            self._roster.append(instance)
         return instance
 
     def _serve(self, instance: Instance) -> None:

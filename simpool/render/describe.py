@@ -17,10 +17,33 @@ SWEPT = "swept"
 
 
 def configuration(effective: dict[str, Any], *, swept: Collection[str] = (), width: int = 120) -> str:
-    """The fleet, its pools, the database and the traffic, wrapped at ``width`` characters."""
+    """The fleet, its pools, the database and the traffic, wrapped at ``width`` characters
+    (with services: the database, then each service's fleet, pools and traffic)."""
+    if isinstance(effective.get("services"), list):
+        parts = [database(effective, swept)]
+        for i, service in enumerate(effective["services"]):
+            plain, plain_swept = _as_plain(effective, service, i, swept)
+            parts.append(f"{service.get('name')}: {fleet(plain, plain_swept)} × {pool(plain, plain_swept)}, "
+                         f"{traffic(plain, plain_swept)}")
+        return join_wrapped(parts, width)
     parts = [f"{fleet(effective, swept)} × {pool(effective, swept)}", database(effective, swept),
              traffic(effective, swept)]
     return join_wrapped(parts, width)
+
+
+def _as_plain(effective: dict[str, Any], service: dict[str, Any], index: int,
+              swept: Collection[str]) -> tuple[dict[str, Any], set[str]]:
+    """One service as a plain scenario's data (its fleet and workload), and the swept paths
+    that are its own, written as the plain scenario's (``services.api.pool.max_open`` →
+    ``fleet.pool.max_open``)."""
+    plain = {"fleet": service, "workload": service.get("workload", {}), "pitfalls": effective.get("pitfalls", {})}
+    mine = set()
+    for path in swept:
+        for prefix in (f"services.{service.get('name')}.", f"services.{index}."):
+            if path.startswith(prefix):
+                rest = path[len(prefix):]
+                mine.add(rest if rest.startswith("workload.") else f"fleet.{rest}")
+    return plain, mine
 
 
 def join_wrapped(parts: list[str], width: int, sep: str = " · ") -> str:

@@ -255,8 +255,15 @@ def _scenario(effective: dict[str, Any], swept: Mapping[str, Sequence[Any]] | No
     swept = swept or {}
     defaults = Scenario().effective()
     rows = [(key, str(effective.get(key))) for key in ("duration", "warmup", "seed")]
-    for section in ("database", "fleet", "workload", "pitfalls", "network"):
-        for path, value in _flatten(effective.get(section, {}), section):
+    sections: list[tuple[str, Any]] = [("database", effective.get("database", {}))]
+    if isinstance(effective.get("services"), list):  # each service by name: services.api.pool.max_open
+        sections += [(f"services.{service.get('name')}", {k: v for k, v in service.items() if k != "name"})
+                     for service in effective["services"]]
+    else:
+        sections += [("fleet", effective.get("fleet", {})), ("workload", effective.get("workload", {}))]
+    sections += [("pitfalls", effective.get("pitfalls", {})), ("network", effective.get("network", {}))]
+    for section, data in sections:
+        for path, value in _flatten(data, section):
             if section in ("pitfalls", "network") and value == _at(defaults, path) and path not in swept:
                 continue
             text = f"swept: {value_list(swept[path])}" if path in swept else _setting(path, value)
@@ -268,9 +275,9 @@ def _scenario(effective: dict[str, Any], swept: Mapping[str, Sequence[Any]] | No
 def _flatten(node: Any, path: str) -> list[tuple[str, Any]]:
     """Leaves by dotted path; a distribution, an autoscale or deploy block and each
     arrival process stay whole (one row each)."""
-    if isinstance(node, dict) and "dist" not in node and path not in ("fleet.autoscale", "fleet.deploy"):
+    if isinstance(node, dict) and "dist" not in node and not path.endswith((".autoscale", ".deploy")):
         return [leaf for key, value in node.items() for leaf in _flatten(value, f"{path}.{key}")]
-    if isinstance(node, list) and path == "workload.arrivals":
+    if isinstance(node, list) and path.endswith("workload.arrivals"):
         return [(f"{path}.{i}", value) for i, value in enumerate(node)]
     return [(path, node)]
 

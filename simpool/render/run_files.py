@@ -63,17 +63,24 @@ def timeseries_csv(result: Any) -> str:
     For a pool ``series`` is the instance name; the ``database`` rows hold its connections
     (``open``), queries on a core (``in_use``) and queries queued for one (``waiting``) at
     that instant, and the mean cores busy and the offered load in cores over the interval
-    ending there (empty at the first sample, and on pool rows).
+    ending there (empty at the first sample, and on pool rows). With services, two more
+    kinds of column: ``service`` (a pool row's service) and ``open.NAME`` (on database
+    rows, the open connections of service NAME's pools).
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    services = result.replications[0].timeseries.services if result.replications else ()
+    extra = [f"open.{name}" for name in services]
     writer.writerow(["replication", "t_s", "series", "open", "in_use", "idle", "waiting", "busy_cores",
-                     "offered_cores"])
+                     "offered_cores", *(["service", *extra] if services else [])])
     for rep in result.replications:
         for row in rep.timeseries.rows():
-            writer.writerow([rep.index, f"{row['t_s']:.6g}", row["series"], row["open"], row["in_use"],
-                             "" if row["idle"] is None else row["idle"], row["waiting"],
-                             _cores(row.get("busy_cores")), _cores(row.get("offered_cores"))])
+            cells = [rep.index, f"{row['t_s']:.6g}", row["series"], row["open"], row["in_use"],
+                     "" if row["idle"] is None else row["idle"], row["waiting"],
+                     _cores(row.get("busy_cores")), _cores(row.get("offered_cores"))]
+            if services:
+                cells += [row.get("service", ""), *(row.get(key, "") for key in extra)]
+            writer.writerow(cells)
     return buffer.getvalue()
 
 

@@ -46,6 +46,7 @@ from .figures import (
     subplots,
     titles,
 )
+from .services_plot import draw_services
 
 MAX_LEGEND_INSTANCES = 8
 QUEUE_COLOR = "#e67e22"
@@ -85,7 +86,7 @@ def _time_axis(t: np.ndarray, duration: float) -> tuple[np.ndarray, float, str]:
 
 def _spike_windows(scenario: Any) -> list[tuple[float, float]]:
     windows = []
-    for arrivals in scenario.workload.arrivals:
+    for arrivals in (a for view in scenario.service_list() for a in view.workload.arrivals):
         if arrivals.kind == "spike":
             windows.append((arrivals.at, min(arrivals.at + arrivals.for_, scenario.duration)))
     return [w for w in windows if w[0] < scenario.duration]
@@ -129,14 +130,17 @@ class _Timeseries:
     def draw(self) -> Any:
         ts, scenario = self.ts, self.scenario
         failed = ts.failed[:, -1].sum() if ts.failed.size else 0
-        fleet = scenario.fleet
+        views = scenario.service_list()
         panels = [(1.6, self._connections), (0.9, self._arrivals)]
+        if ts.services:
+            panels.insert(1, (1.3, lambda ax: draw_services(ax, ts, self.bins, scenario.database, _legend_right)))
         if failed:
             panels.append((1.0, self._failures))
         else:
             self.notes.append("No request failed: the failures panel is left out.")
         panels.append((1.0, self._cores))
-        if fleet.autoscale is not None or fleet.deploy is not None or len(set(ts.serving.tolist())) > 1:
+        if any(v.fleet.autoscale is not None or v.fleet.deploy is not None for v in views) or \
+                len(set(ts.serving.tolist())) > 1:
             panels.append((0.7, self._instances))
         for field, what in (("open", "open connections"), ("in_use", "connections in use"),
                             ("idle", "idle connections"), ("waiting", "requests waiting for a connection")):
@@ -232,9 +236,9 @@ class _Timeseries:
 
         ts, fleet = self.ts, self.scenario.fleet
         ax.plot(ts.t / self.scale, ts.serving, color=FLEET_COLOR, lw=1.6, drawstyle="steps-post",
-                label="instances serving")
+                label="instances serving" + (" (every service)" if ts.services else ""))
         top = int(ts.serving.max(initial=1))
-        if fleet.autoscale is not None:
+        if fleet.autoscale is not None and not ts.services:
             ax.axhline(fleet.autoscale.max, color=LIMIT_COLOR, ls="--", lw=1.0, label=f"autoscale max {fleet.autoscale.max}")
             top = max(top, fleet.autoscale.max)
         changes = [int(v) for i, v in enumerate(ts.serving.tolist()) if i == 0 or v != ts.serving[i - 1]]
@@ -257,10 +261,12 @@ class _Timeseries:
             ax.plot(self.bins.x, values[i], lw=0.7 if many else 1.0, alpha=0.85, color=colors(i % 10),
                     drawstyle="steps-post", label=None if many else name)
         limit = None
-        if field in ("open", "in_use") and pool.max_open and not scenario.pitfalls.pool_per_request:
+        if ts.services:  # each service's pools have their own limits: none drawn
+            pass
+        elif field in ("open", "in_use") and pool.max_open and not scenario.pitfalls.pool_per_request:
             limit = pool.max_open
             ax.axhline(limit, color=LIMIT_COLOR, ls="--", lw=1.0, label=f"MaxOpen {limit}")
-        if field == "idle":
+        if field == "idle" and not ts.services:
             limit = pool.effective_max_idle
             ax.axhline(limit, color=LIMIT_COLOR, ls="--", lw=1.0, label=f"MaxIdle {limit}")
         title, unit = {"open": ("Open connections per instance: in use + idle", "connections"),
@@ -313,7 +319,8 @@ def _draw_wait_cdf(result: Any, scenario: Any) -> Any:
            subtitle(result, scenario, f"{wait.n:,} requests after the warm-up, {pooled}"))
 
     floor_ms = 0.01
-    ceiling_ms = max(wait.maximum, latency.maximum, scenario.workload.request.timeout, 1e-3) * 1e3 * 1.5
+    timeouts = sorted({view.workload.request.timeout for view in scenario.service_list()})
+    ceiling_ms = max(wait.maximum, latency.maximum, *timeouts, 1e-3) * 1e3 * 1.5
     for histogram, style in ((latency, {"color": "grey", "lw": 1.0, "label": "latency (arrival to answer)"}),
                              (wait, {"color": FLEET_COLOR, "lw": 2.2, "label": "wait for a connection"})):
         values, fractions = histogram.cdf()
@@ -341,9 +348,13 @@ def _draw_wait_cdf(result: Any, scenario: Any) -> Any:
             ax.axvline(ms, color=color, ls=":", lw=1.4)
             ax.plot([ms], [p / 100], marker="o", ms=6, color=color, ls=":", lw=1.4, zorder=6,
                     label=f"p{p} wait {_ms_label(ms)}")
-    timeout = scenario.workload.request.timeout
-    if timeout > 0 and not scenario.pitfalls.no_deadline:
-        ax.axvline(timeout * 1e3, color=LIMIT_COLOR, ls="--", lw=1.0, label=f"deadline {format_duration(timeout)}")
+    views = scenario.service_list()
+    for timeout in timeouts:  # one per service (the same for most)
+        if timeout > 0 and not scenario.pitfalls.no_deadline:
+            whose = [v.name for v in views if v.workload.request.timeout == timeout]
+            named = f" ({', '.join(whose)})" if views[0].named else ""
+            ax.axvline(timeout * 1e3, color=LIMIT_COLOR, ls="--", lw=1.0,
+                       label=f"deadline {format_duration(timeout)}{named}")
 
     ax.set_xscale("log")
     ax.set_xlim(floor_ms, ceiling_ms)

@@ -17,6 +17,7 @@ from rich.text import Text
 from ..analysis.diagnosis import Diagnosis, Finding
 from ..analysis.slo import SloVerdict
 from .findings_table import diagnosis_renderable, slo_renderable
+from .services_table import services_tables
 
 _ERROR_LABELS = {
     "too_many_connections": "too many connections",
@@ -75,7 +76,7 @@ def summary_renderable(summary: dict[str, Any], scenario: Any, findings: Diagnos
         _times_table(summary),
         _load_table(summary),
         _connections_table(summary, scenario),
-        _instances_table(summary, scenario),
+        *(services_tables(summary, scenario) if "services" in summary else [_instances_table(summary, scenario)]),
         diagnosis,
         *([slo_renderable(verdicts)] if verdicts else []),
     )

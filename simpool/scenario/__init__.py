@@ -43,15 +43,15 @@ from .sections import (
     PoolSpec,
     RequestSpec,
     RestartSpec,
-    Scenario,
     WorkloadSpec,
 )
+from .top_level import PLAIN_SERVICE, Scenario, ServiceSpec, ServiceView
 from .yaml_reading import parse_yaml
 
 __all__ = [
     "ArrivalSpec", "AutoscaleSpec", "FileError", "Float", "Int", "ConstantDist", "ContentionSpec", "DatabaseSpec", "DeploySpec",
     "DiurnalArrivals", "Distribution", "Duration", "EmpiricalDist", "ExponentialDist", "FLAVOR_DEFAULTS",
     "FleetSpec", "LognormalDist", "NetworkSpec", "OnOffArrivals", "PitfallsSpec", "PoissonArrivals",
-    "PoolSpec", "Rate", "RequestSpec", "RestartSpec", "Scenario", "Spec", "SpikeArrivals", "TraceArrivals", "TraceRow",
+    "PoolSpec", "Rate", "RequestSpec", "PLAIN_SERVICE", "RestartSpec", "Scenario", "ServiceSpec", "ServiceView", "Spec", "SpikeArrivals", "TraceArrivals", "TraceRow",
     "UniformDist", "WorkloadSpec", "apply_overrides", "field_default", "load_scenario", "parse_yaml", "validate_scenario",
 ]

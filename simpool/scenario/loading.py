@@ -28,7 +28,7 @@ from .distributions import (
     UniformDist,
 )
 from .files import FileError, read_small_text
-from .sections import Scenario, check_traces
+from .top_level import SERVICE_NAME, Scenario, check_services_or_fleet, check_traces
 from .yaml_reading import parse_yaml, yaml_problem
 
 
@@ -70,10 +70,11 @@ def validate_scenario(data: dict[str, Any], *, base_dir: str | Path | None = Non
                       source: str | None = None) -> Scenario:
     """Validate plain data as a :class:`Scenario`, raising :class:`ScenarioError`."""
     context = {"base_dir": Path(base_dir) if base_dir is not None else Path.cwd()}
+    check_services_or_fleet(data, source=source)
     try:
         scenario = Scenario.model_validate(data, context=context)
     except ValidationError as exc:
-        raise _scenario_error(exc, source) from None
+        raise _scenario_error(exc, source, data) from None
     except RecursionError:  # a structure no YAML file makes (MAX_DEPTH), e.g. a dict built in Python
         raise ScenarioError("nested too deeply", source=source) from None
     check_traces(scenario, source=source)
@@ -122,8 +123,9 @@ def field_is_text(path: str) -> bool:
     """Whether the scenario field at ``path`` holds text: a string or a choice of strings."""
     models: list[Any] = [Scenario]
     annotations: list[Any] = []
-    for part in path.split("."):
-        if _is_index(part):
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        if _is_item(parts, i):
             continue
         fields = [_fields(m)[part] for m in models if part in _fields(m)]
         if not fields:
@@ -155,6 +157,21 @@ def _is_index(part: str) -> bool:
     return part.isascii() and part.isdigit() and len(part) <= 6
 
 
+def _is_item(parts: list[str], i: int) -> bool:
+    """Whether ``parts[i]`` picks a list item: an index, or a service's name right after
+    ``services`` (``services.api.pool.max_open``)."""
+    return _is_index(parts[i]) or (i == 1 and parts[0] == "services")
+
+
+def _service_index(node: list[Any], name: str, dotted: str, source: str | None) -> int:
+    """The index of the service named ``name`` in the ``services`` list."""
+    names = [item.get("name") if isinstance(item, dict) else None for item in node]
+    if name in names:
+        return names.index(name)
+    known = ", ".join(str(n) for n in names if n is not None) or "none named"
+    raise ScenarioError(f"no service named {quote(name)} (the services are {known})", field=dotted, source=source)
+
+
 def apply_overrides(data: dict[str, Any], overrides: dict[str, Any], *, source: str | None = None) -> dict[str, Any]:
     """A copy of ``data`` with dotted-path overrides set (``workload.arrivals.0.rate``).
 
@@ -173,8 +190,12 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any], *, source: 
             if not isinstance(node, (dict, list)):
                 raise ScenarioError(f"{'.'.join(parts[:i])!r} is a value, not a section", field=dotted, source=source)
             last = i == len(parts) - 1
+            if i == 0 and part == "services" and not isinstance(node.get("services"), list):
+                raise ScenarioError("the scenario has no services (its one fleet is fleet.… and workload.…)",
+                                    field=dotted, source=source)
             if isinstance(node, list):
-                index = _list_index(node, part, dotted)
+                named = i == 1 and parts[0] == "services" and not _is_index(part)
+                index = _service_index(node, part, dotted, source) if named else _list_index(node, part, dotted)
                 if last:
                     node[index] = value
                     break
@@ -239,10 +260,10 @@ def _list_index(node: list[Any], part: str, dotted: str) -> int:
 
 def _check_override_path(parts: list[str], dotted: str) -> None:
     model: Any = Scenario
-    for part in parts:
+    for i, part in enumerate(parts):
         if model is None:
             return
-        if _is_index(part):
+        if _is_item(parts, i):
             continue
         fields = _fields(model)
         if part not in fields:
@@ -266,7 +287,7 @@ def field_default(path: str) -> Any:
     model: Any = Scenario
     parts = path.split(".")
     for i, part in enumerate(parts):
-        if _is_index(part):
+        if _is_item(parts, i):
             continue
         fields = _fields(model)
         if part not in fields:
@@ -298,11 +319,14 @@ def _unknown_key_message(key: str, allowed: list[str]) -> str:
     return f"unknown field {key!r}{hint}"
 
 
-def _scenario_error(exc: ValidationError, source: str | None) -> ScenarioError:
-    """The first problem of a pydantic error, as one line naming its field path."""
+def _scenario_error(exc: ValidationError, source: str | None, data: Any = None) -> ScenarioError:
+    """The first problem of a pydantic error, as one line naming its field path (a
+    service by its name: ``services.batch.pool.max_open``)."""
     error = exc.errors(include_url=False)[0]
     raw_loc = [str(p) for p in error["loc"]]
     loc = [p for p in raw_loc if p not in _TAGGED_MODELS and not p.startswith("function-")]
+    if len(loc) > 1 and loc[0] == "services" and _is_index(loc[1]):
+        loc[1] = _service_name_at(data, int(loc[1])) or loc[1]
     if error["type"] == "extra_forbidden":
         parent = _model_at(raw_loc[:-1])
         allowed = _field_names(parent) if parent is not None else []
@@ -316,6 +340,16 @@ def _scenario_error(exc: ValidationError, source: str | None) -> ScenarioError:
         if error["type"] in {"greater_than_equal", "greater_than", "less_than_equal", "less_than", "literal_error"}:
             message = f"{message} (not {quote(error.get('input'))})"
     return ScenarioError(message, field=".".join(loc) or None, source=source)
+
+
+def _service_name_at(data: Any, index: int) -> str | None:
+    """The name the ``index``-th service is given in ``data``, if a usable one."""
+    services = data.get("services") if isinstance(data, dict) else None
+    if isinstance(services, list) and index < len(services) and isinstance(services[index], dict):
+        name = services[index].get("name")
+        if isinstance(name, str) and SERVICE_NAME.fullmatch(name):
+            return name
+    return None
 
 
 _TAGGED_MODELS: dict[str, type[BaseModel]] = {

@@ -1,17 +1,16 @@
-"""The scenario's sections (database, fleet, workload, pitfalls, network) and the whole."""
+"""The scenario's sections (database, fleet, workload, pitfalls, network); the whole is in
+:mod:`.top_level`."""
 
 from __future__ import annotations
 
 import itertools
-import math
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from ..exceptions import ScenarioError
 from ..units import format_duration
-from ._base import Duration, Float, Int, Name, OptionalInt, Rate, Spec, Text, as_written
-from .arrivals import ArrivalSpec, PoissonArrivals, SpikeArrivals, TraceArrivals
+from ._base import Duration, Float, Int, OptionalInt, Rate, Spec, as_written
+from .arrivals import ArrivalSpec, PoissonArrivals, SpikeArrivals
 from .distributions import Distribution, ExponentialDist, LognormalDist
 
 
@@ -328,71 +327,3 @@ class NetworkSpec(Spec):
         "2h11m15s",
         description="How long the server keeps a session whose client vanished (server TCP keepalive: 2h + 9 × 75s).",
     )
-
-
-class Scenario(Spec):
-    """A whole simulation: the database, the fleet, the traffic, the pitfalls and the clock."""
-
-    name: Name = Field("default", description="Short name, used for output folders.")
-    description: Text = Field("", description="The story this scenario tells.")
-    duration: Duration = Field("1m", gt=0, description="Simulated time with arrivals.")
-    warmup: Duration = Field("10s", description="Initial time excluded from statistics.")
-    seed: Int = Field(1, ge=0, le=2**64 - 1, description="Seed of every random stream.")
-    sample_every: Annotated[Duration, _zero_or_at_least(1e-3, "1ms")] = Field(
-        0.0, description="Time-series step (0 = duration / 600).")
-    database: DatabaseSpec = Field(default_factory=DatabaseSpec)
-    fleet: FleetSpec = Field(default_factory=FleetSpec)
-    workload: WorkloadSpec = Field(default_factory=WorkloadSpec)
-    pitfalls: PitfallsSpec = Field(default_factory=PitfallsSpec)
-    network: NetworkSpec = Field(default_factory=NetworkSpec)
-
-    @model_validator(mode="after")
-    def _clock(self) -> Scenario:
-        traces = [a for a in self.workload.arrivals if isinstance(a, TraceArrivals)]
-        if traces and len(traces) == len(self.workload.arrivals):
-            # A replay should replay all of it: unless the file says otherwise, run until
-            # just past the last request and count every request from the first.
-            if "duration" not in self.model_fields_set:
-                self.duration = math.floor(max(t.trace.last for t in traces)) + 1.0
-            if "warmup" not in self.model_fields_set:
-                self.warmup = 0.0
-        driver, flavor = self.fleet.pool.driver, self.database.flavor
-        if (driver == "mysql") != (flavor == "mysql") and driver != "neutral":
-            raise ValueError(f"fleet.pool.driver {driver} does not talk to database.flavor {flavor}")
-        if self.warmup >= self.duration:
-            raise ValueError(
-                f"warmup ({format_duration(self.warmup)}) must be shorter than duration "
-                f"({format_duration(self.duration)})"
-            )
-        return self
-
-    @property
-    def step(self) -> float:
-        """The time-series step in seconds."""
-        return self.sample_every or self.duration / 600
-
-    def effective(self) -> dict[str, Any]:
-        """The scenario with every default filled in, as YAML-ready plain data."""
-        return self.model_dump(mode="json", by_alias=True)
-
-    def as_data(self) -> dict[str, Any]:
-        """Plain data that validates back to this scenario, every default filled in except
-        those that follow the database's flavour (see :meth:`DatabaseSpec.as_data`)."""
-        return {**self.effective(), "database": self.database.as_data()}
-
-
-def check_traces(scenario: Scenario, *, source: str | None = None) -> None:
-    """A trace may name only instances the fleet starts with (a cross-section check).
-
-    Raises:
-        ScenarioError: naming the trace's ``file`` field.
-    """
-    instances = scenario.fleet.instances
-    for i, arrivals in enumerate(scenario.workload.arrivals):
-        if isinstance(arrivals, TraceArrivals) and arrivals.trace.max_instance >= instances:
-            trace = arrivals.trace
-            row = next(j for j, index in enumerate(trace.instance) if index >= instances)
-            raise ScenarioError(
-                f"trace row at t_ms={trace.t[row] * 1e3:g} names instance {trace.instance[row]}, but the fleet "
-                f"has {instances} (0..{instances - 1} or app-0..app-{instances - 1})",
-                field=f"workload.arrivals.{i}.file", source=source)

@@ -90,7 +90,9 @@ def plan_sweep(
     axes = make_axes(axes)
     overrides = dict(overrides or {})
     for axis in axes:
-        apply_overrides({}, {axis.path: None})  # an unknown path fails here, naming the path alone
+        # An unknown path fails here, naming the path alone (a service by name, against the base's services).
+        apply_overrides({"services": data["services"]} if isinstance(data.get("services"), list) else {},
+                        {axis.path: None})
         if axis.path in overrides:
             raise ScenarioError("is both set (--set) and swept", field=axis.path)
         if axis.path == "seed" and seed is not None:
