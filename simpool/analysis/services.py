@@ -77,8 +77,10 @@ def budget_split(scenario: Any, summary: dict[str, Any]) -> Draft | None:
                      "budgets: the database needs more slots, or the other services smaller pools.")
     budgets = " + ".join([f"{hog} {n} × {fit}", *(w for _, w in reserved)])
     spare = f" + {others} other clients" if others else ""
-    effects = (f"services.{starved}.errors.too_many_connections", "failure_rate.failed",
-               f"services.{starved}.wait_ms.p99", f"services.{hog}.latency_ms.p99",
+    # Each effect names its service: a fleet-wide failure rate beside the starved service's
+    # refusals would read as the starved service's own.
+    effects = (f"services.{starved}.errors.too_many_connections", f"services.{starved}.wait_ms.p99",
+               f"services.{hog}.requests.failed", f"services.{hog}.latency_ms.p99",
                f"services.{hog}.errors.deadline_exceeded")
     remedy = Remedy(
         change=f"{hog}: SetMaxOpenConns({fit})", overrides=((hog_view.pool_path("max_open"), fit),),
