@@ -7,7 +7,7 @@ import sys
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -25,8 +25,10 @@ from rich.text import Text
 
 from ..catalog import resolve_scenario
 from ..exceptions import ScenarioError
-from ..sweeps.axes import Axis, grid_size, label, parse_values
 from .common import ScenarioArg, SetOption, command_line, exit_codes, folder_name, parse_sets, printable, stderr
+
+if TYPE_CHECKING:
+    from ..sweeps.axes import Axis
 
 MAX_POINTS = 10_000
 """Bigger grids need ``--yes``: at seconds per run they take days, and are usually a typo."""
@@ -90,6 +92,7 @@ def sweep_command(
     start refusing? Writes sweep.csv, sweep.json and charts to --out."""
     from ..budget import check, sweep_work
     from ..render.files import OutputFolder
+    from ..sweeps.axes import grid_size
     from ..sweeps.executors import local_jobs
     from ..sweeps.grid import run_sweep
     from ..sweeps.plan import plan_sweep
@@ -187,6 +190,8 @@ def _plural(n: int, word: str) -> str:
 
 
 def _axes(options: dict[str, str | None], vary: list[str]) -> list[Axis]:
+    from ..sweeps.axes import Axis, parse_values
+
     axes: list[Axis] = []
     for key, text in options.items():
         if text is not None:
@@ -270,6 +275,8 @@ class _Tracker:
         if self.progress is not None:
             self.progress.update(self.task, completed=done)
         elif not self.quiet:
+            from ..sweeps.axes import label
+
             settings = ", ".join(f"{a.name}={label(row[a.path])}" for a in self.axes)
             p99 = row.get("wait_ms.p99")
             # Plain writes: rich's buffer, cut by Ctrl-C mid-print, would repeat the line later.
