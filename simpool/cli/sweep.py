@@ -25,7 +25,16 @@ from rich.text import Text
 
 from ..catalog import resolve_scenario
 from ..exceptions import ScenarioError
-from .common import ScenarioArg, SetOption, command_line, exit_codes, folder_name, parse_sets, printable, stderr
+from .common import (
+    ScenarioArg,
+    SetOption,
+    command_line,
+    exit_codes,
+    parse_sets,
+    printable,
+    stderr,
+    sweep_folder_name,
+)
 
 if TYPE_CHECKING:
     from ..sweeps.axes import Axis
@@ -76,8 +85,9 @@ def sweep_command(
     executor: Annotated[ExecutorKind, typer.Option(help="Run locally or on a Dask cluster.")] = ExecutorKind.local,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.",
                                                   show_default=False)] = None,
-    out: Annotated[Path | None, typer.Option(help="Output folder (default: simpool-out/<scenario>-sweep/).",
-                                             show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: simpool-out/<scenario>-sweep-<axes>/, "
+                                                  "e.g. simpool-out/spike-sweep-max_open-10..50/: a folder per "
+                                                  "sweep).", show_default=False)] = None,
     yes: Annotated[bool, typer.Option("--yes", help=f"Allow grids of more than {MAX_POINTS:,} points, and "
                                                     "sweeps estimated over the budget (10 minutes or half the "
                                                     "memory).")] = False,
@@ -110,7 +120,7 @@ def sweep_command(
         plan = plan_sweep(source, axes, replications=replications, seed=seed, overrides=overrides)
         workers = local_jobs(jobs, points * replications) if executor == ExecutorKind.local else 1
         check(sweep_work(list(plan.checked.values()), points, replications, workers), yes=yes, what="sweep")
-        folder = out or Path("simpool-out") / f"{folder_name(plan.name)}-sweep"
+        folder = out or Path("simpool-out") / sweep_folder_name(plan.name, axes)
         tracker = _Tracker(err, axes, points, quiet=quiet or json_)
         started = time.monotonic()
         # Opened before the runs: a bad --out fails now, and the folder stays locked.

@@ -33,13 +33,21 @@ def test_sweep_writes_table_csv_json_and_charts(tmp_path):
     assert results_in(out) == {"sweep.csv", "sweep.json", *charts}
 
 
-def test_default_out_folder_is_named_after_the_scenario(tmp_path, monkeypatch):
+def test_default_out_folder_is_named_after_the_scenario_and_the_axes(tmp_path, monkeypatch):
+    """Two different sweeps of one scenario write to two folders: neither mixes nor
+    replaces the other's files."""
     monkeypatch.chdir(tmp_path)
-    result = runner.invoke(app, ["sweep", SPIKE, "--max-open", "2", "--replications", "1", "--jobs", "1", "--no-plots",
-                                 "--quiet"])
-    assert result.exit_code == 0, result.output
-    assert result.stdout == ""
-    assert results_in(tmp_path / "simpool-out" / "tiny-spike-sweep") == {"sweep.csv", "sweep.json"}
+    for values in ("2", "3,4"):
+        result = runner.invoke(app, ["sweep", SPIKE, "--max-open", values, "--replications", "1", "--jobs", "1",
+                                     "--no-plots", "--quiet"])
+        assert result.exit_code == 0, result.output
+        assert result.stdout == ""
+    folders = sorted(p.name for p in (tmp_path / "simpool-out").iterdir() if not p.name.startswith("."))
+    assert folders == ["tiny-spike-sweep-max_open-2", "tiny-spike-sweep-max_open-3,4"]
+    for folder in folders:
+        assert results_in(tmp_path / "simpool-out" / folder) == {"sweep.csv", "sweep.json"}
+    first = (tmp_path / "simpool-out" / folders[0] / "sweep.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in first] == ["fleet.pool.max_open", "2"]
 
 
 def test_json_output_and_set(tmp_path):
