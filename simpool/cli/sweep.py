@@ -88,6 +88,17 @@ def sweep_command(
     out: Annotated[Path | None, typer.Option(help="Output folder (default: simpool-out/<scenario>-sweep-<axes>/, "
                                                   "e.g. simpool-out/spike-sweep-max_open-10..50/: a folder per "
                                                   "sweep).", show_default=False)] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Reuse the runs kept in the run cache (same settings, "
+                                                          "seed, replication and simpool code; anything changed "
+                                                          "runs again): a sweep stopped by Ctrl-C finishes where it "
+                                                          "stopped, with the same bytes as an uninterrupted one. "
+                                                          "Says how many points it reused.")] = False,
+    cache: Annotated[Path | None, typer.Option("--cache", help="Run cache folder (default: simpool-out/.cache, "
+                                               "beside the default output folders and shared by every sweep run "
+                                               "from here, so that another sweep can reuse a run; outside every "
+                                               "output folder, so that no manifest changes). Every run is kept "
+                                               "there as it finishes; at most 256 MB, the least recently used "
+                                               "removed first; safe to delete.", show_default=False)] = None,
     yes: Annotated[bool, typer.Option("--yes", help=f"Allow grids of more than {MAX_POINTS:,} points, and "
                                                     "sweeps estimated over the budget (10 minutes or half the "
                                                     "memory).")] = False,
@@ -103,6 +114,7 @@ def sweep_command(
     from ..budget import check, sweep_work
     from ..render.files import OutputFolder
     from ..sweeps.axes import grid_size
+    from ..sweeps.cache import RunCache
     from ..sweeps.executors import local_jobs
     from ..sweeps.grid import run_sweep
     from ..sweeps.plan import plan_sweep
@@ -121,6 +133,7 @@ def sweep_command(
         workers = local_jobs(jobs, points * replications) if executor == ExecutorKind.local else 1
         check(sweep_work(list(plan.checked.values()), points, replications, workers), yes=yes, what="sweep")
         folder = out or Path("simpool-out") / sweep_folder_name(plan.name, axes)
+        runs = RunCache(cache if cache is not None else Path("simpool-out") / ".cache")
         tracker = _Tracker(err, axes, points, quiet=quiet or json_)
         started = time.monotonic()
         # Opened before the runs: a bad --out fails now, and the folder stays locked.
@@ -128,7 +141,7 @@ def sweep_command(
             with tracker:
                 # run_sweep() turns Ctrl-C during the runs into a result with interrupted=True.
                 result = run_sweep(plan, jobs=jobs, executor=executor.value, scheduler=scheduler,
-                                   on_point=tracker.point_done)
+                                   on_point=tracker.point_done, cache=runs, resume=resume)
             elapsed = time.monotonic() - started
             if result.interrupted and not result.rows:
                 err.print(f"interrupted before any point finished; nothing written to {printable(str(folder))}",
@@ -136,6 +149,10 @@ def sweep_command(
                 raise typer.Exit(code=130)
             findings, written = _write(result, files, plots=not no_plots, report=report,
                                        base_dir=source.parent if source is not None else None)
+        if resume and not quiet:
+            err.print(f"reused {result.reused_points:,} of {_plural(result.points, 'point')} "
+                      f"({_plural(result.reused_runs, 'run')}) from the run cache {printable(str(runs.folder))}",
+                      highlight=False)
         _report(result, findings, folder, written, err, elapsed=elapsed, quiet=quiet, as_json=json_)
 
 
