@@ -167,8 +167,10 @@ def test_resume_runs_only_what_is_missing(tmp_path, monkeypatch):
     point = simpool.load_scenario(SPIKE, overrides={**SHORT, "fleet.pool.max_open": 3})
     cache._path(cache._key(point, point.seed, 1)).unlink()
     ran = []
-    real = run_task
-    monkeypatch.setattr("simpool.sweeps.executors.run_task", lambda *task: ran.append(task[2]) or real(*task))
+    from simpool.sweeps import executors
+
+    real = executors.run_replication
+    monkeypatch.setattr(executors, "run_replication", lambda *task, **kw: ran.append(task[2]) or real(*task, **kw))
     again = simpool.sweep(SPIKE, scenario_axes, replications=2, jobs=1, overrides=SHORT, cache=cache, resume=True)
     assert ran == [1]
     assert (again.reused_points, again.reused_runs) == (0, 1)
