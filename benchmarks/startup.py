@@ -72,7 +72,7 @@ def main() -> int:
         scenario.write_text(SCENARIO)
         if args.checkout is not None:
             print(f"# simpool from {args.checkout}")
-            exe, has_cli = None, (args.checkout / "simpool" / "cli.py").exists()
+            exe, has_cli = None, any((args.checkout / "simpool" / name).exists() for name in ("cli.py", "cli"))
             launcher = [sys.executable, "-m", "simpool"]
         else:
             exe = shutil.which("simpool")

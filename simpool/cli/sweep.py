@@ -85,9 +85,9 @@ def sweep_command(
     executor: Annotated[ExecutorKind, typer.Option(help="Run locally or on a Dask cluster.")] = ExecutorKind.local,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.",
                                                   show_default=False)] = None,
-    out: Annotated[Path | None, typer.Option(help="Output folder (default: simpool-out/<scenario>-sweep-<axes>/, "
-                                                  "e.g. simpool-out/spike-sweep-max_open-10..50/: a folder per "
-                                                  "sweep).", show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: a folder per sweep, "
+                                                  "simpool-out/<scenario>-sweep-<axes>/, e.g. "
+                                                  "spike-sweep-max_open-10..50).", show_default=False)] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Reuse the runs kept in the run cache (same settings, "
                                                           "seed, replication and simpool code; anything changed "
                                                           "runs again): a sweep stopped by Ctrl-C finishes where it "
