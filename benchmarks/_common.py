@@ -30,9 +30,10 @@ CHUNK = 4096
 
 
 def mmc_scenario(requests: int, *, servers: int = SERVERS, rate: float = RATE, seed: int = SEED,
-                 **pool: Any) -> simpool.Scenario:
+                 timeout: str = "0", **pool: Any) -> simpool.Scenario:
     """simpool's plain M/M/c: one instance, MaxOpen = MaxIdle = c, no handshake cost,
-    unlimited cores, Poisson arrivals, exponential 10 ms queries, no deadline. Every Go
+    unlimited cores, Poisson arrivals, exponential 10 ms queries, no deadline (``timeout``:
+    the request's context deadline, a Go duration; simpool's default is 2s). Every Go
     rule and the recorder stay on; ``requests`` sets the duration (requests / rate)."""
     return simpool.load_scenario({
         "duration": f"{requests / rate}s", "warmup": "0", "seed": seed,
@@ -40,7 +41,7 @@ def mmc_scenario(requests: int, *, servers: int = SERVERS, rate: float = RATE, s
                      "query": {"dist": "exponential", "mean": f"{MEAN_SERVICE * 1e3:g}ms"}},
         "fleet": {"instances": 1, "pool": {"max_open": servers, "max_idle": servers, **pool}},
         "workload": {"arrivals": [{"kind": "poisson", "rate": f"{rate:g}/s"}],
-                     "request": {"queries": 1, "transaction": False, "think": "0", "timeout": "0"}},
+                     "request": {"queries": 1, "transaction": False, "think": "0", "timeout": timeout}},
     })
 
 

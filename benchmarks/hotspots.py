@@ -51,11 +51,12 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--runs", type=int, default=8)
     parser.add_argument("--requests", type=int, default=200_000)
+    parser.add_argument("--timeout", default="0", help="the request timeout (simpool's default: 2s)")
     args = parser.parse_args()
     if args.summarize:
         summarize(args.summarize, args.top)
         return 0
-    scenario = mmc_scenario(args.requests)
+    scenario = mmc_scenario(args.requests, timeout=args.timeout)
     for _ in range(args.runs):
         run_simpool(scenario)
     return 0

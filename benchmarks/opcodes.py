@@ -22,10 +22,11 @@ def main() -> int:
     parser.add_argument("model", choices=("simpool", "bare"), nargs="?", default="simpool")
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--timeout", default="0", help="simpool's request timeout (its default: 2s)")
     args = parser.parse_args()
     run = run_simpool if args.model == "simpool" else run_bare
-    scenario = mmc_scenario(args.requests)
-    run(mmc_scenario(200))  # imports and first-call costs out of the count
+    scenario = mmc_scenario(args.requests, timeout=args.timeout)
+    run(mmc_scenario(200, timeout=args.timeout))  # imports and first-call costs out of the count
     counts: collections.Counter[str] = collections.Counter()
 
     def tracer(frame, event, arg):

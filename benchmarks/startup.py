@@ -1,11 +1,11 @@
-"""Start-up: how long ``simpool --help`` and ``simpool validate`` take, and what the
-light imports pull in.
+"""Start-up: how long ``simpool --help``, ``simpool scenarios``, ``simpool sweep --help``
+and ``simpool validate`` take, and what the light imports pull in.
 
     python benchmarks/startup.py [--repeats 7]
 
 Each command runs in a fresh process; the figure is the median wall-clock time (other
 processes on the machine add noise; the median of several runs damps it). The target is
-under half a second for ``simpool --help`` and ``simpool validate FILE``. When the
+under half a second for each of them. When the
 ``simpool`` console script is not installed (the CLI lives on another branch), those
 rows are skipped with a message, and the imports they depend on are timed instead:
 which of numpy, simpy, scipy and matplotlib each import loads tells whether a command
@@ -72,7 +72,7 @@ def main() -> int:
         scenario.write_text(SCENARIO)
         if args.checkout is not None:
             print(f"# simpool from {args.checkout}")
-            exe, has_cli = None, (args.checkout / "simpool" / "cli.py").exists()
+            exe, has_cli = None, any((args.checkout / "simpool" / name).exists() for name in ("cli.py", "cli"))
             launcher = [sys.executable, "-m", "simpool"]
         else:
             exe = shutil.which("simpool")
@@ -83,7 +83,8 @@ def main() -> int:
             print(f"{missing} is absent from this checkout (the CLI is written on another branch): "
                   "'simpool --help' and 'simpool validate' skipped")
         else:
-            for command in ([*launcher, "--help"], [*launcher, "validate", str(scenario)]):
+            for command in ([*launcher, "--help"], [*launcher, "scenarios"], [*launcher, "sweep", "--help"],
+                            [*launcher, "validate", str(scenario)]):
                 seconds = median_seconds(command, args.repeats, tmp)
                 met = seconds < TARGET_S
                 ok &= met
@@ -91,7 +92,7 @@ def main() -> int:
                 print(f"{name:<34} {seconds:6.3f} s  (target < {TARGET_S} s: {'ok' if met else 'NOT MET'})")
         baseline = median_seconds([sys.executable, "-c", "pass"], args.repeats, tmp)
         print(f"{'python -c pass':<34} {baseline:6.3f} s")
-        for module in ("simpool.exceptions", "simpool.scenario", "simpool.result", "simpool", "simpool.engine"):
+        for module in ("simpool.exceptions", "simpool.cli", "simpool.scenario", "simpool.result", "simpool", "simpool.engine"):
             seconds = median_seconds([sys.executable, "-c", f"import {module}"], args.repeats, tmp)
             print(f"{'import ' + module:<34} {seconds:6.3f} s  loads: {' '.join(loaded_by(module, tmp)) or '-'}")
     return 0 if ok else 1

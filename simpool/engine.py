@@ -64,6 +64,17 @@ def simulate(scenario: Scenario, seed: int | None = None, replications: int = 1,
     Raises:
         ScenarioError: for settings that are valid alone but not together.
     """
+    seed = check_run(scenario, seed, replications)
+    runs = tuple(run_replication(scenario, seed, k, record_requests=record_requests) for k in range(replications))
+    return Result(scenario=scenario, seed=seed, replications=runs)
+
+
+def check_run(scenario: Scenario, seed: int | None, replications: int) -> int:
+    """:func:`simulate`'s checks of its arguments; returns the seed to use.
+
+    Raises:
+        ScenarioError: naming the bad argument.
+    """
     if not isinstance(scenario, Scenario):
         raise ScenarioError(f"expected a Scenario (use load_scenario), got {type(scenario).__name__}")
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
@@ -72,8 +83,7 @@ def simulate(scenario: Scenario, seed: int | None = None, replications: int = 1,
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ScenarioError(f"must be an integer >= 0 (not {seed!r})", field="seed")
     check_consistency(scenario)
-    runs = tuple(run_replication(scenario, seed, k, record_requests=record_requests) for k in range(replications))
-    return Result(scenario=scenario, seed=seed, replications=runs)
+    return seed
 
 
 def check_consistency(scenario: Scenario) -> None:

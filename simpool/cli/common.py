@@ -122,6 +122,45 @@ def folder_name(name: str) -> str:
     return re.sub(r"[^\w.-]+", "-", name).strip(".-") or "scenario"
 
 
+MAX_FOLDER_NAME = 96
+"""Longest default folder name a sweep makes (file systems allow 255 bytes; a path shown
+in a terminal should stay readable)."""
+
+
+def sweep_folder_name(name: str, axes: Any) -> str:
+    """A sweep's default folder: the scenario's name, ``sweep``, then each swept setting and
+    its values, so that two different sweeps never share a folder
+    (``spike-sweep-max_open-10..50``, ``spike-sweep-max_open-10..50step5-max_idle-2,10``).
+
+    A setting is named by the last part of its path (the whole path when two axes end
+    alike); an evenly spaced run of three or more integers is written as a range (its step
+after ``step``: ``:`` is reserved on some file systems). A name
+    longer than :data:`MAX_FOLDER_NAME` is cut, and ends with 8 hex digits of the whole
+    name's SHA-256, so that sweeps that differ only past the cut still differ.
+    """
+    import hashlib
+
+    ends = [axis.path.rsplit(".", 1)[-1] for axis in axes]
+    parts = [folder_name(name), "sweep"]
+    for axis, end in zip(axes, ends, strict=True):
+        parts += [axis.path if ends.count(end) > 1 else end, _values_text(axis.values)]
+    full = "-".join(re.sub(r"[^\w.,-]+", "-", part).strip("-") or "_" for part in parts).strip(".-")
+    if len(full) <= MAX_FOLDER_NAME:
+        return full
+    digest = hashlib.sha256(full.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{full[:MAX_FOLDER_NAME - 9].rstrip('.-')}-{digest}"
+
+
+def _values_text(values: Any) -> str:
+    """``10..50``, ``10..50step5`` for evenly spaced integers (three or more), else a list."""
+    whole = all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+    if whole and len(values) >= 3:
+        step = values[1] - values[0]
+        if step > 0 and all(b - a == step for a, b in zip(values, values[1:], strict=False)):
+            return f"{values[0]}..{values[-1]}" + ("" if step == 1 else f"step{step}")
+    return ",".join("null" if v is None else str(v).lower() if isinstance(v, bool) else str(v) for v in values)
+
+
 def load(scenario: str | None, sets: list[str], *, duration: str | None = None,
          go_version: str | None = None) -> Any:
     """The scenario a command works on, with ``--set`` and the shortcut options applied."""

@@ -48,7 +48,9 @@ def run_command(
         "(repeatable); exit status 3 if one fails.", show_default=False)] = None,
     no_what_if: Annotated[bool, typer.Option("--no-what-if", help="Skip the what-if runs that prove the advice "
                                                                     "(then no advice, only what happened).")] = False,
-    jobs: Annotated[int, typer.Option(min=1, help="Processes for the what-if runs.")] = 1,
+    jobs: Annotated[int, typer.Option(min=1, help="Processes for the replications and the what-if runs (at "
+                                                  "most the cores available); the results are the same whatever "
+                                                  "it is.")] = 1,
     yes: Annotated[bool, typer.Option("--yes", help="Run even if the estimate is over the budget "
                                                     "(10 minutes or half the memory).")] = False,
 ) -> None:
@@ -67,12 +69,13 @@ def run_command(
         check(run_work(loaded, replications, record_requests=requests, what_ifs=not no_what_if), yes=yes, what="run")
         from ..analysis.diagnosis import diagnose_run
         from ..analysis.slo import gate
-        from ..engine import simulate
         from ..render.files import OutputFolder
         from ..render.run_files import names
+        from ..sweeps.replications import simulate_replications
 
         def work() -> tuple[Any, Any]:
-            result = simulate(loaded, seed=seed, replications=replications, record_requests=requests)
+            result = simulate_replications(loaded, seed=seed, replications=replications, jobs=jobs,
+                                           record_requests=requests)
             return result, diagnose_run(result, what_ifs=not no_what_if, jobs=jobs)
 
         folder = out if out is not None else Path("simpool-out") / folder_name(loaded.name)

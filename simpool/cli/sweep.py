@@ -7,7 +7,7 @@ import sys
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -25,8 +25,19 @@ from rich.text import Text
 
 from ..catalog import resolve_scenario
 from ..exceptions import ScenarioError
-from ..sweeps.axes import Axis, grid_size, label, parse_values
-from .common import ScenarioArg, SetOption, command_line, exit_codes, folder_name, parse_sets, printable, stderr
+from .common import (
+    ScenarioArg,
+    SetOption,
+    command_line,
+    exit_codes,
+    parse_sets,
+    printable,
+    stderr,
+    sweep_folder_name,
+)
+
+if TYPE_CHECKING:
+    from ..sweeps.axes import Axis
 
 MAX_POINTS = 10_000
 """Bigger grids need ``--yes``: at seconds per run they take days, and are usually a typo."""
@@ -74,8 +85,20 @@ def sweep_command(
     executor: Annotated[ExecutorKind, typer.Option(help="Run locally or on a Dask cluster.")] = ExecutorKind.local,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.",
                                                   show_default=False)] = None,
-    out: Annotated[Path | None, typer.Option(help="Output folder (default: simpool-out/<scenario>-sweep/).",
-                                             show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: a folder per sweep, "
+                                                  "simpool-out/<scenario>-sweep-<axes>/, e.g. "
+                                                  "spike-sweep-max_open-10..50).", show_default=False)] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Reuse the runs kept in the run cache (same settings, "
+                                                          "seed, replication and simpool code; anything changed "
+                                                          "runs again): a sweep stopped by Ctrl-C finishes where it "
+                                                          "stopped, with the same bytes as an uninterrupted one. "
+                                                          "Says how many points it reused.")] = False,
+    cache: Annotated[Path | None, typer.Option("--cache", help="Run cache folder (default: simpool-out/.cache, "
+                                               "beside the default output folders and shared by every sweep run "
+                                               "from here, so that another sweep can reuse a run; outside every "
+                                               "output folder, so that no manifest changes). Every run is kept "
+                                               "there as it finishes; at most 256 MB, the least recently used "
+                                               "removed first; safe to delete.", show_default=False)] = None,
     yes: Annotated[bool, typer.Option("--yes", help=f"Allow grids of more than {MAX_POINTS:,} points, and "
                                                     "sweeps estimated over the budget (10 minutes or half the "
                                                     "memory).")] = False,
@@ -90,6 +113,8 @@ def sweep_command(
     start refusing? Writes sweep.csv, sweep.json and charts to --out."""
     from ..budget import check, sweep_work
     from ..render.files import OutputFolder
+    from ..sweeps.axes import grid_size
+    from ..sweeps.cache import RunCache
     from ..sweeps.executors import local_jobs
     from ..sweeps.grid import run_sweep
     from ..sweeps.plan import plan_sweep
@@ -107,7 +132,8 @@ def sweep_command(
         plan = plan_sweep(source, axes, replications=replications, seed=seed, overrides=overrides)
         workers = local_jobs(jobs, points * replications) if executor == ExecutorKind.local else 1
         check(sweep_work(list(plan.checked.values()), points, replications, workers), yes=yes, what="sweep")
-        folder = out or Path("simpool-out") / f"{folder_name(plan.name)}-sweep"
+        folder = out or Path("simpool-out") / sweep_folder_name(plan.name, axes)
+        runs = RunCache(cache if cache is not None else Path("simpool-out") / ".cache")
         tracker = _Tracker(err, axes, points, quiet=quiet or json_)
         started = time.monotonic()
         # Opened before the runs: a bad --out fails now, and the folder stays locked.
@@ -115,7 +141,7 @@ def sweep_command(
             with tracker:
                 # run_sweep() turns Ctrl-C during the runs into a result with interrupted=True.
                 result = run_sweep(plan, jobs=jobs, executor=executor.value, scheduler=scheduler,
-                                   on_point=tracker.point_done)
+                                   on_point=tracker.point_done, cache=runs, resume=resume)
             elapsed = time.monotonic() - started
             if result.interrupted and not result.rows:
                 err.print(f"interrupted before any point finished; nothing written to {printable(str(folder))}",
@@ -123,6 +149,10 @@ def sweep_command(
                 raise typer.Exit(code=130)
             findings, written = _write(result, files, plots=not no_plots, report=report,
                                        base_dir=source.parent if source is not None else None)
+        if resume and not quiet:
+            err.print(f"reused {result.reused_points:,} of {_plural(result.points, 'point')} "
+                      f"({_plural(result.reused_runs, 'run')}) from the run cache {printable(str(runs.folder))}",
+                      highlight=False)
         _report(result, findings, folder, written, err, elapsed=elapsed, quiet=quiet, as_json=json_)
 
 
@@ -187,6 +217,8 @@ def _plural(n: int, word: str) -> str:
 
 
 def _axes(options: dict[str, str | None], vary: list[str]) -> list[Axis]:
+    from ..sweeps.axes import Axis, parse_values
+
     axes: list[Axis] = []
     for key, text in options.items():
         if text is not None:
@@ -270,6 +302,8 @@ class _Tracker:
         if self.progress is not None:
             self.progress.update(self.task, completed=done)
         elif not self.quiet:
+            from ..sweeps.axes import label
+
             settings = ", ".join(f"{a.name}={label(row[a.path])}" for a in self.axes)
             p99 = row.get("wait_ms.p99")
             # Plain writes: rich's buffer, cut by Ctrl-C mid-print, would repeat the line later.

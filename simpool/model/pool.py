@@ -214,7 +214,9 @@ class DB:
             # Idle time is deliberately not checked here (Rule 2 step 3): only the cleaner does.
             # Go: driverConn.resetSession, only for a conn returned at least once (Go never
             # clears needReset: the source, not the reference's "last returned", decides).
-            if dc.need_reset and self._reset_session_fails(dc, now):
+            # NOTE: the call skipped when it can neither fail nor stamp (a live session, a
+            # driver that keeps no reset time), for performance: every reuse of a conn.
+            if dc.need_reset and (self._stamps_resets or dc.session.dead) and self._reset_session_fails(dc, now):
                 self.close_conn(dc)
                 caller.conn_ready(None, ERR_BAD_CONN)
                 return
@@ -262,6 +264,7 @@ class DB:
         now = self.env._now
         self.wait_duration += now - req.wait_start
         caller = req.caller
+        req.caller = None  # served: a deadline entry left behind (WaitDeadlines) keeps no request alive
         if dc is None:
             caller.conn_ready(None, err)
             return
@@ -271,7 +274,7 @@ class DB:
             self.close_conn(dc)
             caller.conn_ready(None, ERR_BAD_CONN)
             return
-        if dc.need_reset and self._reset_session_fails(dc, now):  # resetSession, as in conn
+        if dc.need_reset and (self._stamps_resets or dc.session.dead) and self._reset_session_fails(dc, now):
             self.close_conn(dc)
             caller.conn_ready(None, ERR_BAD_CONN)
             return
@@ -279,7 +282,8 @@ class DB:
 
     def _reset_session_fails(self, dc: DriverConn, now: float) -> bool:
         """The driver's ``ResetSession`` (Rule 7.5): ``ErrBadConn`` for a dead session it
-        notices (the MySQL liveness check, pgx's ping; lib/pq notices nothing)."""
+        notices (the MySQL liveness check, pgx's ping; lib/pq notices nothing). Called at
+        checkout (``conn``, ``_deliver``) only when it can fail or must stamp the reset."""
         fails = dc.session.dead and self.driver.checkout_fails(dc, now)
         if self._stamps_resets:
             dc.reset_at = now

@@ -3,7 +3,9 @@ local processes or on a Dask cluster.
 
 - :mod:`.axes`: the value syntax (``10..50``, ``10..50:5``, ``2,5,10``, ``0,30m,1h``) and grids;
 - :mod:`.grid`: :func:`sweep`, the points, their replications and their rows;
-- :mod:`.executors`: where runs happen.
+- :mod:`.executors`: where runs happen;
+- :mod:`.cache`: the run cache (each run's outcome on disk, for ``--resume``);
+- :mod:`.replications`: a run's replications on several processes (``simpool run --jobs``).
 
 ``sweep`` and ``SweepResult`` are imported on first use (PEP 562), so that the command
 line can read the value syntax (:mod:`.axes`) without paying for numpy and simpy.

@@ -1,7 +1,8 @@
 """Where a sweep's runs happen: this process, a local process pool, or a Dask cluster.
 
 Each is a thin adapter with one job: take ``(scenario, seed, replication)`` tasks and yield
-``(task index, metrics)`` as runs finish, in whatever order they finish. The caller puts
+``(task index, metrics)`` as runs finish, in whatever order they finish (or, given another
+function such as :func:`run_whole`, what it returns). The caller puts
 results back in grid order, so the numbers never depend on the executor or ``jobs``.
 Tasks are taken from their iterable only as workers free up (a window of a few per
 worker), so a grid of a million points is never built, nor submitted, all at once.
@@ -14,7 +15,7 @@ import multiprocessing
 import os
 import re
 import signal
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol
 
@@ -45,9 +46,16 @@ def run_task(scenario: Any, seed: int, replication: int) -> Outcome:
     return run.metrics, run.error_messages
 
 
+def run_whole(scenario: Any, seed: int, replication: int, record_requests: bool = False) -> Any:
+    """One replication, whole (histograms, time series, and with ``record_requests`` each
+    request): what ``simpool run`` draws and writes."""
+    return run_replication(scenario, seed, replication, record_requests=record_requests)
+
+
 class Executor(Protocol):
-    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[int, Outcome]]:
-        """Yield ``(index into tasks, outcome)`` as runs finish."""
+    def run(self, tasks: Iterable[Task], function: Callable[..., Any] = run_task) -> Iterator[tuple[int, Any]]:
+        """Yield ``(index into tasks, function(*task))`` as runs finish (``function``: a
+        module-level function, so that it pickles to a worker)."""
 
     def close(self, *, cancel: bool = False) -> None:
         """Release the workers; ``cancel`` drops pending runs and stops running ones."""
@@ -84,9 +92,9 @@ def make_executor(kind: str, *, jobs: int | None, scheduler: Any, tasks: int) ->
 class InProcess:
     """``jobs=1``: runs one after another here, with no pool to start."""
 
-    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[int, Outcome]]:
+    def run(self, tasks: Iterable[Task], function: Callable[..., Any] = run_task) -> Iterator[tuple[int, Any]]:
         for i, task in enumerate(tasks):
-            yield i, run_task(*task)
+            yield i, function(*task)
 
     def close(self, *, cancel: bool = False) -> None:
         pass
@@ -110,12 +118,12 @@ class LocalPool:
         self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                         initializer=_ignore_sigint)
 
-    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[int, Outcome]]:
+    def run(self, tasks: Iterable[Task], function: Callable[..., Any] = run_task) -> Iterator[tuple[int, Any]]:
         todo = enumerate(tasks)
         window: dict[Future, int] = {}
         while True:
             for i, task in itertools.islice(todo, WINDOW_PER_WORKER * self.jobs - len(window)):
-                window[self.pool.submit(run_task, *task)] = i
+                window[self.pool.submit(function, *task)] = i
             if not window:
                 return
             finished, _ = wait(window, return_when=FIRST_COMPLETED)
@@ -163,20 +171,20 @@ class DaskExecutor:
         except (OSError, TimeoutError, ValueError) as exc:
             raise ExecutorError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
 
-    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[int, Outcome]]:
+    def run(self, tasks: Iterable[Task], function: Callable[..., Any] = run_task) -> Iterator[tuple[int, Any]]:
         from distributed import as_completed as dask_as_completed
 
         todo = enumerate(tasks)
         size = max(64, WINDOW_PER_WORKER * sum(self.client.nthreads().values()))
         # pure=False: every run is its own task (scenarios do not hash reliably).
-        self._futures = {self.client.submit(run_task, *task, pure=False): i
+        self._futures = {self.client.submit(function, *task, pure=False): i
                          for i, task in itertools.islice(todo, size)}
         if not self._futures:
             return
         finished = dask_as_completed(list(self._futures))
         for future in finished:
             for i, task in itertools.islice(todo, 1):
-                following = self.client.submit(run_task, *task, pure=False)
+                following = self.client.submit(function, *task, pure=False)
                 self._futures[following] = i
                 finished.add(following)
             yield self._futures.pop(future), future.result()

@@ -9,6 +9,7 @@ replication order, so they are byte-identical whatever the executor or ``jobs``.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from ..result import ERROR_KINDS, ReplicationResult, Result
 from ..scenario import Scenario
 from ..stats import mean_ci95
 from .axes import Axis
+from .cache import RunCache
 from .executors import Outcome, Task, make_executor
 from .plan import SweepPlan, grid_values, plan_sweep
 
@@ -55,6 +57,9 @@ class SweepResult:
     interrupted: bool = False
     overrides: dict[str, Any] = field(default_factory=dict)
     """``--set`` overrides applied to every point."""
+    reused_points: int = field(default=0, compare=False)
+    """Points whose every replication came from the run cache (``resume``); not in the document."""
+    reused_runs: int = field(default=0, compare=False)
 
     def document(self) -> dict[str, Any]:
         """The ``sweep.json`` document."""
@@ -98,6 +103,8 @@ def sweep(
     on_point: OnPoint | None = None,
     overrides: dict[str, Any] | None = None,
     base_dir: str | Path | None = None,
+    cache: RunCache | str | Path | None = None,
+    resume: bool = False,
 ) -> SweepResult:
     """Run every combination of ``axes`` with ``replications`` replications each.
 
@@ -114,6 +121,10 @@ def sweep(
         on_point: called as ``on_point(points done, points in grid, row)`` after each point.
         overrides: dotted-path settings applied to every point (``--set``).
         base_dir: where relative files (traces, samples) are found.
+        cache: a :class:`~simpool.sweeps.cache.RunCache` (or its folder) that keeps every
+            run's outcome as it finishes.
+        resume: take the runs the cache holds (same settings, seed, replication and
+            code) instead of running them; the rows are byte-identical either way.
 
     Returns:
         A :class:`SweepResult`; on Ctrl-C (KeyboardInterrupt) the finished points, with
@@ -125,41 +136,64 @@ def sweep(
         ExecutorError: the executor cannot start.
     """
     plan = plan_sweep(scenario, axes, replications=replications, seed=seed, overrides=overrides, base_dir=base_dir)
-    return run_sweep(plan, jobs=jobs, executor=executor, scheduler=scheduler, on_point=on_point)
+    if cache is not None and not isinstance(cache, RunCache):
+        cache = RunCache(cache)
+    return run_sweep(plan, jobs=jobs, executor=executor, scheduler=scheduler, on_point=on_point, cache=cache,
+                     resume=resume)
 
 
 def run_sweep(plan: SweepPlan, *, jobs: int | None = None, executor: str = "local", scheduler: Any = None,
-              on_point: OnPoint | None = None) -> SweepResult:
+              on_point: OnPoint | None = None, cache: RunCache | None = None, resume: bool = False) -> SweepResult:
     """Run a planned sweep (:func:`~simpool.sweeps.plan.plan_sweep`); see :func:`sweep`.
 
     Points are built as the executor asks for runs, so only those in flight are in memory.
+    With a ``cache``, every finished run is kept in it; with ``resume`` too, runs found
+    there are taken from it instead of run (same scenario, seed, replication and code).
     """
     replications = plan.replications
     running: dict[int, Scenario] = {}
     """Points with replications still out, by grid index (a handful: the executor's window)."""
+    sent: dict[int, tuple[int, int]] = {}
+    """The runs handed to the executor and not back yet: its task number → (point, replication)."""
+    outcomes: dict[int, dict[int, Outcome]] = {}
+    rows: dict[int, dict[str, Any]] = {}
+    reused = [0, 0]
+    """Points wholly reused, runs reused."""
+    numbers = itertools.count()
+
+    def finish(index: int, k: int, outcome: Outcome) -> None:
+        done = outcomes.setdefault(index, {})
+        done[k] = outcome
+        if len(done) == replications:
+            runs = [done[j] for j in range(replications)]  # replication order: same sums, same bytes
+            point = running.pop(index)
+            rows[index] = _row(plan.axes, grid_values(plan.axes, index), point, plan.point_seed(point), runs)
+            del outcomes[index]
+            if on_point is not None:
+                on_point(len(rows), plan.points, rows[index])
 
     def tasks() -> Iterator[Task]:
         for index in range(plan.points):
             point = running[index] = plan.scenario(index)
+            seed = plan.point_seed(point)
+            kept = [cache.get(point, seed, k) for k in range(replications)] if cache is not None and resume else []
+            reused[0] += bool(kept) and all(o is not None for o in kept)
             for k in range(replications):
-                yield point, plan.point_seed(point), k
+                if kept and kept[k] is not None:
+                    reused[1] += 1
+                    finish(index, k, kept[k])
+                else:
+                    sent[next(numbers)] = (index, k)  # the executor numbers the runs it takes 0, 1, 2, …
+                    yield point, seed, k
 
     runner = make_executor(executor, jobs=jobs, scheduler=scheduler, tasks=plan.points * replications)
-    outcomes: dict[int, dict[int, Outcome]] = {}
-    rows: dict[int, dict[str, Any]] = {}
     interrupted = False
     try:
         for task, outcome in runner.run(tasks()):
-            index, k = divmod(task, replications)
-            done = outcomes.setdefault(index, {})
-            done[k] = outcome
-            if len(done) == replications:
-                runs = [done[j] for j in range(replications)]  # replication order: same sums, same bytes
-                point = running.pop(index)
-                rows[index] = _row(plan.axes, grid_values(plan.axes, index), point, plan.point_seed(point), runs)
-                del outcomes[index]
-                if on_point is not None:
-                    on_point(len(rows), plan.points, rows[index])
+            index, k = sent.pop(task)
+            if cache is not None:
+                cache.put(running[index], plan.point_seed(running[index]), k, outcome)
+            finish(index, k, outcome)
     except KeyboardInterrupt:
         interrupted = True
         try:
@@ -171,10 +205,13 @@ def run_sweep(plan: SweepPlan, *, jobs: int | None = None, executor: str = "loca
         raise
     else:
         runner.close()
+        if cache is not None and cache.stored:
+            cache.prune()
     return SweepResult(
         name=plan.name, scenario=plan.base, axes=plan.axes, seed=plan.point_seed(plan.scenario(0)),
         replications=replications, points=plan.points,
         rows=tuple(rows[i] for i in sorted(rows)), interrupted=interrupted, overrides=plan.overrides,
+        reused_points=reused[0], reused_runs=reused[1],
     )
 
 

@@ -305,3 +305,37 @@ def test_no_what_if_gives_no_advice_and_says_so(invoke, tmp_path):
     diagnosis = json.loads((tmp_path / "summary.json").read_text())["diagnosis"]
     assert diagnosis == {**diagnosis, "what_ifs": False, "what_if_runs": 0}
     assert all(f["advice"] is None for f in diagnosis["findings"])
+
+
+def test_replications_on_two_processes_write_the_same_bytes(invoke, tiny, tmp_path):
+    """``-R 3 --jobs 2`` runs the replications on two processes, and every file is byte for
+    byte the one ``--jobs 1`` writes (the what-ifs included)."""
+    for jobs in ("1", "2"):
+        result = invoke("run", tiny, "-R", "3", "--jobs", jobs, "--requests", "--no-plots", "--quiet",
+                        "--out", tmp_path / jobs)
+        assert result.exit_code == 0, result.output
+    for name in ("summary.json", "timeseries.csv", "requests.csv"):
+        assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes(), name
+
+
+def test_replications_go_to_the_executor_in_order(tiny, monkeypatch):
+    """With jobs > 1 every replication is handed to the local pool and put back in
+    replication order, whatever order the runs finish in."""
+    from simpool.sweeps import replications as parallel
+
+    scenario = simpool.load_scenario(tiny)
+
+    class Backwards:
+        def run(self, tasks, function):
+            tasks = list(tasks)
+            for i in reversed(range(len(tasks))):
+                yield i, function(*tasks[i])
+
+        def close(self, *, cancel=False):
+            pass
+
+    monkeypatch.setattr(parallel, "local_jobs", lambda jobs, tasks: 2)
+    monkeypatch.setattr(parallel, "make_executor", lambda *a, **k: Backwards())
+    result = parallel.simulate_replications(scenario, seed=4, replications=3, jobs=2)
+    assert [run.index for run in result.replications] == [0, 1, 2]
+    assert result.summary() == simpool.simulate(scenario, seed=4, replications=3).summary()

@@ -33,13 +33,21 @@ def test_sweep_writes_table_csv_json_and_charts(tmp_path):
     assert results_in(out) == {"sweep.csv", "sweep.json", *charts}
 
 
-def test_default_out_folder_is_named_after_the_scenario(tmp_path, monkeypatch):
+def test_default_out_folder_is_named_after_the_scenario_and_the_axes(tmp_path, monkeypatch):
+    """Two different sweeps of one scenario write to two folders: neither mixes nor
+    replaces the other's files."""
     monkeypatch.chdir(tmp_path)
-    result = runner.invoke(app, ["sweep", SPIKE, "--max-open", "2", "--replications", "1", "--jobs", "1", "--no-plots",
-                                 "--quiet"])
-    assert result.exit_code == 0, result.output
-    assert result.stdout == ""
-    assert results_in(tmp_path / "simpool-out" / "tiny-spike-sweep") == {"sweep.csv", "sweep.json"}
+    for values in ("2", "3,4"):
+        result = runner.invoke(app, ["sweep", SPIKE, "--max-open", values, "--replications", "1", "--jobs", "1",
+                                     "--no-plots", "--quiet"])
+        assert result.exit_code == 0, result.output
+        assert result.stdout == ""
+    folders = sorted(p.name for p in (tmp_path / "simpool-out").iterdir() if not p.name.startswith("."))
+    assert folders == ["tiny-spike-sweep-max_open-2", "tiny-spike-sweep-max_open-3,4"]
+    for folder in folders:
+        assert results_in(tmp_path / "simpool-out" / folder) == {"sweep.csv", "sweep.json"}
+    first = (tmp_path / "simpool-out" / folders[0] / "sweep.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in first] == ["fleet.pool.max_open", "2"]
 
 
 def test_json_output_and_set(tmp_path):
@@ -165,3 +173,66 @@ def test_bundled_scenario_by_name_and_default_values(tmp_path):
     assert result.exit_code == 0, result.output
     lines = (out / "sweep.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in lines] == ["fleet.pool.max_idle", "default", "0"]
+
+
+def test_interrupted_then_resumed_sweep_is_byte_identical(tmp_path):
+    """A real Ctrl-C mid-sweep, then ``--resume``: the finished points come from the run
+    cache (and are said to), the rest run, and sweep.csv and sweep.json are byte for byte
+    those of a sweep never interrupted; the partial files are gone."""
+    args = ["sweep", SPIKE, "--max-open", "1..20", "--replications", "2", "--jobs", "1", "--no-plots"]
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simpool", *args, "--out", str(out)], cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "120"},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 60
+    line = ""
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if line.startswith("point 2/20 done") or not line:
+            break
+    assert line.startswith("point 2/20 done"), line
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    finished = int(stderr.split("interrupted: ")[1].split(" of 20")[0])
+    assert 2 <= finished < 20
+    assert results_in(out) == {"sweep.partial.csv", "sweep.partial.json"}
+
+    resumed = runner.invoke(app, [*args, "--out", str(out), "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    reused = int(resumed.stderr.split("reused ")[1].split(" of 20 points")[0])
+    assert finished <= reused < 20
+    assert "from the run cache simpool-out/.cache" in resumed.stderr
+    fresh = runner.invoke(app, [*args, "--out", str(tmp_path / "fresh"), "--cache", str(tmp_path / "other")])
+    assert fresh.exit_code == 0, fresh.output
+    assert results_in(out) == {"sweep.csv", "sweep.json"}
+    for name in ("sweep.csv", "sweep.json"):
+        assert (out / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes(), name
+
+
+def test_resume_reruns_what_changed(tmp_path):
+    """Another seed or another setting is not reused; the same sweep is, whole."""
+    args = ["sweep", SPIKE, "--max-open", "2,4", "--replications", "1", "--jobs", "1", "--no-plots"]
+    first = runner.invoke(app, [*args, "--out", str(tmp_path / "a")])
+    assert first.exit_code == 0, first.output
+    assert "reused" not in first.stderr
+    for extra, reused in ((["--seed", "5"], "reused 0 of 2 points (0 runs)"),
+                          (["--set", "database.cores=4"], "reused 0 of 2 points (0 runs)"),
+                          ([], "reused 2 of 2 points (2 runs)")):
+        again = runner.invoke(app, [*args, *extra, "--out", str(tmp_path / "b"), "--resume"])
+        assert again.exit_code == 0, again.output
+        assert reused in again.stderr, (extra, again.stderr)
+
+
+def test_a_cache_folder_of_other_files_is_refused_first(tmp_path):
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep")
+    result = runner.invoke(app, ["sweep", SPIKE, "--max-open", "2", "--cache", str(foreign), "--out",
+                                 str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: cache {foreign}: holds files that are not simpool's run cache (no CACHEDIR.TAG of simpool's); "
+        "give an empty or new folder"]
+    assert not (tmp_path / "out").exists() and sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]
