@@ -132,15 +132,15 @@ def sweep_folder_name(name: str, axes: Any) -> str:
     its values, so that two different sweeps never share a folder
     (``spike-sweep-max_open-10..50``, ``spike-sweep-max_open-10..50step5-max_idle-2,10``).
 
-    A setting is named by the last part of its path (the whole path when two axes end
-    alike); an evenly spaced run of three or more integers is written as a range (its step
-after ``step``: ``:`` is reserved on some file systems). A name
+    A setting is named as :attr:`~simpool.sweeps.axes.Axis.name` names it (the whole path
+    when two axes end alike); an evenly spaced run of three or more integers is written as
+    a range (its step after ``step``: ``:`` is reserved on some file systems). A name
     longer than :data:`MAX_FOLDER_NAME` is cut, and ends with 8 hex digits of the whole
     name's SHA-256, so that sweeps that differ only past the cut still differ.
     """
     import hashlib
 
-    ends = [axis.path.rsplit(".", 1)[-1] for axis in axes]
+    ends = [axis.name for axis in axes]
     parts = [folder_name(name), "sweep"]
     for axis, end in zip(axes, ends, strict=True):
         parts += [axis.path if ends.count(end) > 1 else end, _values_text(axis.values)]

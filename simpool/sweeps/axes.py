@@ -45,8 +45,10 @@ class Axis:
 
     @property
     def name(self) -> str:
-        """The last part of the path (``max_open``), for table headers and axis labels."""
-        return self.path.rsplit(".", 1)[-1]
+        """The last part of the path (``max_open``), for table headers and axis labels; a
+        service's setting keeps its service's name (``batch.max_open``)."""
+        parts = self.path.split(".")
+        return f"{parts[1]}.{parts[-1]}" if parts[0] == "services" and len(parts) > 2 else parts[-1]
 
     def override(self, value: Any) -> Any:
         """The value to write into the scenario data (``default`` → the field's default)."""

@@ -50,3 +50,12 @@ def test_long_names_are_cut_and_keep_a_digest():
     assert len(one) <= MAX_FOLDER_NAME and len(two) <= MAX_FOLDER_NAME
     assert one != two and one[:40] == two[:40]
     assert re.search(r"-[0-9a-f]{8}$", one)
+
+
+def test_a_services_setting_keeps_its_service_name():
+    from simpool.cli.common import sweep_folder_name
+    from simpool.sweeps.axes import Axis
+
+    axes = [Axis("services.batch.pool.max_open", (30, 40)), Axis("services.api.pool.max_idle", (2, 5))]
+    assert sweep_folder_name("month-end", axes) == "month-end-sweep-batch.max_open-30,40-api.max_idle-2,5"
+    assert [a.name for a in axes] == ["batch.max_open", "api.max_idle"]
