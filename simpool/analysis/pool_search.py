@@ -1,0 +1,142 @@
+"""The searches behind ``simpool recommend``: a bisection over a pool setting on the same
+traffic, each probe replicated only until its 95% CIs decide it.
+
+A probe is the scenario with a few settings changed (``--set`` form). Its verdict is the
+SLO terms judged on its metric row (:func:`simpool.analysis.slo.judge_row`): it *passes*
+when every term passes with its whole 95% interval, *fails* when one term misses with its
+whole interval, and is *open* otherwise; a probe still open at the most replications
+allowed counts as not passing (a point passes only if its CI passes). The bisection takes
+a setting as monotone (a larger MaxOpen or MaxIdle never hurts the terms it is judged
+on); the CIs guard against the noise, and common random numbers (replication *k* of every
+probe sees the same traffic) make neighbouring probes differ by the setting, not the dice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..sweeps.adaptive import Point, Replicator
+from .counterfactual import changed
+from .slo import SloTerm, SloVerdict, judge_row
+
+State = Literal["pass", "fail", "open"]
+
+SHOWN = ("wait_ms.p99", "latency_ms.p99", "failure_rate.failed", "per_s.dials", "database.peak_connections",
+         "database.refused_connections", "load.utilisation_peak")
+"""The metrics a probe keeps beside its verdicts (mean and ci95), for tables and JSON."""
+
+
+@dataclass(frozen=True, eq=False)
+class Probe:
+    """One measured point of a search (compared by identity: a prober measures each once).
+
+    Attributes:
+        overrides: the settings changed from the scenario, ``(path, value)`` in ``--set`` form.
+        replications: replications it took to decide (or the most allowed).
+        verdicts: one per term, judged on its metric row.
+        state: ``pass``, ``fail`` or ``open`` (undecided at the most replications).
+        metrics: :data:`SHOWN` metrics, ``{name: (mean, ci95)}``.
+        full: the whole metric row (for the diagnosis's rules; not printed).
+    """
+
+    overrides: tuple[tuple[str, Any], ...]
+    replications: int
+    verdicts: tuple[SloVerdict, ...]
+    state: State
+    metrics: dict[str, tuple[float | None, float | None]]
+    full: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def passed(self) -> bool:
+        return self.state == "pass"
+
+    def setting(self, path: str) -> Any:
+        return dict(self.overrides).get(path)
+
+    def row(self) -> dict[str, Any]:
+        """The probe's metric row (:func:`simpool.sweeps.grid.metric_row`)."""
+        return self.full
+
+
+def state_of(verdicts: Sequence[SloVerdict]) -> State:
+    if any(not v.passed and v.confident for v in verdicts):
+        return "fail"
+    if all(v.passed and v.confident for v in verdicts):
+        return "pass"
+    return "open"
+
+
+class Prober:
+    """Measures probes of one scenario on one :class:`Replicator`, each once (a probe
+    asked for again is the one measured before, with the terms it was judged on).
+
+    Args:
+        scenario: the validated base scenario.
+        seed: the seed every probe spawns its replications from.
+        replicator: where the runs happen.
+        min_replications, max_replications: bounds for each probe.
+    """
+
+    def __init__(self, scenario: Any, seed: int, replicator: Replicator, *, min_replications: int,
+                 max_replications: int):
+        self.scenario = scenario
+        self.seed = seed
+        self.replicator = replicator
+        self.min_replications = min_replications
+        self.max_replications = max_replications
+        self.probes: list[Probe] = []
+        """Every probe measured, in the order the search asked for them."""
+        self._scenarios: dict[Hashable, Any] = {}
+
+    def measure(self, overrides: Sequence[tuple[str, Any]], terms: Sequence[SloTerm]) -> Probe:
+        """The probe of ``overrides`` judged on ``terms``, replicated until decided."""
+        overrides = tuple(overrides)
+        key = json.dumps([list(pair) for pair in overrides], sort_keys=True)
+        for probe in self.probes:
+            if probe.overrides == overrides and [v.term for v in probe.verdicts] == list(terms):
+                return probe
+        scenario = self._scenarios.get(key)
+        if scenario is None:
+            scenario = self._scenarios[key] = changed(self.scenario, overrides)
+
+        def decide(k: Hashable, rows: Mapping[Hashable, dict[str, Any]]) -> bool:
+            return state_of(judge_row(terms, rows[k])) != "open"
+
+        rows = self.replicator.run([Point(key, scenario, self.seed)], min_replications=self.min_replications,
+                                   max_replications=self.max_replications, decide=decide)
+        row = rows[key]
+        verdicts = judge_row(terms, row)
+        probe = Probe(overrides=overrides, replications=self.replicator.count(key), verdicts=verdicts,
+                      state=state_of(verdicts), metrics={m: (row.get(m), row.get(f"{m}.ci95")) for m in SHOWN},
+                      full=row)
+        self.probes.append(probe)
+        return probe
+
+    def scenario_of(self, overrides: Sequence[tuple[str, Any]]) -> Any:
+        return changed(self.scenario, tuple(overrides))
+
+
+def smallest_passing(measure: Callable[[int], Probe], low: int, high: int, *,
+                     high_known: Probe | None = None) -> tuple[int | None, dict[int, Probe]]:
+    """The smallest value in ``low..high`` whose probe passes, by bisection, taking
+    ``low - 1`` as failing and ``high`` as passing until measured; ``high`` is measured
+    last, only if the search ends there (``high_known``: its probe, already measured).
+
+    Returns:
+        ``(value, probes by value)``; value None when not even ``high`` passes.
+    """
+    probes: dict[int, Probe] = {} if high_known is None else {high: high_known}
+    failing, passing = low - 1, high
+    while passing - failing > 1:
+        middle = (failing + passing) // 2
+        probes[middle] = probe = measure(middle)
+        if probe.passed:
+            passing = middle
+        else:
+            failing = middle
+    if passing not in probes:
+        probes[passing] = measure(passing)
+    return (passing if probes[passing].passed else None), probes

@@ -1,0 +1,341 @@
+"""``simpool recommend``: the smallest safe pool, found by a search and proved by runs.
+
+Per instance, in this order:
+
+1. ``SetConnMaxIdleTime`` below any idle limit in the scenario (a middlebox's idle drop
+   that keepalive does not prevent, a server's idle timeout): half the smallest, as the
+   diagnosis advises (:func:`simpool.analysis.rules.retire_idle_before`); the user's own
+   value if already below. ``SetConnMaxLifetime`` stays as the scenario has it (nothing in
+   the model needs one). Both hold during the searches, so they are proved with the rest.
+2. ``SetMaxOpenConns``: the smallest MaxOpen (with MaxIdle = MaxOpen: no churn) whose
+   probe passes every SLO term with its 95% CI, searched by bisection up to the *cap*:
+   the most each instance of the largest fleet (:func:`~simpool.analysis.phrases.largest_fleet`:
+   autoscale max, or a rolling deploy's surge) may hold with
+   ``fleet × MaxOpen + other_clients + headroom ≤ usable slots``.
+3. ``SetMaxIdleConns``: the smallest MaxIdle at that MaxOpen that still passes, with
+   dials per second (fleet-wide) under the bound as one more term.
+
+When nothing fits under the cap it says what must change, with numbers: a saturated
+database (:mod:`.saturation`) is never a pool problem, so it says no pool setting helps and
+gives the database's remedies, the first proved by a run; otherwise it searches the
+MaxOpen the SLO needs with enough ``max_connections`` and gives that ``max_connections``,
+the fleet that would fit (proved by a run), and a pooler.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..exceptions import ScenarioError
+from .phrases import fitting_max_open, largest_fleet, server
+from .pool_search import Probe, Prober, smallest_passing
+from .rules import idle_drop_active, retire_idle_before
+from .saturation import is_saturated, saturated_database
+from .slo import SloTerm, parse_term, parse_terms
+from .sweep_causes import summary_of
+
+DIALS_PER_INSTANCE = 2.0
+"""Default bound on dials per second, per instance of the largest fleet."""
+MAX_SEARCH = 4096
+"""The largest MaxOpen searched when the cap is not enough (pool settings go to 10^6)."""
+
+OPEN, IDLE = "fleet.pool.max_open", "fleet.pool.max_idle"
+IDLE_TIME, LIFETIME = "fleet.pool.conn_max_idle_time", "fleet.pool.conn_max_lifetime"
+
+
+@dataclass(frozen=True)
+class Change:
+    """What must change when no pool setting fits, with its numbers.
+
+    Attributes:
+        kind: ``no_pool_setting``, ``cores``, ``queries``, ``traffic``, ``max_connections``,
+            ``fewer_instances``, ``pooler`` or ``slo``.
+        text: the sentence.
+        proof: the run that proves it (None when simpool cannot run it, e.g. a pooler).
+    """
+
+    kind: str
+    text: str
+    proof: Probe | None = None
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """What ``simpool recommend`` found (every renderer and ``--json`` read this).
+
+    ``max_open`` and ``max_idle`` are None when nothing fits; ``changes`` then says what
+    must change. ``probes`` is the whole search in the order it ran.
+    """
+
+    name: str
+    seed: int
+    terms: tuple[SloTerm, ...]
+    dials_term: SloTerm
+    headroom: int
+    fleet: int
+    fleet_phrase: str
+    flavor: str
+    usable: int
+    other_clients: int
+    cap: int
+    """The largest MaxOpen the slots allow each instance of the largest fleet (0: none)."""
+    max_open: int | None
+    max_idle: int | None
+    conn_max_lifetime: float
+    conn_max_idle_time: float
+    idle_time_why: str
+    at: Probe | None
+    """The recommendation measured (MaxOpen and MaxIdle together)."""
+    neighbours: tuple[Probe, ...]
+    """MaxOpen − 1 and + 1 (with MaxIdle = MaxOpen), and MaxIdle − 1, when measured."""
+    changes: tuple[Change, ...]
+    saturated: bool
+    probes: tuple[Probe, ...]
+    replications: int
+    """Replications the search ran in all."""
+    min_replications: int
+    max_replications: int
+    cpu_s: float = field(compare=False)
+    """CPU seconds of the search (this process and its workers): the one figure that
+    differs from run to run."""
+
+    @property
+    def fits(self) -> bool:
+        return self.max_open is not None
+
+    @property
+    def margin(self) -> int | None:
+        """Usable slots left once the largest fleet holds MaxOpen each, with the other
+        clients and the headroom."""
+        if self.max_open is None:
+            return None
+        return self.usable - self.fleet * self.max_open - self.other_clients - self.headroom
+
+
+def recommend(scenario: Any = None, slo: Sequence[str | SloTerm] = (), *, headroom: int | str = 0,
+              max_dials_per_s: float | None = None, seed: int | None = None, jobs: int | None = None,
+              min_replications: int = 2, max_replications: int = 8, executor: str = "local",
+              scheduler: Any = None, on_round: Callable[[int], None] | None = None) -> Recommendation:
+    """The smallest safe pool per instance for ``scenario`` and its SLO terms.
+
+    Args:
+        scenario: a Scenario, scenario data, a YAML path, or None for the built-in default.
+        slo: terms such as ``"p99_wait<100ms"`` (text or parsed); at least one.
+        headroom: slots to leave free: a count, or a share of the usable slots (``"10%"``).
+        max_dials_per_s: the bound on the fleet's dials per second for MaxIdle (default
+            :data:`DIALS_PER_INSTANCE` per instance of the largest fleet).
+        seed: overrides the scenario's seed.
+        jobs: local processes (None: the cores available).
+        min_replications, max_replications: bounds for each probe.
+        on_round: called with the replications run so far, after each round.
+
+    Raises:
+        ScenarioError: bad arguments (named), before anything runs.
+    """
+    from ..scenario import Scenario, load_scenario
+    from ..sweeps.adaptive import Replicator
+
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario if scenario is None or isinstance(scenario, dict) else Path(scenario))
+    terms = tuple(t if isinstance(t, SloTerm) else parse_terms([t])[0] for t in slo)
+    if not terms:
+        raise ScenarioError("give at least one objective, e.g. --slo 'p99_wait<100ms'", field="--slo")
+    if not 2 <= min_replications <= max_replications <= 1000:
+        raise ScenarioError(f"need 2 <= --min-replications ({min_replications}) <= --replications "
+                            f"({max_replications}) <= 1000: a CI needs two", field="replications")
+    seed = scenario.seed if seed is None else seed
+    n, phrase = largest_fleet(scenario)
+    db = scenario.database
+    reserve = parse_headroom(headroom, db.usable_connections)
+    if max_dials_per_s is None:
+        max_dials_per_s = DIALS_PER_INSTANCE * n
+    if not max_dials_per_s > 0 or math.isinf(max_dials_per_s):
+        raise ScenarioError(f"must be a number > 0 (not {max_dials_per_s!r})", field="--max-dials-per-s")
+    dials = parse_term(f"dials_per_s<={max_dials_per_s:g}")
+    cap = fitting_max_open(scenario, reserve)
+    idle_time, why = _idle_time(scenario)
+    lifetime = scenario.fleet.pool.conn_max_lifetime
+    from ..units import format_duration
+
+    fixed = ((IDLE_TIME, format_duration(idle_time)),) if idle_time != scenario.fleet.pool.conn_max_idle_time else ()
+
+    with Replicator(jobs=jobs, executor=executor, scheduler=scheduler, on_round=on_round) as replicator:
+        prober = Prober(scenario, seed, replicator, min_replications=min_replications,
+                        max_replications=max_replications)
+
+        def at(m: int) -> Probe:
+            probe = prober.measure(((OPEN, m), (IDLE, m), *fixed), terms)
+            if not probe.passed and m < cap and _saturated(prober, probe):
+                top = prober.measure(((OPEN, cap), (IDLE, cap), *fixed), terms)
+                if not top.passed and _saturated(prober, top):
+                    raise _NoPoolHelpsError  # the largest pool allowed fails on a saturated database too
+            return probe
+
+        try:
+            best, by_open = smallest_passing(at, 1, cap) if cap >= 1 else (None, {})
+        except _NoPoolHelpsError:
+            best, by_open = None, {cap: prober.measure(((OPEN, cap), (IDLE, cap), *fixed), terms)}
+        max_idle = None
+        neighbours: list[Probe] = []
+        changes: tuple[Change, ...] = ()
+        saturated = False
+        if best is not None:
+            def idle_at(i: int) -> Probe:
+                return prober.measure(((OPEN, best), (IDLE, i), *fixed), (*terms, dials))
+
+            max_idle, by_idle = smallest_passing(idle_at, 0, best)
+            if max_idle is None:  # MaxIdle = MaxOpen passes the SLO but churns over the bound
+                max_idle = best
+            measured = by_idle.get(max_idle) or at(best)
+            neighbours = [by_open[m] for m in (best - 1, best + 1) if m in by_open]
+            if max_idle - 1 in by_idle:
+                neighbours.append(by_idle[max_idle - 1])
+        else:
+            measured = None
+            top = by_open.get(cap)
+            saturated = top is not None and _saturated(prober, top)
+            changes = _what_must_change(scenario, prober, terms, fixed, top, cap=cap, fleet=n, reserve=reserve,
+                                        saturated=saturated)
+    return Recommendation(
+        name=scenario.name, seed=seed, terms=terms, dials_term=dials, headroom=reserve, fleet=n, fleet_phrase=phrase,
+        flavor=db.flavor, usable=db.usable_connections, other_clients=db.other_clients, cap=cap, max_open=best,
+        max_idle=max_idle, conn_max_lifetime=lifetime, conn_max_idle_time=idle_time, idle_time_why=why,
+        at=measured, neighbours=tuple(neighbours), changes=changes, saturated=saturated,
+        probes=tuple(prober.probes), replications=replicator.replications, min_replications=min_replications,
+        max_replications=max_replications, cpu_s=replicator.cpu_seconds)
+
+
+class _NoPoolHelpsError(Exception):
+    """The search met a saturated database, and the largest pool the cap allows fails too."""
+
+
+def _saturated(prober: Prober, probe: Probe) -> bool:
+    """The probe's database cores were saturated (:func:`~simpool.analysis.saturation.is_saturated`)."""
+    return is_saturated(prober.scenario_of(probe.overrides), summary_of(probe.row()))
+
+
+def parse_headroom(text: int | str, usable: int) -> int:
+    """``--headroom``: a count of slots (``5``) or a share of the usable ones (``10%``, rounded up)."""
+    raw = str(text).strip()
+    try:
+        value = float(raw[:-1]) if raw.endswith("%") else float(raw)
+    except ValueError:
+        raise ScenarioError(f"expected a count of slots or a share such as 10% (not {raw!r})",
+                            field="--headroom") from None
+    if not 0 <= value < math.inf or (raw.endswith("%") and value > 100):
+        raise ScenarioError(f"must be between 0 and 100% of the slots (not {raw!r})", field="--headroom")
+    if raw.endswith("%"):
+        return math.ceil(usable * value / 100 - 1e-9)
+    if value != int(value):
+        raise ScenarioError(f"a count of slots is a whole number (not {raw!r})", field="--headroom")
+    return int(value)
+
+
+def _idle_time(scenario: Any) -> tuple[float, str]:
+    """ConnMaxIdleTime below the scenario's idle limits, and why."""
+    limits = []
+    if idle_drop_active(scenario):
+        limits.append((scenario.network.idle_drop, "the middlebox's idle drop (network.idle_drop)"))
+    if scenario.database.idle_timeout:
+        limits.append((scenario.database.idle_timeout, "the server's idle timeout (database.idle_timeout)"))
+    current = scenario.fleet.pool.conn_max_idle_time
+    if not limits:
+        return current, "nothing in the scenario closes idle connections"
+    limit, what = min(limits)
+    from ..units import format_duration, parse_duration
+
+    if 0 < current < limit:
+        return current, f"already below {what}, {format_duration(limit)}"
+    return parse_duration(retire_idle_before(limit)), f"half of {what}, {format_duration(limit)}"
+
+
+def _what_must_change(scenario: Any, prober: Prober, terms: Sequence[SloTerm], fixed: tuple[tuple[str, Any], ...],
+                      top: Probe | None, *, cap: int, fleet: int, reserve: int, saturated: bool) -> tuple[Change, ...]:
+    """No MaxOpen up to the cap passes: what would, with numbers."""
+    db = scenario.database
+    if saturated and top is not None:
+        draft = saturated_database(prober.scenario_of(top.overrides), summary_of(top.row()))
+        changes = [Change("no_pool_setting", f"No pool setting helps. {draft.text if draft else ''} Even the "
+                                             f"largest MaxOpen the slots allow ({cap} per instance) misses the SLO; "
+                                             "a larger pool only queues more queries inside the database.")]
+        for k, remedy in enumerate(draft.remedies if draft else ()):
+            proof = prober.measure((*top.overrides, *remedy.overrides), terms) if k == 0 else None
+            kind = {"database.cores": "cores", "database.query": "queries"}.get(remedy.overrides[0][0], "traffic")
+            text = remedy.advice if kind == "queries" else f"{remedy.advice} ({remedy.change})"
+            changes.append(Change(kind, f"{'Or ' if k else ''}{text[0].upper() if not k else text[0]}{text[1:]}.",
+                                  proof))
+        return tuple(changes)
+    reserved = db.max_connections - db.usable_connections
+
+    def roomy(m: int) -> Probe:  # the MaxOpen alone, with max_connections to hold it
+        needed = fleet * m + db.other_clients + reserve + reserved
+        return prober.measure(((OPEN, m), (IDLE, m), *fixed, ("database.max_connections", needed)), terms)
+
+    low, high = cap + 1, max(2 * cap, 1)
+    probe = roomy(high)
+    while not probe.passed and high < MAX_SEARCH:
+        low, high = high + 1, min(2 * high, MAX_SEARCH)
+        before, probe = probe, roomy(high)
+        if [v.value for v in probe.verdicts] == [v.value for v in before.verdicts]:
+            break  # the same numbers: no pool reached its MaxOpen (common random numbers), more cannot help
+    if not probe.passed:
+        return (Change("slo", f"No MaxOpen up to {high} meets the SLO, even with max_connections to hold it: "
+                              "the objective is out of reach of the pool settings (see the probes).", probe),)
+    need, probes = smallest_passing(roomy, low, high, high_known=probe)
+    assert need is not None
+    proof = probes[need]
+    count = fleet * need + db.other_clients + reserve + reserved
+    name = server(scenario)
+    changes = [Change("max_connections", f"Raise {name}'s max_connections to {count}: the SLO needs MaxOpen "
+                                         f"{need} per instance, and {fleet} × {need} = {fleet * need}"
+                                         f"{_plus(db.other_clients, reserve)} + {reserved} reserved.", proof)]
+    fits = (db.usable_connections - db.other_clients - reserve) // need
+    changes.append(_fewer_instances(scenario, prober, terms, fixed, need, fits, reserve))
+    pooler = "PgBouncer in transaction mode" if db.flavor == "postgres" else "ProxySQL"
+    changes.append(Change("pooler", f"Or put a pooler ({pooler}) between the fleet and {name}, so that the "
+                                    f"{fleet} × {need} client connections share the {db.usable_connections} "
+                                    "server slots (simpool does not simulate a pooler: not proved here)."))
+    return tuple(changes)
+
+
+def _plus(others: int, reserve: int) -> str:
+    return (f" + {others} other clients" if others else "") + (f" + {reserve} headroom" if reserve else "")
+
+
+def _fewer_instances(scenario: Any, prober: Prober, terms: Sequence[SloTerm], fixed: tuple[tuple[str, Any], ...],
+                     need: int, fits: int, reserve: int) -> Change:
+    """The largest fleet that fits with the MaxOpen the SLO needs, each instance given the
+    most MaxOpen that fleet's slots allow, run to see if the SLO holds (each instance of a
+    smaller fleet takes more of the traffic)."""
+    fleet = scenario.fleet
+    if fits < 1:
+        return Change("fewer_instances", f"Fewer instances cannot help: not even one pool of {need} fits.")
+    if fleet.autoscale is not None:
+        overrides: tuple[tuple[str, Any], ...] = (("fleet.autoscale.max", fits),)
+        if fleet.autoscale.min > fits:
+            overrides += (("fleet.autoscale.min", fits),)
+        if fleet.instances > fits:
+            overrides += (("fleet.instances", fits),)
+        what = f"cap the autoscaler at {fits} instances (fleet.autoscale.max {fleet.autoscale.max} → {fits})"
+    elif fleet.deploy is not None:
+        left = fits - 2 * fleet.deploy.batch
+        if left < 1:
+            return Change("fewer_instances", f"Fewer instances cannot help: a deploy batch of {fleet.deploy.batch} "
+                                             f"already needs {2 * fleet.deploy.batch + 1} pools of {need}.")
+        overrides, what = (("fleet.instances", left),), f"run {left} instances (+ the deploy's surge)"
+    else:
+        overrides, what = (("fleet.instances", fits),), f"run {fits} instances instead of {fleet.instances}"
+    db = scenario.database
+    each = (db.usable_connections - db.other_clients - reserve) // fits
+    proof = prober.measure(((OPEN, each), (IDLE, each), *fixed, *overrides), terms)
+    if proof.passed:
+        text = (f"Or {what}, each with SetMaxOpenConns({each}): {fits} × {each} fit, and the SLO holds on the same "
+                "traffic.")
+    else:
+        text = (f"Fewer instances do not help: {what}, each with SetMaxOpenConns({each}) ({fits} × {each} fit), "
+                "and the same traffic misses the SLO: each instance takes more of it.")
+    return Change("fewer_instances", text, proof)
