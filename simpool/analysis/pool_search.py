@@ -14,6 +14,7 @@ probe sees the same traffic) make neighbouring probes differ by the setting, not
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -119,19 +120,34 @@ class Prober:
         return changed(self.scenario, tuple(overrides))
 
 
+Guess = Callable[[int, int, Mapping[int, Probe]], int | None]
+"""``guess(failing, passing, probes)``: the next value to try strictly between the two
+(None: the midpoint)."""
+
+
 def smallest_passing(measure: Callable[[int], Probe], low: int, high: int, *,
-                     high_known: Probe | None = None) -> tuple[int | None, dict[int, Probe]]:
+                     high_known: Probe | None = None, guess: Guess | None = None) -> tuple[int | None, dict[int, Probe]]:
     """The smallest value in ``low..high`` whose probe passes, by bisection, taking
     ``low - 1`` as failing and ``high`` as passing until measured; ``high`` is measured
     last, only if the search ends there (``high_known``: its probe, already measured).
+    A ``guess`` may pick the next value instead of the midpoint (an interpolation); after
+    two guesses in a row the next step is the midpoint, so the search takes at most three
+    times bisection's steps.
 
     Returns:
-        ``(value, probes by value)``; value None when not even ``high`` passes.
+        ``(value, probes by value)``; value None when not even ``high`` passes. The answer
+        and the value just below it (when above ``low - 1``) are always measured.
     """
     probes: dict[int, Probe] = {} if high_known is None else {high: high_known}
     failing, passing = low - 1, high
+    guessed_in_a_row = 0
     while passing - failing > 1:
         middle = (failing + passing) // 2
+        guessed = guess(failing, passing, probes) if guess is not None and guessed_in_a_row < 2 else None
+        if guessed is not None and failing < guessed < passing:
+            middle, guessed_in_a_row = guessed, guessed_in_a_row + 1
+        else:
+            guessed_in_a_row = 0
         probes[middle] = probe = measure(middle)
         if probe.passed:
             passing = middle
@@ -140,3 +156,18 @@ def smallest_passing(measure: Callable[[int], Probe], low: int, high: int, *,
     if passing not in probes:
         probes[passing] = measure(passing)
     return (passing if probes[passing].passed else None), probes
+
+
+def log_interpolation(metric: str, bound: float) -> Guess:
+    """A guess for a metric that falls as the setting grows (dials per second as MaxIdle
+    grows): where the straight line through the logarithms of the bracket's two measured
+    means crosses ``bound``."""
+    def guess(failing: int, passing: int, probes: Mapping[int, Probe]) -> int | None:
+        if failing not in probes or passing not in probes:
+            return None
+        high, low = probes[failing].metrics.get(metric, (None, None))[0], probes[passing].metrics.get(metric, (None, None))[0]
+        if not high or not low or not high > bound > 0 or high <= low:
+            return None
+        share = (math.log(high) - math.log(bound)) / (math.log(high) - math.log(low))
+        return failing + max(1, min(passing - failing - 1, math.ceil(share * (passing - failing))))
+    return guess

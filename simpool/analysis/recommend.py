@@ -32,7 +32,7 @@ from typing import Any
 
 from ..exceptions import ScenarioError
 from .phrases import fitting_max_open, largest_fleet, server
-from .pool_search import Probe, Prober, smallest_passing
+from .pool_search import Probe, Prober, log_interpolation, smallest_passing
 from .rules import idle_drop_active, retire_idle_before
 from .saturation import is_saturated, saturated_database
 from .slo import SloTerm, parse_term, parse_terms
@@ -106,6 +106,11 @@ class Recommendation:
     @property
     def fits(self) -> bool:
         return self.max_open is not None
+
+    @property
+    def points(self) -> int:
+        """Distinct settings run (a probe judged again on more terms reuses its runs)."""
+        return len({p.overrides for p in self.probes})
 
     @property
     def margin(self) -> int | None:
@@ -184,13 +189,7 @@ def recommend(scenario: Any = None, slo: Sequence[str | SloTerm] = (), *, headro
         changes: tuple[Change, ...] = ()
         saturated = False
         if best is not None:
-            def idle_at(i: int) -> Probe:
-                return prober.measure(((OPEN, best), (IDLE, i), *fixed), (*terms, dials))
-
-            max_idle, by_idle = smallest_passing(idle_at, 0, best)
-            if max_idle is None:  # MaxIdle = MaxOpen passes the SLO but churns over the bound
-                max_idle = best
-            measured = by_idle.get(max_idle) or at(best)
+            max_idle, by_idle, measured = _max_idle(prober, terms, dials, fixed, best)
             neighbours = [by_open[m] for m in (best - 1, best + 1) if m in by_open]
             if max_idle - 1 in by_idle:
                 neighbours.append(by_idle[max_idle - 1])
@@ -207,6 +206,32 @@ def recommend(scenario: Any = None, slo: Sequence[str | SloTerm] = (), *, headro
         at=measured, neighbours=tuple(neighbours), changes=changes, saturated=saturated,
         probes=tuple(prober.probes), replications=replicator.replications, min_replications=min_replications,
         max_replications=max_replications, cpu_s=replicator.cpu_seconds)
+
+
+def _max_idle(prober: Prober, terms: Sequence[SloTerm], dials: SloTerm, fixed: tuple[tuple[str, Any], ...],
+              max_open: int) -> tuple[int, dict[int, Probe], Probe]:
+    """The smallest MaxIdle at ``max_open`` that keeps dials under the bound (a search on
+    that term alone, guided by interpolation: dials fall steeply and smoothly with MaxIdle)
+    and still passes every SLO term (checked there, and searched above if it does not: a
+    larger MaxIdle only removes churn). Returns it, the probes by MaxIdle, and the
+    recommendation's probe judged on every term."""
+    def on_dials(i: int) -> Probe:
+        return prober.measure(((OPEN, max_open), (IDLE, i), *fixed), (dials,))
+
+    def on_all(i: int) -> Probe:
+        return prober.measure(((OPEN, max_open), (IDLE, i), *fixed), (*terms, dials))
+
+    idle, by_idle = smallest_passing(on_dials, 0, max_open, guess=log_interpolation(dials.metric, dials.threshold))
+    if idle is None:  # even MaxIdle = MaxOpen churns over the bound: keep every connection
+        idle = max_open
+    chosen = on_all(idle)
+    if not chosen.passed and idle < max_open:
+        better, more = smallest_passing(on_all, idle + 1, max_open)
+        by_idle.update(more)
+        idle = max_open if better is None else better
+        chosen = more.get(idle) or on_all(idle)
+    by_idle[idle] = chosen
+    return idle, by_idle, chosen
 
 
 class _NoPoolHelpsError(Exception):

@@ -54,7 +54,7 @@ def build_recommend_report(rec: Recommendation, scenario: Any, command: str) -> 
                    Paragraph(f"No MaxOpen up to the cap ({rec.cap} per instance) meets the objectives. "
                              "What must change:"), Items(items)]
     blocks += [Heading("The search"),
-               Paragraph(f"{len(rec.probes)} points, {rec.replications} replications ({rec.min_replications}–"
+               Paragraph(f"{rec.points} points, {rec.replications} replications ({rec.min_replications}–"
                          f"{rec.max_replications} per point, each stopped once its 95% CIs decided it), on the "
                          f"same traffic (common random numbers). MaxOpen/MaxIdle in the order tried: "
                          f"{search_line(rec)}."),

@@ -142,7 +142,7 @@ def recommend_renderable(rec: Recommendation) -> RenderableType:
             parts.append(Text(f" • {change.text}"))
             if change.proof is not None:
                 parts.append(Text(f"     {_proof_line(change.proof)}", style=_STYLE[change.proof.state]))
-    parts.append(Text(f"Search: {len(rec.probes)} points, {rec.replications} replications "
+    parts.append(Text(f"Search: {rec.points} points, {rec.replications} replications "
                       f"({rec.min_replications}–{rec.max_replications} per point, until the 95% CIs decided), "
                       f"{rec.cpu_s:.1f} s CPU. MaxOpen/MaxIdle tried in order: {search_line(rec)}", style="dim"))
     return Group(*parts)
@@ -178,7 +178,7 @@ def document(rec: Recommendation) -> dict[str, Any]:
         "measured": probe(rec.at), "neighbours": [probe(p) for p in rec.neighbours],
         "saturated_database": rec.saturated,
         "changes": [{"kind": c.kind, "text": c.text, "proof": probe(c.proof)} for c in rec.changes],
-        "search": {"points": len(rec.probes), "replications": rec.replications,
+        "search": {"points": rec.points, "replications": rec.replications,
                    "min_replications": rec.min_replications, "max_replications": rec.max_replications,
                    "cpu_s": round(rec.cpu_s, 3), "probes": [probe(p) for p in rec.probes]},
     }

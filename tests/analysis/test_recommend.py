@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import simpool
-from simpool.analysis.pool_search import Probe, smallest_passing, state_of
+from simpool.analysis.pool_search import Probe, log_interpolation, smallest_passing, state_of
 from simpool.analysis.recommend import _idle_time, parse_headroom, recommend
 from simpool.analysis.slo import judge, parse_term
 from simpool.exceptions import ScenarioError
@@ -42,6 +42,30 @@ def test_bisection_finds_the_smallest_passing_value_and_measures_the_top_last():
     best, probes = smallest_passing(measure, 1, 32)
     assert best == 23 and 32 not in asked and len(asked) <= 6
     assert not probes[22].passed and probes[23].passed, "the neighbour below is measured: it proves minimality"
+
+
+def test_a_bad_guess_cannot_mislead_the_bisection():
+    """Guesses only choose where to look: the worst guess (always just above the failing
+    end) still finds the edge, within three times bisection's steps."""
+    for edge in (1, 7, 23, 32):
+        asked = []
+
+        def measure(m, edge=edge, asked=asked):
+            asked.append(m)
+            return _probe("pass" if m >= edge else "fail")
+        best, probes = smallest_passing(measure, 1, 32, guess=lambda f, p, probes: f + 1)
+        assert best == edge and len(asked) <= 3 * 6
+        assert edge == 1 or not probes[edge - 1].passed
+
+
+def test_dials_interpolation_aims_at_the_bound():
+    """Dials fall steeply with MaxIdle: the straight line through the logarithms of the
+    bracket's two means (43.6/s at 5, 1.9/s at 12) crosses 6/s at about 9.4."""
+    def probe(dials):
+        return Probe(overrides=(), replications=2, verdicts=(), state="fail", metrics={"per_s.dials": (dials, 0.1)})
+    guess = log_interpolation("per_s.dials", 6.0)
+    assert guess(5, 12, {5: probe(43.6), 12: probe(1.9)}) == 10
+    assert guess(-1, 12, {12: probe(1.9)}) is None, "an end not measured: bisect"
 
 
 def test_bisection_says_none_when_not_even_the_top_passes():
@@ -104,7 +128,10 @@ def test_a_small_story_end_to_end():
     assert below and not below[0].passed
     assert rec.margin == 97 - 2 * rec.max_open
     assert go_code(rec)[:2] == [f"db.SetMaxOpenConns({rec.max_open})", f"db.SetMaxIdleConns({rec.max_idle})"]
-    assert rec.replications == sum(p.replications for p in rec.probes)
+    runs = {}
+    for p in rec.probes:  # a point judged again on more terms keeps (and extends) its runs
+        runs[p.overrides] = max(runs.get(p.overrides, 0), p.replications)
+    assert rec.replications == sum(runs.values()) and rec.points == len(runs)
     assert all(2 <= p.replications <= 8 for p in rec.probes)
     json.dumps(document(rec), allow_nan=False)
 
