@@ -14,6 +14,7 @@ for s in pool-per-request fifo-leak db-overload; do
 done
 echo; echo "## sweep.py --repeats 3"; python benchmarks/sweep.py --repeats 3
 echo; echo "## startup.py"; python benchmarks/startup.py
+echo; echo "## recommend.py"; python benchmarks/recommend.py
 echo; echo "## budget.py"; python benchmarks/budget.py
 echo; echo "## history.py (simpool/bare at each step of issue #5)"
 python benchmarks/history.py 6e7c246 fb0c98d a339153 a124845 e8c6e20 4c98954 39c23b0 d206d79 5bc2a44 HEAD

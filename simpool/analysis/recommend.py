@@ -181,7 +181,11 @@ def recommend(scenario: Any = None, slo: Sequence[str | SloTerm] = (), *, headro
             return probe
 
         try:
+            if scenario.pitfalls.pool_per_request:
+                raise _PoolPerRequestError
             best, by_open = smallest_passing(at, 1, cap) if cap >= 1 else (None, {})
+        except _PoolPerRequestError:
+            best, by_open = None, {}
         except _NoPoolHelpsError:
             best, by_open = None, {cap: prober.measure(((OPEN, cap), (IDLE, cap), *fixed), terms)}
         max_idle = None
@@ -197,8 +201,12 @@ def recommend(scenario: Any = None, slo: Sequence[str | SloTerm] = (), *, headro
             measured = None
             top = by_open.get(cap)
             saturated = top is not None and _saturated(prober, top)
-            changes = _what_must_change(scenario, prober, terms, fixed, top, cap=cap, fleet=n, reserve=reserve,
-                                        saturated=saturated)
+            changes = (Change("pool_per_request", "No pool setting applies: every request opens its own pool "
+                                                  "(sql.Open per request, pitfalls.pool_per_request). Open one "
+                                                  "*sql.DB per process at start-up and share it, then ask again."),
+                       ) if scenario.pitfalls.pool_per_request else \
+                _what_must_change(scenario, prober, terms, fixed, top, cap=cap, fleet=n, reserve=reserve,
+                                  saturated=saturated)
     return Recommendation(
         name=scenario.name, seed=seed, terms=terms, dials_term=dials, headroom=reserve, fleet=n, fleet_phrase=phrase,
         flavor=db.flavor, usable=db.usable_connections, other_clients=db.other_clients, cap=cap, max_open=best,
@@ -232,6 +240,10 @@ def _max_idle(prober: Prober, terms: Sequence[SloTerm], dials: SloTerm, fixed: t
         chosen = more.get(idle) or on_all(idle)
     by_idle[idle] = chosen
     return idle, by_idle, chosen
+
+
+class _PoolPerRequestError(Exception):
+    """The scenario opens a pool per request: no pool setting applies."""
 
 
 class _NoPoolHelpsError(Exception):

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..analysis.recommend import Recommendation
 from .document import Block, Code, Document, Heading, Items, Paragraph, Table
-from .recommend_table import document, go_code, search_line, setting_label, verdict_cell
+from .recommend_table import document, figure, go_code, search_line, setting_label, verdict_cell
 from .report import _intro, _reproduce, _scenario
 
 
@@ -24,7 +24,7 @@ def build_recommend_report(rec: Recommendation, scenario: Any, command: str) -> 
     """The report of a recommendation: the answer (Go code, margin), the SLO figures at it
     and its neighbours, or what must change; then the search, the scenario and the command."""
     effective = scenario.effective()
-    terms = ", ".join(f"`{t.text}`" for t in rec.terms)
+    terms = ", ".join(t.text for t in rec.terms)
     blocks: list[Block] = [*_intro(effective, scenario.description),
                            Paragraph(f"Objectives: {terms} (each must pass with its whole 95% confidence interval), "
                                      f"at the largest fleet: {rec.fleet_phrase}; seed {rec.seed}.")]
@@ -36,7 +36,7 @@ def build_recommend_report(rec: Recommendation, scenario: Any, command: str) -> 
                        key=lambda p: (p.setting("fleet.pool.max_open"), p.setting("fleet.pool.max_idle")))
         all_terms = (*rec.terms, rec.dials_term)
         rows = tuple(("▶" if p is rec.at else "", setting_label(p), str(p.replications),
-                      *[_cell(p, t.text) for t in all_terms]) for p in shown)
+                      *[_cell(p, t) for t in all_terms]) for p in shown)
         blocks += [Heading("Recommendation"), Paragraph("Paste after sql.Open, on each instance:"),
                    Code("\n".join(go_code(rec)), "go"),
                    Paragraph(f"Margin under the cap: {rec.fleet} × {rec.max_open} = {rec.fleet * rec.max_open}"
@@ -51,7 +51,8 @@ def build_recommend_report(rec: Recommendation, scenario: Any, command: str) -> 
                         + "; ".join(f"{v.term.text}: {verdict_cell(v).plain}" for v in c.proof.verdicts),))
                       for c in rec.changes)
         blocks += [Heading("Nothing fits"),
-                   Paragraph(f"No MaxOpen up to the cap ({rec.cap} per instance) meets the objectives. "
+                   Paragraph("What must change:" if rec.changes and rec.changes[0].kind == "pool_per_request" else
+                             f"No MaxOpen up to the cap ({rec.cap} per instance) meets the objectives. "
                              "What must change:"), Items(items)]
     blocks += [Heading("The search"),
                Paragraph(f"{rec.points} points, {rec.replications} replications ({rec.min_replications}–"
@@ -62,8 +63,10 @@ def build_recommend_report(rec: Recommendation, scenario: Any, command: str) -> 
     return Document(f"simpool recommendation: {rec.name}", tuple(blocks))
 
 
-def _cell(probe: Any, term: str) -> str:
+def _cell(probe: Any, term: Any) -> str:
+    """A term's verdict at a probe, or (a term it was not judged on) its value alone."""
     for verdict in probe.verdicts:
-        if verdict.term.text == term:
+        if verdict.term.text == term.text:
             return verdict_cell(verdict).plain
-    return "–"
+    value, half = probe.metrics.get(term.metric, (None, None))
+    return figure(value, half, term.unit)

@@ -55,7 +55,7 @@ def setting_label(probe: Probe) -> str:
     return ", ".join(parts)
 
 
-def _figure(value: float | None, half: float | None, unit: str) -> str:
+def figure(value: float | None, half: float | None, unit: str) -> str:
     """``178 ± 69 ms``, ``0 ± 0%``, ``4.52 ± 0.455/s``: the unit once, after the spread."""
     if value is None or math.isnan(value):
         return "–"
@@ -70,7 +70,7 @@ def _figure(value: float | None, half: float | None, unit: str) -> str:
 
 def verdict_cell(verdict: SloVerdict) -> Text:
     state = "pass" if verdict.passed and verdict.confident else ("fail" if verdict.confident else "open")
-    return Text(f"{_figure(verdict.value, verdict.ci95, verdict.term.unit)} {_MARK[state]}", style=_STYLE[state])
+    return Text(f"{figure(verdict.value, verdict.ci95, verdict.term.unit)} {_MARK[state]}", style=_STYLE[state])
 
 
 def probes_table(probes: Sequence[Probe], terms: Sequence[SloTerm], *, chosen: Probe | None = None,
@@ -95,7 +95,7 @@ def probes_table(probes: Sequence[Probe], terms: Sequence[SloTerm], *, chosen: P
                 cells.append(verdict_cell(by_term[term.text]))
             else:
                 value, half = probe.metrics.get(term.metric, (None, None))
-                cells.append(Text(_figure(value, half, term.unit) + "  ", style="dim"))
+                cells.append(Text(figure(value, half, term.unit) + "  ", style="dim"))
         table.add_row("▶" if probe is chosen else "", str(probe.setting(OPEN)), str(probe.setting(IDLE)),
                       str(probe.replications), *cells, style="bold" if probe is chosen else None)
     return table
@@ -103,14 +103,16 @@ def probes_table(probes: Sequence[Probe], terms: Sequence[SloTerm], *, chosen: P
 
 def search_line(rec: Recommendation) -> str:
     """The probes in the order the search ran them, with their verdicts."""
-    steps = []
+    steps, seen = [], set()
     for probe in rec.probes:
         open_, idle = probe.setting(OPEN), probe.setting(IDLE)
         extra = [f"{'.'.join(p.split('.')[-2:]) if p.count('.') > 1 else p.split('.')[-1]}={v}"
                  for p, v in probe.overrides
                  if p not in (OPEN, IDLE, "fleet.pool.conn_max_idle_time")]
         what = f"{open_}/{idle}" + (f" ({', '.join(extra)})" if extra else "")
-        steps.append(f"{what} {_MARK[probe.state]}")
+        again = " on every term" if probe.overrides in seen else ""
+        seen.add(probe.overrides)
+        steps.append(f"{what}{again} {_MARK[probe.state]}")
     return " → ".join(steps)
 
 
@@ -132,7 +134,9 @@ def recommend_renderable(rec: Recommendation) -> RenderableType:
         parts.append(probes_table(shown, (*rec.terms, rec.dials_term), chosen=rec.at,
                                   title="SLO at the recommendation (▶) and its neighbours, mean ± 95% CI"))
     else:
-        if rec.cap < 1:
+        if rec.changes and rec.changes[0].kind == "pool_per_request":
+            why = "the scenario opens a pool per request"
+        elif rec.cap < 1:
             why = f"not even one connection per instance fits ({rec.usable} usable{others}{headroom})"
         else:
             why = (f"the largest MaxOpen the slots allow, {rec.cap} per instance ({rec.fleet} × {rec.cap}"

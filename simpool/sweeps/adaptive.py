@@ -10,7 +10,7 @@ on complete, in-order sets of replications, so which replications a point ends w
 its numbers, are the same whatever the executor or ``jobs`` (the round structure never
 depends on them).
 
-Rows are :func:`simpool.sweeps.grid.metric_row`: the one definition of a point's metrics
+Rows are :func:`simpool.sweeps.rows.metric_row`: the one definition of a point's metrics
 and their 95% CIs. Runs are kept by point key, so a point met again (a search that comes
 back to a setting) reuses what it ran.
 """
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .executors import Executor, Outcome, make_executor
-from .grid import metric_row
+from .rows import metric_row
 
 Decide = Callable[[Hashable, Mapping[Hashable, dict[str, Any]]], bool]
 """``decide(key, rows)``: whether point ``key`` is settled, given every point's row so far."""
@@ -81,8 +81,13 @@ class Replicator:
     # ------------------------------------------------------------------ the rounds
 
     def run(self, points: Sequence[Point], *, min_replications: int, max_replications: int,
-            decide: Decide) -> dict[Hashable, dict[str, Any]]:
+            decide: Decide, on_final: Callable[[Hashable, dict[str, Any]], None] | None = None,
+            ) -> dict[Hashable, dict[str, Any]]:
         """Replicate ``points`` until each is settled or has ``max_replications``.
+
+        Args:
+            on_final: called as ``on_final(key, row)`` once a point is done (settled, or
+                at the most replications), in the order of ``points`` within a round.
 
         Returns:
             Every point's metric row (by key), from its replications 0..n-1.
@@ -93,12 +98,19 @@ class Replicator:
             self._points.setdefault(point.key, point)
         keys = list(dict.fromkeys(p.key for p in points))
         open_ = [k for k in keys if len(self._runs.get(k, ())) < max_replications]
+        done_before = [k for k in keys if k not in open_]
         target = dict.fromkeys(open_, min_replications)
         rows: dict[Hashable, dict[str, Any]] = {}
         while True:
             self._round({k: target[k] for k in open_})
             rows = {k: self.row(k) for k in keys}
-            open_ = [k for k in open_ if self.count(k) < max_replications and not decide(k, rows)]
+            still = [k for k in open_ if self.count(k) < max_replications and not decide(k, rows)]
+            if on_final is not None:
+                for k in [*done_before, *open_]:
+                    if k not in still:
+                        on_final(k, rows[k])
+                done_before = []
+            open_ = still
             if not open_:
                 return rows
             target = {k: self.count(k) + 1 for k in open_}
@@ -106,6 +118,10 @@ class Replicator:
     def count(self, key: Hashable) -> int:
         """Replications held for point ``key``."""
         return len(self._runs.get(key, ()))
+
+    def runs(self, key: Hashable) -> list[Outcome]:
+        """Point ``key``'s outcomes, replication 0 first."""
+        return list(self._runs.get(key, ()))
 
     def row(self, key: Hashable) -> dict[str, Any]:
         """Point ``key``'s metric row from every replication it has, in order."""

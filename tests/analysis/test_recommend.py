@@ -197,3 +197,10 @@ def test_a_saturated_database_is_not_a_pool_problem():
     cores = next(c for c in rest if c.kind == "cores")
     assert cores.proof is not None and cores.proof.passed
     assert not any(c.kind in ("max_connections", "fewer_instances") for c in rec.changes)
+
+
+def test_a_pool_per_request_has_no_pool_setting_to_tune():
+    """Nothing is run: the pitfall comes first."""
+    rec = recommend(SCENARIOS / "pool-per-request.yaml", TERMS, jobs=1)
+    assert not rec.fits and rec.replications == 0
+    assert [c.kind for c in rec.changes] == ["pool_per_request"] and "one *sql.DB per process" in rec.changes[0].text

@@ -165,3 +165,19 @@ def test_bundled_scenario_by_name_and_default_values(tmp_path):
     assert result.exit_code == 0, result.output
     lines = (out / "sweep.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in lines] == ["fleet.pool.max_idle", "default", "0"]
+
+
+def test_adaptive_replications_on_the_command_line(tmp_path):
+    """--min-replications below -R: the table says the range, the summary line the total,
+    and sweep.csv how many each point ran; a minimum above -R is one line, exit 2."""
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["sweep", SPIKE, "--max-open", "2..10:4", "-R", "4", "--min-replications", "2",
+                                 "--jobs", "1", "--no-plots", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "2–4 replications per point" in result.stdout
+    assert "3 points, " in result.stderr and "(2–4 per point)" in result.stderr
+    assert (out / "sweep.csv").read_text().splitlines()[0].startswith("fleet.pool.max_open,replications,")
+    bad = runner.invoke(app, ["sweep", SPIKE, "--max-open", "2", "-R", "2", "--min-replications", "3",
+                              "--jobs", "1", "--no-plots", "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 2 and "--min-replications" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
