@@ -22,6 +22,8 @@ from .findings_table import amount
 PASS, FAIL, OPEN_MARK = "✓", "✗", "?"
 _MARK = {"pass": PASS, "fail": FAIL, "open": OPEN_MARK}
 _STYLE = {"pass": "green", "fail": "red", "open": "yellow"}
+LEGEND = ("✓ meets the term with its whole 95% CI, ✗ misses it with its whole CI, ? undecided (counts as a miss); "
+          "a value without a mark was not judged (MaxIdle is searched on the dials bound, then checked on every term).")
 _UNITS = ((3600, "time.Hour"), (60, "time.Minute"), (1, "time.Second"), (1e-3, "time.Millisecond"))
 
 
@@ -118,9 +120,8 @@ def search_line(rec: Recommendation) -> str:
 
 def recommend_renderable(rec: Recommendation) -> RenderableType:
     terms = ", ".join(t.text for t in rec.terms)
-    head = Text.assemble((f"simpool recommend · {rec.name}", "bold"),
-                         f"  seed {rec.seed}; SLO {terms}; the largest fleet: {rec.fleet_phrase}")
-    parts: list[RenderableType] = [head]
+    head = Text.assemble((f"simpool recommend · {rec.name}", "bold"), f"  seed {rec.seed}")
+    parts: list[RenderableType] = [head, Text(f"SLO {terms}, at the largest fleet: {rec.fleet_phrase}")]
     others = f" + {rec.other_clients} other clients" if rec.other_clients else ""
     headroom = f" + {rec.headroom} headroom" if rec.headroom else ""
     if rec.fits:
@@ -133,6 +134,7 @@ def recommend_renderable(rec: Recommendation) -> RenderableType:
         shown = sorted({*rec.neighbours, rec.at}, key=lambda p: (p.setting(OPEN), p.setting(IDLE)))
         parts.append(probes_table(shown, (*rec.terms, rec.dials_term), chosen=rec.at,
                                   title="SLO at the recommendation (▶) and its neighbours, mean ± 95% CI"))
+        parts.append(Text(LEGEND, style="dim"))
     else:
         if rec.changes and rec.changes[0].kind == "pool_per_request":
             why = "the scenario opens a pool per request"
@@ -142,10 +144,15 @@ def recommend_renderable(rec: Recommendation) -> RenderableType:
             why = (f"the largest MaxOpen the slots allow, {rec.cap} per instance ({rec.fleet} × {rec.cap}"
                    f"{others}{headroom} ≤ {rec.usable}), misses the SLO")
         parts.append(Text(f"Nothing fits: {why}. What must change:", style="bold red"))
+        changes = Table.grid(padding=(0, 1))
+        changes.add_column(no_wrap=True)
+        changes.add_column()
         for change in rec.changes:
-            parts.append(Text(f" • {change.text}"))
+            changes.add_row(" •", Text(change.text))
             if change.proof is not None:
-                parts.append(Text(f"     {_proof_line(change.proof)}", style=_STYLE[change.proof.state]))
+                changes.add_row("", Text(f"{_MARK[change.proof.state]} {_proof_line(change.proof)}",
+                                         style=_STYLE[change.proof.state]))
+        parts.append(changes)
     parts.append(Text(f"Search: {rec.points} points, {rec.replications} replications "
                       f"({rec.min_replications}–{rec.max_replications} per point, until the 95% CIs decided), "
                       f"{rec.cpu_s:.1f} s CPU. MaxOpen/MaxIdle tried in order: {search_line(rec)}", style="dim"))
