@@ -49,6 +49,9 @@ class Probe:
     state: State
     metrics: dict[str, tuple[float | None, float | None]]
     full: dict[str, Any] = field(default_factory=dict, repr=False)
+    coarse: bool = False
+    """A first look: one replication, judged on its values alone (no CI), which only
+    steers the search; every claim the answer makes rests on probes that are not coarse."""
 
     @property
     def passed(self) -> bool:
@@ -92,12 +95,15 @@ class Prober:
         """Every probe measured, in the order the search asked for them."""
         self._scenarios: dict[Hashable, Any] = {}
 
-    def measure(self, overrides: Sequence[tuple[str, Any]], terms: Sequence[SloTerm]) -> Probe:
-        """The probe of ``overrides`` judged on ``terms``, replicated until decided."""
+    def measure(self, overrides: Sequence[tuple[str, Any]], terms: Sequence[SloTerm], *,
+                coarse: bool = False) -> Probe:
+        """The probe of ``overrides`` judged on ``terms``, replicated until decided (or,
+        ``coarse``, on replication 0 alone, its mean against each bound)."""
         overrides = tuple(overrides)
         key = json.dumps([list(pair) for pair in overrides], sort_keys=True)
         for probe in self.probes:
-            if probe.overrides == overrides and [v.term for v in probe.verdicts] == list(terms):
+            if probe.overrides == overrides and [v.term for v in probe.verdicts] == list(terms) and \
+                    probe.coarse == coarse:
                 return probe
         scenario = self._scenarios.get(key)
         if scenario is None:
@@ -106,13 +112,17 @@ class Prober:
         def decide(k: Hashable, rows: Mapping[Hashable, dict[str, Any]]) -> bool:
             return state_of(judge_row(terms, rows[k])) != "open"
 
-        rows = self.replicator.run([Point(key, scenario, self.seed)], min_replications=self.min_replications,
-                                   max_replications=self.max_replications, decide=decide)
-        row = rows[key]
+        low, high = (1, 1) if coarse else (self.min_replications, self.max_replications)
+        if coarse and self.replicator.count(key):
+            row = self.replicator.row(key, first=1)
+        else:
+            row = self.replicator.run([Point(key, scenario, self.seed)], min_replications=low,
+                                      max_replications=high, decide=decide)[key]
         verdicts = judge_row(terms, row)
-        probe = Probe(overrides=overrides, replications=self.replicator.count(key), verdicts=verdicts,
-                      state=state_of(verdicts), metrics={m: (row.get(m), row.get(f"{m}.ci95")) for m in SHOWN},
-                      full=row)
+        state = ("pass" if all(v.passed for v in verdicts) else "fail") if coarse else state_of(verdicts)
+        probe = Probe(overrides=overrides, replications=1 if coarse else self.replicator.count(key),
+                      verdicts=verdicts, state=state, metrics={m: (row.get(m), row.get(f"{m}.ci95")) for m in SHOWN},
+                      full=row, coarse=coarse)
         self.probes.append(probe)
         return probe
 
@@ -171,3 +181,37 @@ def log_interpolation(metric: str, bound: float) -> Guess:
         share = (math.log(high) - math.log(bound)) / (math.log(high) - math.log(low))
         return failing + max(1, min(passing - failing - 1, math.ceil(share * (passing - failing))))
     return guess
+
+
+def refined(coarse: Callable[[int], Probe], fine: Callable[[int], Probe], low: int, high: int, *,
+            guess: Guess | None = None) -> tuple[int | None, dict[int, Probe]]:
+    """Coarse to fine: the bisection steered by one replication per probe, then the answer
+    and the value below it measured until their CIs decide them; where they disagree with
+    the first look, the search goes on with full probes on that side. So the answer passes
+    with its CI and the value below it does not, as for :func:`smallest_passing` alone.
+
+    Returns:
+        ``(value, fine probes by value)``; value None when ``high`` does not pass.
+    """
+    value, _ = smallest_passing(coarse, low, high, guess=guess)
+    probes: dict[int, Probe] = {}
+    if value is None:
+        probes[high] = top = fine(high)
+        if not top.passed:
+            return None, probes
+        value = high
+    while True:
+        probes[value] = at = fine(value)
+        if not at.passed:  # the first look passed it too soon: search above, in full
+            better, more = smallest_passing(fine, value + 1, high)
+            probes.update(more)
+            return better, probes
+        if value == low:
+            return value, probes
+        probes[value - 1] = below = fine(value - 1)
+        if not below.passed:
+            return value, probes
+        lower, more = smallest_passing(fine, low, value - 1, high_known=below)  # the first look missed lower
+        probes.update(more)
+        assert lower is not None
+        return lower, probes

@@ -8,12 +8,14 @@ Per instance, in this order:
    value if already below. ``SetConnMaxLifetime`` stays as the scenario has it (nothing in
    the model needs one). Both hold during the searches, so they are proved with the rest.
 2. ``SetMaxOpenConns``: the smallest MaxOpen (with MaxIdle = MaxOpen: no churn) whose
-   probe passes every SLO term with its 95% CI, searched by bisection up to the *cap*:
+   probe passes every SLO term with its 95% CI, searched coarse to fine (a bisection on one
+   replication per probe, then the answer and the value below it replicated until their
+   CIs decide them, the search resumed where they disagree) up to the *cap*:
    the most each instance of the largest fleet (:func:`~simpool.analysis.phrases.largest_fleet`:
    autoscale max, or a rolling deploy's surge) may hold with
    ``fleet × MaxOpen + other_clients + headroom ≤ usable slots``.
-3. ``SetMaxIdleConns``: the smallest MaxIdle at that MaxOpen that still passes, with
-   dials per second (fleet-wide) under the bound as one more term.
+3. ``SetMaxIdleConns``: the smallest MaxIdle at that MaxOpen that keeps dials per second
+   (fleet-wide) under the bound, searched the same way, then checked on every SLO term.
 
 When nothing fits under the cap it says what must change, with numbers: a saturated
 database (:mod:`.saturation`) is never a pool problem, so it says no pool setting helps and
@@ -32,7 +34,7 @@ from typing import Any
 
 from ..exceptions import ScenarioError
 from .phrases import fitting_max_open, largest_fleet, server
-from .pool_search import Probe, Prober, log_interpolation, smallest_passing
+from .pool_search import Probe, Prober, log_interpolation, refined, smallest_passing
 from .rules import idle_drop_active, retire_idle_before
 from .saturation import is_saturated, saturated_database
 from .slo import SloTerm, parse_term, parse_terms
@@ -172,8 +174,8 @@ def recommend(scenario: Any = None, slo: Sequence[str | SloTerm] = (), *, headro
         prober = Prober(scenario, seed, replicator, min_replications=min_replications,
                         max_replications=max_replications)
 
-        def at(m: int) -> Probe:
-            probe = prober.measure(((OPEN, m), (IDLE, m), *fixed), terms)
+        def at(m: int, coarse: bool = False) -> Probe:
+            probe = prober.measure(((OPEN, m), (IDLE, m), *fixed), terms, coarse=coarse)
             if not probe.passed and m < cap and _saturated(prober, probe):
                 top = prober.measure(((OPEN, cap), (IDLE, cap), *fixed), terms)
                 if not top.passed and _saturated(prober, top):
@@ -183,7 +185,7 @@ def recommend(scenario: Any = None, slo: Sequence[str | SloTerm] = (), *, headro
         try:
             if scenario.pitfalls.pool_per_request:
                 raise _PoolPerRequestError
-            best, by_open = smallest_passing(at, 1, cap) if cap >= 1 else (None, {})
+            best, by_open = refined(lambda m: at(m, True), at, 1, cap) if cap >= 1 else (None, {})
         except _PoolPerRequestError:
             best, by_open = None, {}
         except _NoPoolHelpsError:
@@ -223,13 +225,14 @@ def _max_idle(prober: Prober, terms: Sequence[SloTerm], dials: SloTerm, fixed: t
     and still passes every SLO term (checked there, and searched above if it does not: a
     larger MaxIdle only removes churn). Returns it, the probes by MaxIdle, and the
     recommendation's probe judged on every term."""
-    def on_dials(i: int) -> Probe:
-        return prober.measure(((OPEN, max_open), (IDLE, i), *fixed), (dials,))
+    def on_dials(i: int, coarse: bool = False) -> Probe:
+        return prober.measure(((OPEN, max_open), (IDLE, i), *fixed), (dials,), coarse=coarse)
 
     def on_all(i: int) -> Probe:
         return prober.measure(((OPEN, max_open), (IDLE, i), *fixed), (*terms, dials))
 
-    idle, by_idle = smallest_passing(on_dials, 0, max_open, guess=log_interpolation(dials.metric, dials.threshold))
+    idle, by_idle = refined(lambda i: on_dials(i, True), on_dials, 0, max_open,
+                            guess=log_interpolation(dials.metric, dials.threshold))
     if idle is None:  # even MaxIdle = MaxOpen churns over the bound: keep every connection
         idle = max_open
     chosen = on_all(idle)

@@ -55,10 +55,11 @@ def build_recommend_report(rec: Recommendation, scenario: Any, command: str) -> 
                              f"No MaxOpen up to the cap ({rec.cap} per instance) meets the objectives. "
                              "What must change:"), Items(items)]
     blocks += [Heading("The search"),
-               Paragraph(f"{rec.points} points, {rec.replications} replications ({rec.min_replications}–"
-                         f"{rec.max_replications} per point, each stopped once its 95% CIs decided it), on the "
-                         f"same traffic (common random numbers). MaxOpen/MaxIdle in the order tried: "
-                         f"{search_line(rec)}."),
+               Paragraph(f"{rec.points} points, {rec.replications} replications on the same traffic (common "
+                         f"random numbers): a bisection steered by a first look of one replication per point, then "
+                         f"the answer and the value below it replicated ({rec.min_replications}–"
+                         f"{rec.max_replications}) until their 95% CIs decided them. MaxOpen/MaxIdle in the order "
+                         f"tried, (✓) and (✗) a first look: {search_line(rec)}."),
                *_scenario(effective), *_reproduce(command, effective)]
     return Document(f"simpool recommendation: {rec.name}", tuple(blocks))
 

@@ -104,17 +104,20 @@ def probes_table(probes: Sequence[Probe], terms: Sequence[SloTerm], *, chosen: P
 
 
 def search_line(rec: Recommendation) -> str:
-    """The probes in the order the search ran them, with their verdicts."""
-    steps, seen = [], set()
+    """The probes in the order the search ran them: a first look (one replication) with its
+    mark in brackets, a full probe with its mark, ``all terms`` where a probe first judged on
+    the dials bound is judged on every term."""
+    steps, judged = [], set()
     for probe in rec.probes:
         open_, idle = probe.setting(OPEN), probe.setting(IDLE)
         extra = [f"{'.'.join(p.split('.')[-2:]) if p.count('.') > 1 else p.split('.')[-1]}={v}"
-                 for p, v in probe.overrides
-                 if p not in (OPEN, IDLE, "fleet.pool.conn_max_idle_time")]
+                 for p, v in probe.overrides if p not in (OPEN, IDLE, "fleet.pool.conn_max_idle_time")]
         what = f"{open_}/{idle}" + (f" ({', '.join(extra)})" if extra else "")
-        again = " on every term" if probe.overrides in seen else ""
-        seen.add(probe.overrides)
-        steps.append(f"{what}{again} {_MARK[probe.state]}")
+        mark = f"({_MARK[probe.state]})" if probe.coarse else _MARK[probe.state]
+        again = " all terms" if not probe.coarse and probe.overrides in judged else ""
+        if not probe.coarse:
+            judged.add(probe.overrides)
+        steps.append(f"{what}{again} {mark}")
     return " → ".join(steps)
 
 
@@ -153,9 +156,9 @@ def recommend_renderable(rec: Recommendation) -> RenderableType:
                 changes.add_row("", Text(f"{_MARK[change.proof.state]} {_proof_line(change.proof)}",
                                          style=_STYLE[change.proof.state]))
         parts.append(changes)
-    parts.append(Text(f"Search: {rec.points} points, {rec.replications} replications "
-                      f"({rec.min_replications}–{rec.max_replications} per point, until the 95% CIs decided), "
-                      f"{rec.cpu_s:.1f} s CPU. MaxOpen/MaxIdle tried in order: {search_line(rec)}", style="dim"))
+    parts.append(Text(f"Search: {rec.points} points, {rec.replications} replications (a first look of 1, then "
+                      f"{rec.min_replications}–{rec.max_replications} until the 95% CIs decided), {rec.cpu_s:.1f} s "
+                      f"CPU. MaxOpen/MaxIdle in order, (✓) a first look: {search_line(rec)}", style="dim"))
     return Group(*parts)
 
 
@@ -173,7 +176,7 @@ def document(rec: Recommendation) -> dict[str, Any]:
             return None
         return {"settings": dict(p.overrides), "replications": p.replications, "state": p.state,
                 "verdicts": [_verdict(v) for v in p.verdicts],
-                "metrics": {k: {"mean": m, "ci95": h} for k, (m, h) in p.metrics.items()}}
+                "metrics": {k: {"mean": m, "ci95": h} for k, (m, h) in p.metrics.items()}, "first_look": p.coarse}
 
     return {
         "simpool": __version__, "name": rec.name, "seed": rec.seed,

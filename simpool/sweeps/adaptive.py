@@ -123,10 +123,11 @@ class Replicator:
         """Point ``key``'s outcomes, replication 0 first."""
         return list(self._runs.get(key, ()))
 
-    def row(self, key: Hashable) -> dict[str, Any]:
-        """Point ``key``'s metric row from every replication it has, in order."""
+    def row(self, key: Hashable, *, first: int | None = None) -> dict[str, Any]:
+        """Point ``key``'s metric row from every replication it has, in order (or from
+        its ``first`` ones)."""
         point = self._points[key]
-        return metric_row(point.scenario, point.seed, self._runs[key])
+        return metric_row(point.scenario, point.seed, self._runs[key][:first])
 
     def _round(self, targets: Mapping[Hashable, int]) -> None:
         """Bring each point up to its target count of replications, in one batch."""

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import simpool
-from simpool.analysis.pool_search import Probe, log_interpolation, smallest_passing, state_of
+from simpool.analysis.pool_search import Probe, log_interpolation, refined, smallest_passing, state_of
 from simpool.analysis.recommend import _idle_time, parse_headroom, recommend
 from simpool.analysis.slo import judge, parse_term
 from simpool.exceptions import ScenarioError
@@ -66,6 +66,23 @@ def test_dials_interpolation_aims_at_the_bound():
     guess = log_interpolation("per_s.dials", 6.0)
     assert guess(5, 12, {5: probe(43.6), 12: probe(1.9)}) == 10
     assert guess(-1, 12, {12: probe(1.9)}) is None, "an end not measured: bisect"
+
+
+@pytest.mark.parametrize("first_look", [20, 26, 23, 40])
+def test_a_wrong_first_look_is_corrected_by_the_full_probes(first_look):
+    """Coarse to fine: the one-replication look may put the edge too low or too high (or
+    see nothing pass); the full probes at the answer and below it find the true edge, 23."""
+    asked = []
+
+    def coarse(m):
+        return _probe("pass" if m >= first_look else "fail")
+
+    def fine(m):
+        asked.append(m)
+        return _probe("pass" if m >= 23 else "fail")
+    best, probes = refined(coarse, fine, 1, 32)
+    assert best == 23 and probes[23].passed and not probes[22].passed
+    assert len(asked) <= 8
 
 
 def test_bisection_says_none_when_not_even_the_top_passes():
@@ -128,11 +145,13 @@ def test_a_small_story_end_to_end():
     assert below and not below[0].passed
     assert rec.margin == 97 - 2 * rec.max_open
     assert go_code(rec)[:2] == [f"db.SetMaxOpenConns({rec.max_open})", f"db.SetMaxIdleConns({rec.max_idle})"]
+    assert all(p.replications == 1 for p in rec.probes if p.coarse)
+    assert rec.at is not None and not rec.at.coarse and all(not p.coarse for p in rec.neighbours)
     runs = {}
     for p in rec.probes:  # a point judged again on more terms keeps (and extends) its runs
         runs[p.overrides] = max(runs.get(p.overrides, 0), p.replications)
     assert rec.replications == sum(runs.values()) and rec.points == len(runs)
-    assert all(2 <= p.replications <= 8 for p in rec.probes)
+    assert all(2 <= p.replications <= 8 for p in rec.probes if not p.coarse)
     json.dumps(document(rec), allow_nan=False)
 
 
