@@ -50,7 +50,7 @@ def main() -> int:
         costs.append(rec.cpu_s)
         ratios.append(rec.cpu_s / unit)
         print(f"default run {unit:.2f} s CPU; recommend {rec.cpu_s:.2f} s CPU = {rec.cpu_s / unit:.1f} default runs "
-              f"({len(rec.probes)} points, {rec.replications} replications); answer MaxOpen {rec.max_open}, "
+              f"({rec.points} points, {rec.replications} replications); answer MaxOpen {rec.max_open}, "
               f"MaxIdle {rec.max_idle}")
     ratio = statistics.median(ratios)
     print(f"median: {ratio:.1f} default-run equivalents (target <= {TARGET:g}: "

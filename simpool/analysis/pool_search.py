@@ -183,15 +183,43 @@ def log_interpolation(metric: str, bound: float) -> Guess:
     return guess
 
 
+def slo_interpolation() -> Guess:
+    """A guess for MaxOpen: for each term with an upper bound that the bracket's failing
+    end misses and its passing end meets (a p99 wait that falls as the pool grows), where
+    the straight line through the logarithms of the two values crosses the bound; the
+    largest of those (the one most likely to meet every term)."""
+    def guess(failing: int, passing: int, probes: Mapping[int, Probe]) -> int | None:
+        if failing not in probes or passing not in probes:
+            return None
+        found = []
+        below = {v.term.text: v for v in probes[passing].verdicts}
+        for bad in probes[failing].verdicts:
+            good = below.get(bad.term.text)
+            if good is None or bad.passed or not good.passed or bad.term.op not in ("<", "<="):
+                continue
+            high, low, bound = bad.value, good.value, bad.term.threshold
+            if not (high > bound > 0 and low > 0 and high > low):
+                continue
+            share = (math.log(high) - math.log(bound)) / (math.log(high) - math.log(low))
+            found.append(failing + max(1, min(passing - failing - 1, math.ceil(share * (passing - failing)))))
+        return max(found, default=None)
+    return guess
+
+
 def refined(coarse: Callable[[int], Probe], fine: Callable[[int], Probe], low: int, high: int, *,
-            guess: Guess | None = None) -> tuple[int | None, dict[int, Probe]]:
+            guess: Guess | None = None, check_answer: bool = True) -> tuple[int | None, dict[int, Probe]]:
     """Coarse to fine: the bisection steered by one replication per probe, then the answer
     and the value below it measured until their CIs decide them; where they disagree with
     the first look, the search goes on with full probes on that side. So the answer passes
     with its CI and the value below it does not, as for :func:`smallest_passing` alone.
 
+    Args:
+        check_answer: False leaves the answer's own full probe to the caller (who proves
+            it with more settings, e.g. MaxOpen with the MaxIdle found next); the value
+            below it is still measured in full.
+
     Returns:
-        ``(value, fine probes by value)``; value None when ``high`` does not pass.
+        ``(value, full probes by value)``; value None when ``high`` does not pass.
     """
     value, _ = smallest_passing(coarse, low, high, guess=guess)
     probes: dict[int, Probe] = {}
@@ -200,18 +228,18 @@ def refined(coarse: Callable[[int], Probe], fine: Callable[[int], Probe], low: i
         if not top.passed:
             return None, probes
         value = high
-    while True:
+    if check_answer or value in probes:
         probes[value] = at = fine(value)
         if not at.passed:  # the first look passed it too soon: search above, in full
             better, more = smallest_passing(fine, value + 1, high)
             probes.update(more)
             return better, probes
-        if value == low:
-            return value, probes
-        probes[value - 1] = below = fine(value - 1)
-        if not below.passed:
-            return value, probes
-        lower, more = smallest_passing(fine, low, value - 1, high_known=below)  # the first look missed lower
-        probes.update(more)
-        assert lower is not None
-        return lower, probes
+    if value == low:
+        return value, probes
+    probes[value - 1] = below = fine(value - 1)
+    if not below.passed:
+        return value, probes
+    lower, more = smallest_passing(fine, low, value - 1, high_known=below)  # the first look missed lower
+    probes.update(more)
+    assert lower is not None
+    return lower, probes

@@ -34,7 +34,7 @@ from typing import Any
 
 from ..exceptions import ScenarioError
 from .phrases import fitting_max_open, largest_fleet, server
-from .pool_search import Probe, Prober, log_interpolation, refined, smallest_passing
+from .pool_search import Probe, Prober, log_interpolation, refined, slo_interpolation, smallest_passing
 from .rules import idle_drop_active, retire_idle_before
 from .saturation import is_saturated, saturated_database
 from .slo import SloTerm, parse_term, parse_terms
@@ -96,6 +96,9 @@ class Recommendation:
     """MaxOpen − 1 and + 1 (with MaxIdle = MaxOpen), and MaxIdle − 1, when measured."""
     changes: tuple[Change, ...]
     saturated: bool
+    dials_met: bool
+    """Whether some MaxIdle keeps the fleet's dials under the bound (if not, MaxIdle =
+    MaxOpen, the fewest dials, judged on the SLO alone)."""
     probes: tuple[Probe, ...]
     replications: int
     """Replications the search ran in all."""
@@ -182,20 +185,32 @@ def recommend(scenario: Any = None, slo: Sequence[str | SloTerm] = (), *, headro
                     raise _NoPoolHelpsError  # the largest pool allowed fails on a saturated database too
             return probe
 
+        max_idle = None
+        dials_met = True
+        found = None
         try:
             if scenario.pitfalls.pool_per_request:
                 raise _PoolPerRequestError
-            best, by_open = refined(lambda m: at(m, True), at, 1, cap) if cap >= 1 else (None, {})
+            # MaxOpen's first looks find the edge; the value below it is proved to fail, the
+            # answer is proved with the MaxIdle found for it (or, if that fails, the search
+            # goes on above it in full).
+            best, by_open = refined(lambda m: at(m, True), at, 1, cap, check_answer=False,
+                                    guess=slo_interpolation()) if cap >= 1 else (None, {})
+            while best is not None:
+                found = _max_idle(prober, terms, dials, fixed, best)
+                if found is not None:
+                    break
+                best, more = smallest_passing(at, best + 1, cap)
+                by_open.update(more)
         except _PoolPerRequestError:
             best, by_open = None, {}
         except _NoPoolHelpsError:
             best, by_open = None, {cap: prober.measure(((OPEN, cap), (IDLE, cap), *fixed), terms)}
-        max_idle = None
         neighbours: list[Probe] = []
         changes: tuple[Change, ...] = ()
         saturated = False
-        if best is not None:
-            max_idle, by_idle, measured = _max_idle(prober, terms, dials, fixed, best)
+        if best is not None and found is not None:
+            max_idle, by_idle, measured, dials_met = found
             neighbours = [by_open[m] for m in (best - 1, best + 1) if m in by_open]
             if max_idle - 1 in by_idle:
                 neighbours.append(by_idle[max_idle - 1])
@@ -213,36 +228,47 @@ def recommend(scenario: Any = None, slo: Sequence[str | SloTerm] = (), *, headro
         name=scenario.name, seed=seed, terms=terms, dials_term=dials, headroom=reserve, fleet=n, fleet_phrase=phrase,
         flavor=db.flavor, usable=db.usable_connections, other_clients=db.other_clients, cap=cap, max_open=best,
         max_idle=max_idle, conn_max_lifetime=lifetime, conn_max_idle_time=idle_time, idle_time_why=why,
-        at=measured, neighbours=tuple(neighbours), changes=changes, saturated=saturated,
+        at=measured, neighbours=tuple(neighbours), changes=changes, saturated=saturated, dials_met=dials_met,
         probes=tuple(prober.probes), replications=replicator.replications, min_replications=min_replications,
         max_replications=max_replications, cpu_s=replicator.cpu_seconds)
 
 
 def _max_idle(prober: Prober, terms: Sequence[SloTerm], dials: SloTerm, fixed: tuple[tuple[str, Any], ...],
-              max_open: int) -> tuple[int, dict[int, Probe], Probe]:
-    """The smallest MaxIdle at ``max_open`` that keeps dials under the bound (a search on
-    that term alone, guided by interpolation: dials fall steeply and smoothly with MaxIdle)
-    and still passes every SLO term (checked there, and searched above if it does not: a
-    larger MaxIdle only removes churn). Returns it, the probes by MaxIdle, and the
-    recommendation's probe judged on every term."""
+              max_open: int) -> tuple[int, dict[int, Probe], Probe, bool] | None:
+    """The smallest MaxIdle at ``max_open`` that keeps dials under the bound (searched on
+    that term alone, coarse to fine, the first looks guided by interpolation: dials fall
+    steeply and smoothly with MaxIdle), then checked on every SLO term there and searched
+    above if it misses one (a larger MaxIdle only removes churn). When no MaxIdle meets the
+    dials bound, MaxIdle = MaxOpen (the fewest dials), judged on the SLO alone.
+
+    Returns:
+        ``(MaxIdle, probes by MaxIdle, the recommendation's full probe, dials bound met)``,
+        or None when not even MaxIdle = MaxOpen meets the SLO at ``max_open`` (so that
+        MaxOpen does not pass after all).
+    """
     def on_dials(i: int, coarse: bool = False) -> Probe:
         return prober.measure(((OPEN, max_open), (IDLE, i), *fixed), (dials,), coarse=coarse)
 
-    def on_all(i: int) -> Probe:
-        return prober.measure(((OPEN, max_open), (IDLE, i), *fixed), (*terms, dials))
-
     idle, by_idle = refined(lambda i: on_dials(i, True), on_dials, 0, max_open,
                             guess=log_interpolation(dials.metric, dials.threshold))
-    if idle is None:  # even MaxIdle = MaxOpen churns over the bound: keep every connection
-        idle = max_open
-    chosen = on_all(idle)
-    if not chosen.passed and idle < max_open:
-        better, more = smallest_passing(on_all, idle + 1, max_open)
+    met = idle is not None
+    judged = (*terms, dials) if met else tuple(terms)
+
+    def on_all(i: int) -> Probe:
+        return prober.measure(((OPEN, max_open), (IDLE, i), *fixed), judged)
+
+    start = idle if idle is not None else max_open
+    chosen = on_all(start)
+    if not chosen.passed:
+        if start == max_open:
+            return None
+        better, more = smallest_passing(on_all, start + 1, max_open)
         by_idle.update(more)
-        idle = max_open if better is None else better
-        chosen = more.get(idle) or on_all(idle)
-    by_idle[idle] = chosen
-    return idle, by_idle, chosen
+        if better is None:
+            return None
+        start, chosen = better, more[better]
+    by_idle[start] = chosen
+    return start, by_idle, chosen, met
 
 
 class _PoolPerRequestError(Exception):
@@ -305,7 +331,7 @@ def _what_must_change(scenario: Any, prober: Prober, terms: Sequence[SloTerm], f
         for k, remedy in enumerate(draft.remedies if draft else ()):
             proof = prober.measure((*top.overrides, *remedy.overrides), terms) if k == 0 else None
             kind = {"database.cores": "cores", "database.query": "queries"}.get(remedy.overrides[0][0], "traffic")
-            text = remedy.advice if kind == "queries" else f"{remedy.advice} ({remedy.change})"
+            text = remedy.advice if kind == "queries" else f"{remedy.advice}: {remedy.change}"
             changes.append(Change(kind, f"{'Or ' if k else ''}{text[0].upper() if not k else text[0]}{text[1:]}.",
                                   proof))
         return tuple(changes)

@@ -134,6 +134,11 @@ def recommend_renderable(rec: Recommendation) -> RenderableType:
         used = rec.fleet * rec.max_open
         parts.append(Text(f"Margin under the cap: {rec.fleet} × {rec.max_open} = {used}{others}{headroom} ≤ "
                           f"{rec.usable} usable slots: {rec.margin} to spare (the cap allows MaxOpen {rec.cap})."))
+        if not rec.dials_met:
+            dials = rec.at.metrics.get("per_s.dials", (None, None))
+            parts.append(Text(f"No MaxIdle keeps the fleet's dials under {rec.dials_term.threshold:g}/s: MaxIdle = "
+                              f"MaxOpen dials least ({figure(*dials, '/s')}), judged on the SLO alone.",
+                              style="yellow"))
         shown = sorted({*rec.neighbours, rec.at}, key=lambda p: (p.setting(OPEN), p.setting(IDLE)))
         parts.append(probes_table(shown, (*rec.terms, rec.dials_term), chosen=rec.at,
                                   title="SLO at the recommendation (▶) and its neighbours, mean ± 95% CI"))
@@ -158,7 +163,7 @@ def recommend_renderable(rec: Recommendation) -> RenderableType:
         parts.append(changes)
     parts.append(Text(f"Search: {rec.points} points, {rec.replications} replications (a first look of 1, then "
                       f"{rec.min_replications}–{rec.max_replications} until the 95% CIs decided), {rec.cpu_s:.1f} s "
-                      f"CPU. MaxOpen/MaxIdle in order, (✓) a first look: {search_line(rec)}", style="dim"))
+                      f"CPU. MaxOpen/MaxIdle in order, (✓)/(✗) a first look: {search_line(rec)}", style="dim"))
     return Group(*parts)
 
 
@@ -190,7 +195,7 @@ def document(rec: Recommendation) -> dict[str, Any]:
                 "other_clients": rec.other_clients, "headroom": rec.headroom, "max_open_allowed": rec.cap,
                 "margin": rec.margin},
         "measured": probe(rec.at), "neighbours": [probe(p) for p in rec.neighbours],
-        "saturated_database": rec.saturated,
+        "saturated_database": rec.saturated, "dials_bound_met": rec.dials_met,
         "changes": [{"kind": c.kind, "text": c.text, "proof": probe(c.proof)} for c in rec.changes],
         "search": {"points": rec.points, "replications": rec.replications,
                    "min_replications": rec.min_replications, "max_replications": rec.max_replications,

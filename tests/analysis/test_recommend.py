@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 import simpool
-from simpool.analysis.pool_search import Probe, log_interpolation, refined, smallest_passing, state_of
+from simpool.analysis.pool_search import (
+    Probe,
+    log_interpolation,
+    refined,
+    slo_interpolation,
+    smallest_passing,
+    state_of,
+)
 from simpool.analysis.recommend import _idle_time, parse_headroom, recommend
 from simpool.analysis.slo import judge, parse_term
 from simpool.exceptions import ScenarioError
@@ -83,6 +90,20 @@ def test_a_wrong_first_look_is_corrected_by_the_full_probes(first_look):
     best, probes = refined(coarse, fine, 1, 32)
     assert best == 23 and probes[23].passed and not probes[22].passed
     assert len(asked) <= 8
+
+
+def test_slo_interpolation_aims_at_the_bound_of_the_term_that_fails():
+    """p99 wait 178 ms at MaxOpen 24 (over 100 ms), 15.5 ms at 28: the line through their
+    logarithms crosses 100 ms at about 24.9, so MaxOpen 25 is tried next; a term met at both
+    ends (error_rate 0) gives no guess."""
+    p99, errors = parse_term("p99_wait<100ms"), parse_term("error_rate<=0")
+
+    def probe(wait, state):
+        return Probe(overrides=(), replications=1, verdicts=(judge(p99, wait, None), judge(errors, 0.0, None)),
+                     state=state, metrics={}, coarse=True)
+    guess = slo_interpolation()
+    assert guess(24, 28, {24: probe(178.0, "fail"), 28: probe(15.5, "pass")}) == 25
+    assert guess(24, 28, {24: probe(90.0, "fail"), 28: probe(15.5, "pass")}) is None
 
 
 def test_bisection_says_none_when_not_even_the_top_passes():
