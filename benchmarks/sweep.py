@@ -1,6 +1,14 @@
-"""A sweep's speed-up from one process to two.
+"""A sweep's speed-up from one process to two; with ``--headline``, what adaptive
+replications save on the headline sweep.
 
     python benchmarks/sweep.py [--points 16] [--replications 2] [--requests 200000] [--repeats 1]
+    python benchmarks/sweep.py --headline [--range 10..50] [--duration D] [--min-replications 2]
+
+``--headline``: ``simpool sweep --max-open 10..50`` of the default scenario, the full
+5-replication grid against adaptive replications (``--min-replications 2``), both in this
+process, in default-run equivalents of CPU time (one ``simulate()`` of the default
+scenario, timed in the same call; issue #11's target for the adaptive sweep: at most 30,
+with the same knee, i.e. best point, and first refusal as the full grid).
 
 A grid over ``fleet.pool.max_open`` (21, 22, …) of simpool's M/M/c benchmark scenario,
 each point with a few replications, run with 1 and then 2 processes, alternating, wall
@@ -71,13 +79,50 @@ def by_sweep(points: int, replications: int, requests: int, jobs: int) -> list[f
     return [row.get("wait_ms.mean") for row in result.rows]
 
 
+def headline(axis: str, duration: str | None, min_replications: int) -> int:
+    from simpool.analysis.sweep_findings import find
+
+    overrides = {"duration": duration} if duration else None
+    scenario = simpool.load_scenario(None, overrides=overrides)
+    print(f"# headline sweep: default scenario, fleet.pool.max_open {axis}; full 5-replication grid vs "
+          f"--min-replications {min_replications}")
+    print(f"# {machine()}")
+    start = time.process_time()
+    simpool.simulate(scenario)
+    unit = time.process_time() - start
+    found = {}
+    for label, low in (("full grid", None), ("adaptive", min_replications)):
+        start = time.process_time()
+        result = simpool.sweep(scenario, {"fleet.pool.max_open": axis}, replications=5, jobs=1,
+                               min_replications=low)
+        cpu = time.process_time() - start
+        findings = find(result.rows)
+
+        def at(i: int | None) -> object:
+            return None if i is None else result.rows[i]["fleet.pool.max_open"]
+
+        runs = sum(row.get("replications", 5) for row in result.rows)
+        found[label] = (at(findings.best), at(findings.first_refusal))
+        print(f"{label}: {runs} replications, {cpu:.1f} s CPU = {cpu / unit:.1f} default runs; best point (knee) "
+              f"MaxOpen {found[label][0]}, first refusal MaxOpen {found[label][1]}")
+    same = found["full grid"] == found["adaptive"]
+    print(f"default run {unit:.2f} s CPU; check: same knee and first refusal: {'ok' if same else 'FAILED'}")
+    return 0 if same else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--headline", action="store_true")
+    parser.add_argument("--range", default="10..50")
+    parser.add_argument("--duration", default=None)
+    parser.add_argument("--min-replications", type=int, default=2)
     parser.add_argument("--points", type=int, default=16)
     parser.add_argument("--replications", type=int, default=2)
     parser.add_argument("--requests", type=int, default=200_000)
     parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args()
+    if args.headline:
+        return headline(args.range, args.duration, args.min_replications)
 
     has_sweep = hasattr(simpool, "sweep")
     tasks = [(20 + p, args.requests, r) for p in range(1, args.points + 1) for r in range(args.replications)]

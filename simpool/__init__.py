@@ -7,6 +7,8 @@ The public API::
     result.summary()   # the summary.json document
     grid = simpool.sweep(scenario, {"fleet.pool.max_open": "10..50"}, replications=5)
     grid.rows          # one dict per point: the settings, then each metric and its ci95
+    advice = simpool.recommend(scenario, ["p99_wait<100ms", "error_rate<=0"])
+    advice.max_open, advice.max_idle   # the smallest safe pool, proved by runs
 
 The names are imported on first use (PEP 562), so that ``import simpool.cli`` (and with
 it ``simpool --help`` and ``simpool validate``) does not pay for numpy and simpy.
@@ -21,6 +23,7 @@ __all__ = [
     "load_scenario",
     "simulate",
     "sweep",
+    "recommend",
     "Scenario",
     "Result",
     "ReplicationResult",
@@ -41,12 +44,14 @@ _HOMES = {
     "RequestRecord": ".result",
     "TimeSeries": ".result",
     "sweep": ".sweeps",
+    "recommend": ".analysis.recommend",
     "SweepResult": ".sweeps",
     "SimpoolError": ".exceptions",
     "ScenarioError": ".exceptions",
 }
 
 if TYPE_CHECKING:
+    from .analysis.recommend import recommend
     from .engine import simulate
     from .exceptions import ScenarioError, SimpoolError
     from .result import ReplicationResult, RequestRecord, Result, TimeSeries

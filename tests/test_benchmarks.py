@@ -66,3 +66,15 @@ def test_hotspots_summary(tmp_path):
     assert "4 samples inside simpool.simulate" in out
     assert "100.0%  conn (simpool/model/pool.py)" in out
     assert "75.0%  conn (simpool/model/pool.py:180)" in out
+
+
+def test_recommend_benchmark_runs():
+    """The cost in default-run equivalents is printed (a short story, so the numbers mean little)."""
+    out = run("recommend.py", "--duration", "25s")
+    assert "default-run equivalents (target <= 15" in out and "answer MaxOpen" in out
+
+
+def test_headline_sweep_benchmark_runs():
+    """Adaptive against full grid on a short story: the script compares the findings."""
+    out = run("sweep.py", "--headline", "--range", "20..28:4", "--duration", "20s")
+    assert "check: same knee and first refusal" in out and "default runs" in out

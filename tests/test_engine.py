@@ -111,7 +111,7 @@ def test_trace_instance_out_of_range_is_an_error(tmp_path):
 def test_public_api_is_small():
     """The public API is the documented list."""
     assert set(simpool.__all__) == {
-        "load_scenario", "simulate", "sweep", "Scenario", "Result", "ReplicationResult",
+        "load_scenario", "simulate", "sweep", "recommend", "Scenario", "Result", "ReplicationResult",
         "RequestRecord", "TimeSeries", "SweepResult", "SimpoolError", "ScenarioError"}
 
 

@@ -61,9 +61,10 @@ def largest_fleet(scenario: Any, fleet: Any = None) -> tuple[int, str]:
     return n, f"{n} instance{'s' if n != 1 else ''}"
 
 
-def fitting_max_open(scenario: Any) -> int:
-    """The largest MaxOpen with which the largest fleet (and the other clients) fits in the
-    slots the app may hold; 0 when not even one connection each fits."""
+def fitting_max_open(scenario: Any, headroom: int = 0) -> int:
+    """The largest MaxOpen with which the largest fleet (and the other clients, and
+    ``headroom`` slots left free) fits in the slots the app may hold; 0 when not even one
+    connection each fits."""
     n, _ = largest_fleet(scenario)
     db = scenario.database
-    return max(0, (db.usable_connections - db.other_clients) // n)
+    return max(0, (db.usable_connections - db.other_clients - headroom) // n)

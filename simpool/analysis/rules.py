@@ -45,7 +45,7 @@ class Draft:
     joined: tuple[str, str, str] | None = None
 
 
-def _idle_drop_active(scenario: Any) -> bool:
+def idle_drop_active(scenario: Any) -> bool:
     """A middlebox drops idle flows and keepalive probes do not keep them alive."""
     network = scenario.network
     return network.idle_drop > 0 and not 0 < network.keepalive < network.idle_drop
@@ -273,9 +273,15 @@ def leaked_rows(scenario: Any, summary: dict[str, Any]) -> Draft | None:
         f"{count(mean(summary, 'pool', 'peak_open'))} connections open{cap}.", remedies=(remedy,))
 
 
+def retire_idle_before(limit: float) -> str:
+    """The ConnMaxIdleTime that retires idle connections well before ``limit``: half of it,
+    in whole seconds (at least 1s), as a Go duration."""
+    return format_duration(max(1.0, math.floor(limit / 2)))
+
+
 def _retire_idle_before(limit: float, *, goal: str, effects: tuple[str, ...]) -> Remedy:
     """SetConnMaxIdleTime at half a limit (a middlebox's idle drop, a server's idle kill)."""
-    text = format_duration(max(1.0, math.floor(limit / 2)))
+    text = retire_idle_before(limit)
     return Remedy(
         change=f"SetConnMaxIdleTime({text})", overrides=(("fleet.pool.conn_max_idle_time", text),),
         advice=f"Retire idle connections first with SetConnMaxIdleTime({text}), below the "
@@ -289,7 +295,7 @@ def bad_connections(scenario: Any, summary: dict[str, Any]) -> Draft | None:
     if bad <= 0:
         return None
     causes, limits = [], []
-    if _idle_drop_active(scenario):
+    if idle_drop_active(scenario):
         causes.append(f"a middlebox dropped connections idle longer than {format_duration(scenario.network.idle_drop)}")
         limits.append(scenario.network.idle_drop)
     if scenario.database.idle_timeout:
@@ -308,7 +314,7 @@ def bad_connections(scenario: Any, summary: dict[str, Any]) -> Draft | None:
 
 def orphaned_sessions(scenario: Any, summary: dict[str, Any]) -> Draft | None:
     """Flows dropped silently leave sessions on the server that no pool knows about."""
-    if not _idle_drop_active(scenario):
+    if not idle_drop_active(scenario):
         return None
     pool = scenario.fleet.pool
     drop = scenario.network.idle_drop

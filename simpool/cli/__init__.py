@@ -1,7 +1,7 @@
 """The ``simpool`` command line: parse, call the API, render. No model logic lives here.
 
 One module per command, each registered on one typer app: :mod:`.run`, :mod:`.sweep`,
-:mod:`.validate`, :mod:`.scenarios`, :mod:`.calibrate`; :mod:`.common` holds what they share (exit
+:mod:`.recommend`, :mod:`.validate`, :mod:`.scenarios`, :mod:`.calibrate`; :mod:`.common` holds what they share (exit
 statuses, one-line errors, ``--set``, loading the scenario).
 
 Only light modules are imported at start-up, so ``simpool --help`` and ``simpool
@@ -19,6 +19,7 @@ import typer
 
 from . import common
 from .calibrate import calibrate_command
+from .recommend import recommend_command
 from .run import run_command
 from .scenarios import scenarios_command
 from .sweep import sweep_command
@@ -56,6 +57,7 @@ app.command("run")(run_command)
 app.command("validate")(validate_command)
 app.command("scenarios")(scenarios_command)
 app.command("sweep")(sweep_command)
+app.command("recommend")(recommend_command)
 app.command("calibrate")(calibrate_command)
 
 

@@ -79,7 +79,12 @@ def sweep_command(
     set_: SetOption = None,
     seed: Annotated[int | None, typer.Option(help="Seed (default: the scenario's).", show_default=False)] = None,
     replications: Annotated[int, typer.Option("--replications", "-R",
-                                              help="Independent replications per point.")] = 5,
+                                              help="Independent replications per point (with "
+                                                   "--min-replications: the most).")] = 5,
+    min_replications: Annotated[int | None, typer.Option(
+        "--min-replications", help="Adaptive: each point runs at least this many replications, then more "
+        "only until its CI decides it for the findings (best point, first refusal), up to --replications.",
+        show_default=False)] = None,
     jobs: Annotated[int | None, typer.Option(help="Local worker processes (default and at most: the cores "
                                                   "available).", show_default=False)] = None,
     executor: Annotated[ExecutorKind, typer.Option(help="Run locally or on a Dask cluster.")] = ExecutorKind.local,
@@ -141,7 +146,8 @@ def sweep_command(
             with tracker:
                 # run_sweep() turns Ctrl-C during the runs into a result with interrupted=True.
                 result = run_sweep(plan, jobs=jobs, executor=executor.value, scheduler=scheduler,
-                                   on_point=tracker.point_done, cache=runs, resume=resume)
+                                   on_point=tracker.point_done, cache=runs, resume=resume,
+                                   min_replications=min_replications)
             elapsed = time.monotonic() - started
             if result.interrupted and not result.rows:
                 err.print(f"interrupted before any point finished; nothing written to {printable(str(folder))}",
@@ -150,9 +156,10 @@ def sweep_command(
             findings, written = _write(result, files, plots=not no_plots, report=report,
                                        base_dir=source.parent if source is not None else None)
         if resume and not quiet:
-            err.print(f"reused {result.reused_points:,} of {_plural(result.points, 'point')} "
-                      f"({_plural(result.reused_runs, 'run')}) from the run cache {printable(str(runs.folder))}",
-                      highlight=False)
+            reused = _plural(result.reused_runs, "run")
+            if result.min_replications is None:  # an adaptive sweep asks the cache round by round: runs only
+                reused = f"{result.reused_points:,} of {_plural(result.points, 'point')} ({reused})"
+            err.print(f"reused {reused} from the run cache {printable(str(runs.folder))}", highlight=False)
         _report(result, findings, folder, written, err, elapsed=elapsed, quiet=quiet, as_json=json_)
 
 
@@ -204,7 +211,13 @@ def _report(result: Any, findings: Any, out: Path, written: list[Path], stderr: 
                      f"{printable(str(out))}/{written[0].name} and {written[1].name}", highlight=False)
         raise typer.Exit(code=130)
     if not quiet:
-        stderr.print(f"{_plural(result.points, 'point')} × {_plural(result.replications, 'replication')} in "
+        if result.min_replications is None:
+            runs = f"{_plural(result.points, 'point')} × {_plural(result.replications, 'replication')}"
+        else:  # adaptive: each row says how many it ran
+            total = sum(row["replications"] for row in result.rows)
+            runs = (f"{_plural(result.points, 'point')}, {_plural(total, 'replication')} "
+                    f"({result.min_replications}–{result.replications} per point)")
+        stderr.print(f"{runs} in "
                      f"{elapsed:.1f} s; wrote {_plural(len(written), 'file')} to {printable(str(out))}",
                      highlight=False)
 

@@ -189,7 +189,7 @@ def build_sweep_report(result: Any, findings: SweepFindings, figures: Mapping[st
     blocks: list[Block] = [
         *_intro(result.scenario, result.scenario.get("description", ""), swept=[a.path for a in axes]),
         Paragraph(f"Swept {names} over {result.points} point{'s' if result.points != 1 else ''} "
-                  f"({', '.join(f'{a.name}: {value_list(a.values)}' for a in axes)}), {result.replications} "
+                  f"({', '.join(f'{a.name}: {value_list(a.values)}' for a in axes)}), {_replications(result)} "
                   f"replication{'s' if result.replications != 1 else ''} per point on the same traffic (seed "
                   f"{result.seed}, common random numbers); means ± 95% confidence half-width."),
         Heading("Findings"),
@@ -208,6 +208,12 @@ def build_sweep_report(result: Any, findings: SweepFindings, figures: Mapping[st
                *_figures(figures), *_scenario(result.scenario, {a.path: a.values for a in axes}),
                *_reproduce(command, result.scenario)]
     return Document(f"simpool sweep report: {result.name}", tuple(blocks))
+
+
+def _replications(result: Any) -> str:
+    """``5``, or with adaptive replications ``2–5`` (each row says how many it ran)."""
+    low = getattr(result, "min_replications", None)
+    return str(result.replications) if low is None else f"{low}–{result.replications}"
 
 
 def _sweep_sentences(result: Any, findings: SweepFindings) -> list[tuple[str, str, tuple[str, ...]]]:

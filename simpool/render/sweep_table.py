@@ -24,8 +24,10 @@ def sweep_table(result: SweepResult, findings: SweepFindings, *, max_rows: int =
     from rich import box
 
     rows = result.rows
+    reps = result.replications if result.min_replications is None else \
+        f"{result.min_replications}–{result.replications}"
     title = f"{result.name}: sweep of {len(result.axes)} setting{'s' if len(result.axes) > 1 else ''}, " \
-            f"{result.replications} replication{'s' if result.replications > 1 else ''} per point, mean ±95% CI"
+            f"{reps} replication{'s' if result.replications > 1 else ''} per point, mean ±95% CI"
     if result.interrupted:
         title += f" (interrupted: {len(rows)} of {result.points} points)"
     marks = {i: " ".join(MARKS[what] for what in marked) for i, marked in findings.marked().items()}

@@ -10,27 +10,23 @@ replication order, so they are byte-identical whatever the executor or ``jobs``.
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..result import ERROR_KINDS, ReplicationResult, Result
 from ..scenario import Scenario
-from ..stats import mean_ci95
 from .axes import Axis
 from .cache import RunCache
 from .executors import Outcome, Task, make_executor
 from .plan import SweepPlan, grid_values, plan_sweep
+from .rows import FAILURE_KINDS as FAILURE_KINDS
+from .rows import PER_SECOND as PER_SECOND
+from .rows import metric_row
 
 STREAMS = "numpy SeedSequence(seed, spawn_key=(replication, source, index))"
 """How each run's random streams derive from the seed (see simpool.engine.Streams)."""
 
-FAILURE_KINDS = ("failed", *ERROR_KINDS)
-PER_SECOND = (("requests", "requests", "total"), ("dials", "pool", "dials"),
-              ("handshake_s", "pool", "handshake_s"), ("refused_connections", "database", "refused_connections"))
-"""Rates per second of measured traffic: (name, summary section, key)."""
 
 OnPoint = Callable[[int, int, dict[str, Any]], None]
 
@@ -57,6 +53,9 @@ class SweepResult:
     interrupted: bool = False
     overrides: dict[str, Any] = field(default_factory=dict)
     """``--set`` overrides applied to every point."""
+    min_replications: int | None = None
+    """With adaptive replications, the fewest a point ran (``replications`` is then the
+    most, and each row's ``replications`` says how many it ran); None: a fixed grid."""
     reused_points: int = field(default=0, compare=False)
     """Points whose every replication came from the run cache (``resume``); not in the document."""
     reused_runs: int = field(default=0, compare=False)
@@ -77,6 +76,7 @@ class SweepResult:
             "points": self.points,
             "finished": len(self.rows),
             "interrupted": self.interrupted,
+            **({} if self.min_replications is None else {"min_replications": self.min_replications}),
             "rows": list(self.rows),
         }
 
@@ -88,7 +88,8 @@ class SweepResult:
         return cls(name=doc["name"], scenario=doc["scenario"],
                    axes=tuple(Axis(a["path"], tuple(a["values"])) for a in doc["axes"]),
                    seed=doc["seed"], replications=doc["replications"], points=doc["points"],
-                   rows=tuple(doc["rows"]), interrupted=doc["interrupted"], overrides=doc.get("overrides", {}))
+                   rows=tuple(doc["rows"]), interrupted=doc["interrupted"], overrides=doc.get("overrides", {}),
+                   min_replications=doc.get("min_replications"))
 
 
 def sweep(
@@ -105,6 +106,7 @@ def sweep(
     base_dir: str | Path | None = None,
     cache: RunCache | str | Path | None = None,
     resume: bool = False,
+    min_replications: int | None = None,
 ) -> SweepResult:
     """Run every combination of ``axes`` with ``replications`` replications each.
 
@@ -125,6 +127,9 @@ def sweep(
             run's outcome as it finishes.
         resume: take the runs the cache holds (same settings, seed, replication and
             code) instead of running them; the rows are byte-identical either way.
+        min_replications: below ``replications``, replicate each point only until its
+            numbers decide it for the sweep's findings (:mod:`.adaptive_grid`), from this
+            many up to ``replications``; None: every point gets ``replications``.
 
     Returns:
         A :class:`SweepResult`; on Ctrl-C (KeyboardInterrupt) the finished points, with
@@ -139,11 +144,12 @@ def sweep(
     if cache is not None and not isinstance(cache, RunCache):
         cache = RunCache(cache)
     return run_sweep(plan, jobs=jobs, executor=executor, scheduler=scheduler, on_point=on_point, cache=cache,
-                     resume=resume)
+                     resume=resume, min_replications=min_replications)
 
 
 def run_sweep(plan: SweepPlan, *, jobs: int | None = None, executor: str = "local", scheduler: Any = None,
-              on_point: OnPoint | None = None, cache: RunCache | None = None, resume: bool = False) -> SweepResult:
+              on_point: OnPoint | None = None, cache: RunCache | None = None, resume: bool = False,
+              min_replications: int | None = None) -> SweepResult:
     """Run a planned sweep (:func:`~simpool.sweeps.plan.plan_sweep`); see :func:`sweep`.
 
     Points are built as the executor asks for runs, so only those in flight are in memory.
@@ -151,6 +157,17 @@ def run_sweep(plan: SweepPlan, *, jobs: int | None = None, executor: str = "loca
     there are taken from it instead of run (same scenario, seed, replication and code).
     """
     replications = plan.replications
+    if min_replications is not None and min_replications != replications:
+        from .adaptive_grid import run_adaptive
+
+        done, stopped, reused_runs = run_adaptive(plan, min_replications=min_replications, jobs=jobs,
+                                                  executor=executor, scheduler=scheduler, on_point=on_point,
+                                                  cache=cache, resume=resume)
+        return SweepResult(
+            name=plan.name, scenario=plan.base, axes=plan.axes, seed=plan.point_seed(plan.scenario(0)),
+            replications=replications, points=plan.points, rows=tuple(done[i] for i in sorted(done)),
+            interrupted=stopped, overrides=plan.overrides, min_replications=min_replications,
+            reused_runs=reused_runs)
     running: dict[int, Scenario] = {}
     """Points with replications still out, by grid index (a handful: the executor's window)."""
     sent: dict[int, tuple[int, int]] = {}
@@ -223,35 +240,3 @@ def _row(axes: Sequence[Axis], values: Sequence[Any], scenario: Scenario, seed: 
     row: dict[str, Any] = {axis.path: value for axis, value in zip(axes, values, strict=True)}
     row.update(metric_row(scenario, seed, runs))
     return row
-
-
-def metric_row(scenario: Scenario, seed: int, runs: Sequence[Outcome]) -> dict[str, Any]:
-    """A point's metrics from its runs' outcomes: every metric of ``Result.flat()`` (mean
-    and ``.ci95``), then ``failure_rate.*`` and ``per_s.*``, each computed per replication
-    so its CI is honest. The one definition a sweep row, an SLO and a what-if all read."""
-    row: dict[str, Any] = {}
-    # Result.flat() is the single definition of a flattened metric and its ci95; the runs
-    # carry only metrics, which is all summary() reads.
-    replications = tuple(
-        ReplicationResult(index=k, metrics=metrics, wait=None, latency=None, timeseries=None,  # type: ignore[arg-type]
-                          error_messages=messages)
-        for k, (metrics, messages) in enumerate(runs))
-    row.update(Result(scenario=scenario, seed=seed, replications=replications).flat())
-    measured = scenario.duration - scenario.warmup
-    metrics = [m for m, _ in runs]
-    for kind in FAILURE_KINDS:
-        section, key = ("requests", "failed") if kind == "failed" else ("errors", kind)
-        _put(row, f"failure_rate.{kind}", [_ratio(m[section][key], m["requests"]["total"]) for m in metrics])
-    for name, section, key in PER_SECOND:
-        _put(row, f"per_s.{name}", [m[section][key] / measured for m in metrics])
-    return row
-
-
-def _ratio(part: float, whole: float) -> float:
-    return part / whole if whole else math.nan
-
-
-def _put(row: dict[str, Any], name: str, values: list[float]) -> None:
-    mean, half = mean_ci95(values)
-    row[name] = None if math.isnan(mean) else mean
-    row[f"{name}.ci95"] = half

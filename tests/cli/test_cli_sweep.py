@@ -236,3 +236,34 @@ def test_a_cache_folder_of_other_files_is_refused_first(tmp_path):
         f"error: cache {foreign}: holds files that are not simpool's run cache (no CACHEDIR.TAG of simpool's); "
         "give an empty or new folder"]
     assert not (tmp_path / "out").exists() and sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]
+
+
+def test_adaptive_replications_on_the_command_line(tmp_path):
+    """--min-replications below -R: the table says the range, the summary line the total,
+    and sweep.csv how many each point ran; a minimum above -R is one line, exit 2."""
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["sweep", SPIKE, "--max-open", "2..10:4", "-R", "4", "--min-replications", "2",
+                                 "--jobs", "1", "--no-plots", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "2–4 replications per point" in result.stdout
+    assert "3 points, " in result.stderr and "(2–4 per point)" in result.stderr
+    assert (out / "sweep.csv").read_text().splitlines()[0].startswith("fleet.pool.max_open,replications,")
+    bad = runner.invoke(app, ["sweep", SPIKE, "--max-open", "2", "-R", "2", "--min-replications", "3",
+                              "--jobs", "1", "--no-plots", "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 2 and "--min-replications" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_an_adaptive_sweep_resumes_from_the_run_cache(tmp_path):
+    """--min-replications with --resume: every run comes from the cache the first sweep
+    filled, and the files are byte for byte the first sweep's."""
+    args = ["sweep", SPIKE, "--max-open", "2..10:4", "-R", "3", "--min-replications", "1", "--jobs", "1",
+            "--no-plots"]
+    first = runner.invoke(app, [*args, "--out", str(tmp_path / "a")])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(app, [*args, "--out", str(tmp_path / "b"), "--resume"])
+    assert again.exit_code == 0, again.output
+    runs = int(again.stderr.split("reused ")[1].split(" run")[0])
+    assert runs >= 3
+    for name in ("sweep.csv", "sweep.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name

@@ -1,0 +1,47 @@
+"""``simpool recommend`` on the command line: the Go code, --json, --out and --report
+through the output folder, and bad input as one line with exit 2 and nothing written."""
+
+import json
+
+import pytest
+
+from tests.conftest import results_in
+
+SLO = ("--slo", "p99_wait<50ms", "--slo", "error_rate<=0")
+
+
+def test_prints_the_go_code_and_writes_json_and_report(invoke, tiny, tmp_path):
+    out = tmp_path / "out"
+    result = invoke("recommend", tiny, *SLO, "--jobs", "1", "--out", out, "--report")
+    assert result.exit_code == 0, result.output
+    assert "db.SetMaxOpenConns(" in result.stdout and "Margin under the cap" in result.stdout
+    assert "Search:" in result.stdout and "replications" in result.stdout
+    assert results_in(out) == {"recommend.json", "report.md", "report.html"}
+    doc = json.loads((out / "recommend.json").read_text())
+    assert doc["fits"] and doc["recommendation"]["go"][0] == f"db.SetMaxOpenConns({doc['recommendation']['max_open']})"
+    report = (out / "report.md").read_text()
+    assert "db.SetMaxOpenConns(" in report and "cpu" not in report.lower()
+
+
+def test_json_is_the_document_and_the_default_folder(invoke, tiny, tmp_path):
+    result = invoke("recommend", tiny, *SLO, "--jobs", "1", "--json", "--set", "seed=4")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["seed"] == 4 and doc["slo"] == ["p99_wait<50ms", "error_rate<=0"]
+    assert (tmp_path / "simpool-out" / "tiny-recommend" / "recommend.json").exists()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ((), "--slo: give at least one objective"),
+    (("--slo", "p99_wiat<50ms"), "did you mean 'p99_wait'"),
+    ((*SLO, "--headroom", "lots"), "--headroom"),
+    ((*SLO, "--min-replications", "1"), "--replications"),
+    ((*SLO, "--max-dials-per-s", "0"), "--max-dials-per-s"),
+    ((*SLO, "--set", "fleet.pool.max_opn=3"), "max_opn"),
+])
+def test_bad_input_is_one_line_and_exit_2(invoke, tiny, tmp_path, args, message):
+    out = tmp_path / "never"
+    result = invoke("recommend", tiny, *args, "--jobs", "1", "--out", out)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists() or results_in(out) == set()
