@@ -151,6 +151,14 @@ def recommend(scenario: Any = None, slo: Sequence[str | SloTerm] = (), *, headro
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario if scenario is None or isinstance(scenario, dict) else Path(scenario))
+    if scenario.has_services:
+        # The search tunes one fleet's pool against the fleet-wide SLO; on several services
+        # it would tune a fleet the scenario does not run and give confident wrong advice.
+        names = ", ".join(view.name for view in scenario.service_list())
+        raise ScenarioError(f"recommend tunes one fleet's pool; this scenario has services ({names}): split the "
+                            "budget by hand with --set services.NAME.pool.max_open=N (simpool run shows each "
+                            "service's share), or recommend for one service in a scenario of its own",
+                            field="services")
     terms = tuple(t if isinstance(t, SloTerm) else parse_terms([t])[0] for t in slo)
     if not terms:
         raise ScenarioError("give at least one objective, e.g. --slo 'p99_wait<100ms'", field="--slo")

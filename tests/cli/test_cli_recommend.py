@@ -45,3 +45,14 @@ def test_bad_input_is_one_line_and_exit_2(invoke, tiny, tmp_path, args, message)
     assert result.exit_code == 2, result.output
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not out.exists() or results_in(out) == set()
+
+
+def test_a_services_scenario_is_refused_not_tuned_as_one_fleet(invoke, tmp_path):
+    """recommend searches one fleet's pool; on services it would tune a fleet the scenario
+    does not run: one line naming the services, exit 2, nothing written."""
+    out = tmp_path / "out"
+    result = invoke("recommend", "month-end-budget", "--slo", "p99_wait<100ms", "--out", out)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: services: recommend tunes one fleet's pool; this scenario has services "
+                                    "(api, batch)")
+    assert len(result.stderr.strip().splitlines()) == 1 and not out.exists()
