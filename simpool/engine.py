@@ -193,7 +193,7 @@ class Simulation:
             if isinstance(spec, TraceArrivals):
                 dispatch = replay(spec.trace.rows(scenario.duration), fleet.dispatch_row)
             else:
-                dispatch = fleet.dispatch
+                dispatch = fleet.arrival_handler()
             ArrivalProcess(env, chunks, dispatch)
         return app, fleet
 

@@ -165,3 +165,16 @@ def test_simulation_run_matches_simpy_run():
     a, b = ours.result(), reference.result()
     assert json.dumps(a.metrics, sort_keys=True) == json.dumps(b.metrics, sort_keys=True)
     assert np.array_equal(a.timeseries.open, b.timeseries.open)
+
+
+def test_objects_read_on_every_event_keep_cpython_fast_attribute_path():
+    """CPython 3.11 shares an instance's dict keys (its fast attribute reads) only up to 30
+    attributes: the objects the hot path reads are slotted or stay within that (a pool or
+    database that grew past it cost the M/M/c benchmark 7%, benchmarks/README.md)."""
+    scenario = load_scenario({"duration": "1s", "warmup": "0"})
+    sim = Simulation(scenario, 1)
+    sim.run()
+    instance = sim.fleet.instances[0]
+    assert not hasattr(instance.db, "__dict__") and not hasattr(sim.database, "__dict__")
+    for obj in (instance, sim.fleet, sim.app, sim.recorder):
+        assert len(vars(obj)) <= 30, type(obj).__name__

@@ -133,8 +133,12 @@ class Request:
 
     __slots__ = (
         "app", "instance", "db", "id", "arrival", "deadline", "demands", "query_index",
-        "conn", "attempt", "asked_at", "wait", "leak", "holding", "callbacks", "_ok", "handshake",
+        "conn", "attempt", "asked_at", "wait", "leak", "holding", "callbacks", "handshake",
     )
+
+    _ok = True
+    """With ``callbacks``, SimPy's event protocol: the request is its own think-time event
+    (no timer object per request). A class attribute: it never changes."""
 
     def __init__(self, app: App, instance: Instance, arrival: float, service: float | None = None,
                  timeout: float | None = None, handshake: float | None = None):
@@ -151,8 +155,7 @@ class Request:
         elif app.queries == 1:
             self.demands = (app.query(),)
         else:
-            query = app.query
-            self.demands = tuple([query() for _ in range(app.queries)])
+            self.demands = app.draw_demands()
         self.leak = app.leak_fraction > 0 and app.coin() < app.leak_fraction and not app.transaction
         """Rule 10: its last ``*sql.Rows`` is never closed. Not inside a Tx: Commit cancels
         the Tx's context, which closes its rows (sql.go ``Tx.Commit``)."""
@@ -166,11 +169,6 @@ class Request:
         self.asked_at = arrival
         self.wait = 0.0
         """Seconds spent getting connections (pool wait, dials and retries)."""
-        self.holding = False
-        """Whether the think time under way keeps the connection (inside a Tx)."""
-        self._ok = True
-        """With ``callbacks``, SimPy's event protocol: the request is its own think-time
-        event (no timer object per request)."""
         instance.in_flight += 1
         self.db = db = instance.new_pool() if instance.pool_per_request else instance.db
         """The instance's pool, or this request's own (``pool_per_request``)."""
@@ -273,6 +271,7 @@ class Request:
         # NOTE: the request itself goes on the schedule (no Call made), for performance:
         # one think per request in a transaction.
         self.holding = holding
+        """Whether the think time under way keeps the connection (inside a Tx)."""
         self.callbacks = _THINK_DONE
         push(env, env._now + min(think, max(0.0, self.deadline - env._now)), self)
 
@@ -336,6 +335,11 @@ class App:
         """Requests whose trace row gave their query time (they draw none)."""
         self.replayed_demand = 0.0
         """The query seconds those rows ask for."""
+
+    def draw_demands(self) -> tuple[float, ...]:
+        """A request's query times, one draw per query, in order."""
+        query = self.query
+        return tuple([query() for _ in range(self.queries)])
 
     @property
     def offered(self) -> float:

@@ -55,6 +55,8 @@ class Cores:
     """The query half of the database: the state it uses (``running``, ``queued``,
     ``_queue``, the meters, the limits) is set up by ``Database.__init__``."""
 
+    __slots__ = ()  # Database declares the slots (see its NOTE)
+
     # ------------------------------------------------------------------ queries
 
     def execute(self, session: Session, demand: float, deadline: float, client: Any) -> None:

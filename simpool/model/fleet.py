@@ -104,6 +104,18 @@ class Fleet:
         self._next = turn + 1
         Request(self.app, serving[turn], self.env._now, service, timeout, handshake)
 
+    def arrival_handler(self) -> Callable[[], None]:
+        """What each generated arrival calls: :meth:`dispatch`, or for a fleet of one
+        instance that no autoscaler or deploy changes, :meth:`_dispatch_to_only` (the round
+        robin would pick that instance every time)."""
+        if len(self.serving) == 1 and self.spec.autoscale is None and self.spec.deploy is None:
+            return self._dispatch_to_only
+        return self.dispatch
+
+    def _dispatch_to_only(self) -> None:
+        # NOTE: the round robin bound away at build time, for performance (every arrival).
+        Request(self.app, self.serving[0], self.env._now)
+
     def dispatch_row(self, row: TraceRow) -> None:
         """Route one trace row to the instance it names (an index, checked by validation to
         be one the fleet starts with), or round robin if it names none."""

@@ -77,3 +77,25 @@ def test_autoscaled_fleet_with_default_pools_outgrows_the_database():
     assert len(metrics["instances"]) >= 8
     assert metrics["database"]["peak_connections"] == 100
     assert metrics["errors"]["too_many_connections"] > 0
+
+
+def test_a_fixed_single_instance_fleet_skips_the_round_robin_with_the_same_results(monkeypatch):
+    """One instance that no autoscaler or deploy changes: arrivals go straight to it
+    (``_dispatch_to_only``), and the run is the one the round robin gives."""
+    one = {"duration": "5s", "warmup": "0", "fleet": {"instances": 1, "pool": {"max_open": 3}},
+           "workload": {"arrivals": [{"kind": "poisson", "rate": "400/s"}]}}
+    sim, bound = _run(one)
+    assert sim.fleet.arrival_handler() == sim.fleet._dispatch_to_only
+    monkeypatch.setattr(simpool.model.fleet.Fleet, "arrival_handler", lambda fleet: fleet.dispatch)
+    _, round_robin = _run(one)
+    assert bound.requests == round_robin.requests and bound.metrics == round_robin.metrics
+
+
+def test_fleets_that_can_change_keep_the_round_robin():
+    """Several instances, an autoscaler or a deploy: every arrival goes through ``dispatch``."""
+    base = {"duration": "1s", "warmup": "0", "workload": {"arrivals": [{"kind": "poisson", "rate": "10/s"}]}}
+    for fleet in ({"instances": 2},
+                  {"instances": 1, "autoscale": {"min": 1, "max": 2, "target": "100/s", "interval": "10s"}},
+                  {"instances": 1, "deploy": {"at": "10s", "batch": 1, "overlap": "5s"}}):
+        sim, _ = _run({**base, "fleet": fleet})
+        assert sim.fleet.arrival_handler() == sim.fleet.dispatch, fleet

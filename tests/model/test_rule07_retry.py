@@ -12,7 +12,7 @@ def _three_idle(env, h):
     assert [dc.id for dc in h.instance.db.free_conn] == [1, 2, 3]
 
 
-def test_rule_7_3_three_attempts_exactly_one_fresh_dial(env):
+def test_rule_7_3_three_attempts_exactly_one_fresh_dial(env, monkeypatch):
     """Rule 7.3 (verified 1.15/1.19/1.23): with 3 idle conns and a driver that always
     returns ErrBadConn: 3 driver calls, exactly 1 new dial, "driver: bad connection",
     and the oldest idle conn still idle (newest-first took the two newest)."""
@@ -20,11 +20,11 @@ def test_rule_7_3_three_attempts_exactly_one_fresh_dial(env):
     _three_idle(env, h)
     calls = []
 
-    def always_bad(session, demand, deadline, client):
+    def always_bad(_database, session, demand, deadline, client):
         calls.append(session.id)
         call_later(env, 0.0, lambda c: client.query_done(ERR_BAD_CONN))
 
-    h.database.execute = always_bad
+    monkeypatch.setattr(type(h.database), "execute", always_bad)  # slotted: patch the class
     h.send()
     env.run(until=2)
     db = h.instance.db
