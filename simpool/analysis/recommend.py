@@ -30,7 +30,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..exceptions import ScenarioError
 from .phrases import fitting_max_open, largest_fleet, server
@@ -39,6 +39,9 @@ from .rules import idle_drop_active, retire_idle_before
 from .saturation import is_saturated, saturated_database
 from .slo import SloTerm, parse_term, parse_terms
 from .sweep_causes import summary_of
+
+if TYPE_CHECKING:
+    from ..sweeps.cache import RunCache
 
 DIALS_PER_INSTANCE = 2.0
 """Default bound on dials per second, per instance of the largest fleet."""
@@ -101,12 +104,14 @@ class Recommendation:
     MaxOpen, the fewest dials, judged on the SLO alone)."""
     probes: tuple[Probe, ...]
     replications: int
-    """Replications the search ran in all."""
+    """Replications the search used in all (run, or taken from the run cache)."""
     min_replications: int
     max_replications: int
     cpu_s: float = field(compare=False)
-    """CPU seconds of the search (this process and its workers): the one figure that
-    differs from run to run."""
+    """CPU seconds of the search (this process and its workers): with :attr:`reused`, the
+    figures that differ from run to run."""
+    reused: int = field(default=0, compare=False)
+    """Of :attr:`replications`, those taken from the run cache (the same bytes as a fresh run)."""
 
     @property
     def fits(self) -> bool:
@@ -129,7 +134,8 @@ class Recommendation:
 def recommend(scenario: Any = None, slo: Sequence[str | SloTerm] = (), *, headroom: int | str = 0,
               max_dials_per_s: float | None = None, seed: int | None = None, jobs: int | None = None,
               min_replications: int = 2, max_replications: int = 8, executor: str = "local",
-              scheduler: Any = None, on_round: Callable[[int], None] | None = None) -> Recommendation:
+              scheduler: Any = None, on_round: Callable[[int], None] | None = None,
+              cache: RunCache | None = None) -> Recommendation:
     """The smallest safe pool per instance for ``scenario`` and its SLO terms.
 
     Args:
@@ -142,6 +148,8 @@ def recommend(scenario: Any = None, slo: Sequence[str | SloTerm] = (), *, headro
         jobs: local processes (None: the cores available).
         min_replications, max_replications: bounds for each probe.
         on_round: called with the replications run so far, after each round.
+        cache: a run cache to read and fill (None: every run is run); a kept run is the
+            same bytes as a fresh one, keyed by the code version, so reuse is always safe.
 
     Raises:
         ScenarioError: bad arguments (named), before anything runs.
@@ -181,7 +189,8 @@ def recommend(scenario: Any = None, slo: Sequence[str | SloTerm] = (), *, headro
 
     fixed = ((IDLE_TIME, format_duration(idle_time)),) if idle_time != scenario.fleet.pool.conn_max_idle_time else ()
 
-    with Replicator(jobs=jobs, executor=executor, scheduler=scheduler, on_round=on_round) as replicator:
+    with Replicator(jobs=jobs, executor=executor, scheduler=scheduler, on_round=on_round, cache=cache,
+                    resume=cache is not None) as replicator:
         prober = Prober(scenario, seed, replicator, min_replications=min_replications,
                         max_replications=max_replications)
 
@@ -237,8 +246,9 @@ def recommend(scenario: Any = None, slo: Sequence[str | SloTerm] = (), *, headro
         flavor=db.flavor, usable=db.usable_connections, other_clients=db.other_clients, cap=cap, max_open=best,
         max_idle=max_idle, conn_max_lifetime=lifetime, conn_max_idle_time=idle_time, idle_time_why=why,
         at=measured, neighbours=tuple(neighbours), changes=changes, saturated=saturated, dials_met=dials_met,
-        probes=tuple(prober.probes), replications=replicator.replications, min_replications=min_replications,
-        max_replications=max_replications, cpu_s=replicator.cpu_seconds)
+        probes=tuple(prober.probes), replications=replicator.replications + replicator.reused,
+        min_replications=min_replications, max_replications=max_replications, cpu_s=replicator.cpu_seconds,
+        reused=replicator.reused)
 
 
 def _max_idle(prober: Prober, terms: Sequence[SloTerm], dials: SloTerm, fixed: tuple[tuple[str, Any], ...],

@@ -37,6 +37,13 @@ def recommend_command(
                                                   "available).", show_default=False)] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (default: simpool-out/<scenario>-recommend/).",
                                              show_default=False)] = None,
+    cache: Annotated[Path | None, typer.Option("--cache", help="Run cache folder, read and filled (default: "
+                                               "simpool-out/.cache, shared with sweep): a run kept there is the "
+                                               "same bytes as a fresh one, keyed by the settings, seed, "
+                                               "replication and simpool's code, so asking again costs almost "
+                                               "nothing.", show_default=False)] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Run every replication; read and write no "
+                                                              "run cache.")] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print recommend.json instead of the table.")] = False,
     report: Annotated[bool, typer.Option("--report", help="Also write report.md and a self-contained "
                                                           "report.html.")] = False,
@@ -68,7 +75,11 @@ def recommend_command(
         workers = local_jobs(jobs, 1 << 20)
         check(sweep_work([loaded], search_points(loaded), replications, workers), yes=yes, what="search")
         from ..render.files import OutputFolder
+        from ..sweeps.cache import RunCache
 
+        if no_cache and cache is not None:
+            raise ScenarioError("give --cache DIR or --no-cache, not both", field="--no-cache")
+        runs = None if no_cache else RunCache(cache if cache is not None else Path("simpool-out") / ".cache")
         folder = out if out is not None else Path("simpool-out") / f"{folder_name(loaded.name)}-recommend"
         names = [*NAMES, *(_report_names() if report else [])]
         with OutputFolder(folder, owner="recommend", names=names) as files:
@@ -83,7 +94,7 @@ def recommend_command(
             try:
                 rec = recommend(loaded, terms, headroom=headroom, max_dials_per_s=max_dials_per_s, seed=seed,
                                 jobs=jobs, min_replications=min_replications, max_replications=replications,
-                                on_round=on_round)
+                                on_round=on_round, cache=runs)
             finally:
                 if status is not None:
                     status.stop()

@@ -161,7 +161,8 @@ def recommend_renderable(rec: Recommendation) -> RenderableType:
                 changes.add_row("", Text(f"{_MARK[change.proof.state]} {_proof_line(change.proof)}",
                                          style=_STYLE[change.proof.state]))
         parts.append(changes)
-    parts.append(Text(f"Search: {rec.points} points, {rec.replications} replications (a first look of 1, then "
+    cached = f", {rec.reused} of them from the run cache" if rec.reused else ""
+    parts.append(Text(f"Search: {rec.points} points, {rec.replications} replications{cached} (a first look of 1, then "
                       f"{rec.min_replications}–{rec.max_replications} until the 95% CIs decided), {rec.cpu_s:.1f} s "
                       f"CPU. MaxOpen/MaxIdle in order, (✓)/(✗) a first look: {search_line(rec)}", style="dim"))
     return Group(*parts)

@@ -56,3 +56,41 @@ def test_a_services_scenario_is_refused_not_tuned_as_one_fleet(invoke, tmp_path)
     assert result.stderr.startswith("error: services: recommend tunes one fleet's pool; this scenario has services "
                                     "(api, batch)")
     assert len(result.stderr.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_asking_again_reads_the_run_cache_and_gives_the_same_document(invoke, tiny, tmp_path):
+    """The second identical recommend runs no replication (every run from the cache) and
+    writes the same recommend.json but for its CPU time; --no-cache runs them all again."""
+    cache = tmp_path / "runs"
+    docs, texts = [], []
+    for _ in range(2):
+        result = invoke("recommend", tiny, *SLO, "--jobs", "1", "--cache", cache, "--out", tmp_path / "out")
+        assert result.exit_code == 0, result.output
+        texts.append(result.stdout)
+        docs.append(json.loads((tmp_path / "out" / "recommend.json").read_text()))
+    first, second = docs
+    used = first["search"]["replications"]
+    assert used > 0 and "from the run cache" not in texts[0]
+    assert f"{used} replications, {used} of them from the run cache" in " ".join(texts[1].split())
+    for doc in docs:
+        del doc["search"]["cpu_s"]
+    assert first == second
+    fresh = invoke("recommend", tiny, *SLO, "--jobs", "1", "--no-cache", "--json")
+    assert fresh.exit_code == 0 and "from the run cache" not in fresh.stdout
+    assert json.loads(fresh.stdout)["search"]["replications"] == used
+
+
+def test_a_recommend_that_ran_its_replications_says_none_came_from_the_cache(tiny):
+    """The library counts what it ran and what it reused: 0 reused without a cache."""
+    from simpool.analysis.recommend import recommend
+    from simpool.sweeps.cache import RunCache
+
+    rec = recommend(tiny, SLO[1::2], jobs=1)
+    assert rec.reused == 0 and rec.replications > 0
+    cache = RunCache(tiny.parent / "cache")
+    assert recommend(tiny, SLO[1::2], jobs=1, cache=cache).reused == 0, "an empty cache only fills"
+    again = recommend(tiny, SLO[1::2], jobs=1, cache=cache)
+    from simpool.render.recommend_table import document
+
+    assert again.reused == again.replications == rec.replications
+    assert document(again) | {"search": None} == document(rec) | {"search": None}
