@@ -26,6 +26,10 @@ def recommend_command(
     max_dials_per_s: Annotated[float | None, typer.Option(
         "--max-dials-per-s", help="Bound on the fleet's dials per second for SetMaxIdleConns (default: 2 per "
         "instance of the largest fleet).", show_default=False)] = None,
+    service: Annotated[str | None, typer.Option(
+        "--service", metavar="NAME", help="On a scenario with services: tune NAME's pool (services.NAME.pool.*), "
+        "the others held as the scenario sets them, its SLO read on its own metrics; 'all' splits the budget, "
+        "each service in turn. A term 'NAME:p99_wait<50ms' is for one service only.", show_default=False)] = None,
     set_: SetOption = None,
     seed: Annotated[int | None, typer.Option(min=0, max=2**64 - 1, show_default=False,
                                              help="Seed of every random stream (default: the scenario's).")] = None,
@@ -94,7 +98,7 @@ def recommend_command(
             try:
                 rec = recommend(loaded, terms, headroom=headroom, max_dials_per_s=max_dials_per_s, seed=seed,
                                 jobs=jobs, min_replications=min_replications, max_replications=replications,
-                                on_round=on_round, cache=runs)
+                                on_round=on_round, cache=runs, service=service)
             finally:
                 if status is not None:
                     status.stop()

@@ -47,15 +47,25 @@ def test_bad_input_is_one_line_and_exit_2(invoke, tiny, tmp_path, args, message)
     assert not out.exists() or results_in(out) == set()
 
 
-def test_a_services_scenario_is_refused_not_tuned_as_one_fleet(invoke, tmp_path):
-    """recommend searches one fleet's pool; on services it would tune a fleet the scenario
-    does not run: one line naming the services, exit 2, nothing written."""
+def test_a_services_scenario_needs_a_service_not_one_fleet(invoke, tmp_path):
+    """Without --service, recommend would tune a fleet the scenario does not run: one line
+    naming --service and the services, exit 2, nothing written; an unknown name likewise."""
     out = tmp_path / "out"
     result = invoke("recommend", "month-end-budget", "--slo", "p99_wait<100ms", "--out", out)
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: services: recommend tunes one fleet's pool; this scenario has services "
-                                    "(api, batch)")
+    assert result.stderr.startswith("error: --service: this scenario has services (api, batch): give --service NAME")
     assert len(result.stderr.strip().splitlines()) == 1 and not out.exists()
+    for args, message in ((("--service", "web"), "no service 'web' in this scenario (it has api, batch)"),
+                          (("--service", "api", "--slo", "batch:error_rate<=0"), "for service batch, not api"),
+                          (("--service", "api", "--slo", "refusals<=0"), "refusals counts the whole database")):
+        result = invoke("recommend", "month-end-budget", "--slo", "p99_wait<100ms", *args, "--out", out)
+        assert result.exit_code == 2 and message in result.stderr, result.output
+        assert len(result.stderr.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_a_plain_scenario_takes_no_service(invoke, tiny, tmp_path):
+    result = invoke("recommend", tiny, *SLO, "--service", "api", "--out", tmp_path / "out")
+    assert result.exit_code == 2 and "--service: this scenario has one fleet" in result.stderr
 
 
 def test_asking_again_reads_the_run_cache_and_gives_the_same_document(invoke, tiny, tmp_path):
