@@ -96,14 +96,30 @@ def recommend_command(
             if status is not None:
                 status.start()
             try:
-                rec = recommend(loaded, terms, headroom=headroom, max_dials_per_s=max_dials_per_s, seed=seed,
+                if service == "all":
+                    if report:
+                        raise ScenarioError("--report is written for one service; the split prints its table "
+                                            "and recommend.json", field="--report")
+                    from ..analysis.budget_split import split_budget
+
+                    split = split_budget(loaded, terms, headroom=headroom, max_dials_per_s=max_dials_per_s,
+                                         seed=seed, jobs=jobs, min_replications=min_replications,
+                                         max_replications=replications, cache=runs, on_round=on_round)
+                    rec = None
+                else:
+                    rec = recommend(loaded, terms, headroom=headroom, max_dials_per_s=max_dials_per_s, seed=seed,
                                 jobs=jobs, min_replications=min_replications, max_replications=replications,
                                 on_round=on_round, cache=runs, service=service)
             finally:
                 if status is not None:
                     status.stop()
-            written = _write(rec, loaded, files, report=report)
-        _show(rec, folder, written, err, quiet=quiet, as_json=json_)
+            if rec is None:
+                from ..render.split_table import split_json
+
+                written = [files.write("recommend.json", split_json(split))]
+            else:
+                written = _write(rec, loaded, files, report=report)
+        _show(rec if rec is not None else split, folder, written, err, quiet=quiet, as_json=json_)
 
 
 def search_points(scenario: Any) -> int:
@@ -132,13 +148,16 @@ def _write(rec: Any, scenario: Any, files: Any, *, report: bool) -> list[Path]:
 
 
 def _show(rec: Any, folder: Path, written: list[Path], err: Console, *, quiet: bool, as_json: bool) -> None:
+    from ..analysis.budget_split import BudgetSplit
     from ..render.recommend_report import recommend_json
     from ..render.recommend_table import recommend_renderable
+    from ..render.split_table import split_json, split_renderable
 
+    split = isinstance(rec, BudgetSplit)
     if as_json:
-        sys.stdout.write(recommend_json(rec))
+        sys.stdout.write(split_json(rec) if split else recommend_json(rec))
     elif not quiet:
-        Console(highlight=False).print(recommend_renderable(rec))
+        Console(highlight=False).print(split_renderable(rec) if split else recommend_renderable(rec))
     sys.stdout.flush()  # the table first, then the note on stderr
     if not quiet:
         err.print(f"Wrote {', '.join(p.name for p in written)} to {printable(str(folder))}/", highlight=False,

@@ -61,3 +61,33 @@ def test_an_unbounded_other_service_must_be_capped_first():
     held = change.proof.row()["services.batch.connections.at_database_peak"]
     assert held > 50 and f"held {round(held)} slots" in change.text
     assert not change.proof.passed, "the api is refused while batch is unbounded"
+
+
+def test_the_budget_split_keeps_the_api_free_of_refusals_and_caps_the_batch(tmp_path):
+    """The story check: on month-end-batch the api is refused while batch is unbounded;
+    the split searches api (its only terms), gives batch the rest, and the whole split,
+    applied in one run on the same traffic, keeps api free of refusals."""
+    from simpool.analysis.budget_split import split_budget
+    from simpool.sweeps.cache import RunCache
+
+    scenario = load("month-end-batch", SHORT)
+    split = split_budget(scenario, ["api:error_rate<=0"], jobs=2, cache=RunCache(tmp_path / "cache"))
+    assert split.baseline.row()["services.api.errors.too_many_connections"] > 100, "the problem shows first"
+    api, batch = split.shares
+    assert (api.service, api.how, batch.service, batch.how) == ("api", "searched", "batch", "rest")
+    assert 1 <= api.max_open < 20 and api.recommendation.fits
+    assert batch.max_open == 97 - 4 * api.max_open, "batch takes what api leaves, no more"
+    assert split.line == f"api 4 × {api.max_open} + batch 1 × {batch.max_open} + other 0 = 97 ≤ 97"
+    assert split.fits and split.final.row()["services.api.errors.too_many_connections"] == 0
+    assert split.final.row()["database.refused_connections"] == 0
+    assert split.final.row()["services.batch.connections.at_database_peak"] <= batch.max_open
+    settings = dict(split.final.overrides)
+    assert settings["services.batch.pool.max_open"] == batch.max_open
+    assert settings["services.api.pool.max_open"] == api.max_open
+
+
+def test_the_split_refuses_a_term_for_no_service():
+    from simpool.analysis.budget_split import split_budget
+
+    with pytest.raises(ScenarioError, match="no service 'web'"):
+        split_budget(load("month-end-batch", SHORT), ["web:error_rate<=0"])

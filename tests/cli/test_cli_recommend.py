@@ -104,3 +104,26 @@ def test_a_recommend_that_ran_its_replications_says_none_came_from_the_cache(tin
 
     assert again.reused == again.replications == rec.replications
     assert document(again) | {"search": None} == document(rec) | {"search": None}
+
+
+def test_service_all_prints_the_split_and_writes_it_as_json(invoke, tmp_path):
+    """--service all on month-end-batch: the split line, each service's Go code, the
+    document; asked again, every run comes from the cache."""
+    args = ("recommend", "month-end-batch", "--service", "all", "--slo", "api:error_rate<=0", "--set",
+            "duration=100s", "--jobs", "2", "--cache", tmp_path / "cache", "--out", tmp_path / "out")
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "Split: api 4 × " in text and "proved together on the same traffic" in text
+    assert "batch: db.SetMaxOpenConns(" in text and "api: db.SetMaxOpenConns(" in text
+    doc = json.loads((tmp_path / "out" / "recommend.json").read_text())
+    assert doc["split"] and doc["fits"] and [s["service"] for s in doc["shares"]] == ["api", "batch"]
+    again = invoke(*args, "--json")
+    assert again.exit_code == 0
+    second = json.loads(again.stdout)
+    assert second["search"]["replications"] == doc["search"]["replications"]
+    for d in (doc, second):
+        del d["search"]["cpu_s"]
+    assert second == doc
+    refused = invoke(*args, "--report")
+    assert refused.exit_code == 2 and "--report" in refused.stderr
