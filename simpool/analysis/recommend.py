@@ -17,6 +17,13 @@ Per instance, in this order:
 3. ``SetMaxIdleConns``: the smallest MaxIdle at that MaxOpen that keeps dials per second
    (fleet-wide) under the bound, searched the same way, then checked on every SLO term.
 
+On a scenario with ``services:`` it tunes one named service (``service=``): its pool's
+paths (``services.NAME.pool.*``), its SLO terms read on its own metrics
+(:func:`~simpool.analysis.slo.for_service`), the cap what the slots leave after the other
+services' bounds (``instances × MaxOpen``, largest fleet); another service with no
+MaxOpen leaves no cap to compute, and that is the answer (:func:`.recommend_changes.cap_others_first`).
+:mod:`.budget_split` recommends every service in turn.
+
 When nothing fits under the cap it says what must change, with numbers: a saturated
 database (:mod:`.saturation`) is never a pool problem, so it says no pool setting helps and
 gives the database's remedies, the first proved by a run; otherwise it searches the

@@ -67,6 +67,8 @@ def figure(value: float | None, half: float | None, unit: str) -> str:
     text = amount(scale * value, shown)
     if half is None:
         return text
+    if abs(half) < 1e-9 * max(1.0, abs(value)):
+        half = 0.0  # identical replications: a rounding residue of the CI, not a spread
     suffix = {"ms": " ms", "%": "%", "/s": "/s"}.get(shown, "")
     bare = text[: len(text) - len(suffix)] if suffix and text.endswith(suffix) else text
     return f"{bare} ± {amount(scale * half, shown)}"

@@ -91,3 +91,10 @@ def test_the_split_refuses_a_term_for_no_service():
 
     with pytest.raises(ScenarioError, match="no service 'web'"):
         split_budget(load("month-end-batch", SHORT), ["web:error_rate<=0"])
+
+
+def test_a_ci_of_identical_replications_prints_as_zero_not_a_rounding_residue():
+    from simpool.render.recommend_table import figure
+
+    assert figure(0.343, 1.69e-16, "/s") == "0.343 ± 0/s"
+    assert figure(5.71, 1.0, "/s") == "5.71 ± 1/s"
