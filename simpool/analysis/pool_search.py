@@ -82,15 +82,18 @@ class Prober:
         seed: the seed every probe spawns its replications from.
         replicator: where the runs happen.
         min_replications, max_replications: bounds for each probe.
+        shown: the metrics each probe keeps beside its verdicts.
     """
 
     def __init__(self, scenario: Any, seed: int, replicator: Replicator, *, min_replications: int,
-                 max_replications: int):
+                 max_replications: int, shown: Sequence[str] = SHOWN):
         self.scenario = scenario
         self.seed = seed
         self.replicator = replicator
         self.min_replications = min_replications
         self.max_replications = max_replications
+        self.shown = tuple(shown)
+        """The metrics each probe keeps (default :data:`SHOWN`)."""
         self.probes: list[Probe] = []
         """Every probe measured, in the order the search asked for them."""
         self._scenarios: dict[Hashable, Any] = {}
@@ -121,7 +124,7 @@ class Prober:
         verdicts = judge_row(terms, row)
         state = ("pass" if all(v.passed for v in verdicts) else "fail") if coarse else state_of(verdicts)
         probe = Probe(overrides=overrides, replications=1 if coarse else self.replicator.count(key),
-                      verdicts=verdicts, state=state, metrics={m: (row.get(m), row.get(f"{m}.ci95")) for m in SHOWN},
+                      verdicts=verdicts, state=state, metrics={m: (row.get(m), row.get(f"{m}.ci95")) for m in self.shown},
                       full=row, coarse=coarse)
         self.probes.append(probe)
         return probe

@@ -17,6 +17,13 @@ Per instance, in this order:
 3. ``SetMaxIdleConns``: the smallest MaxIdle at that MaxOpen that keeps dials per second
    (fleet-wide) under the bound, searched the same way, then checked on every SLO term.
 
+On a scenario with ``services:`` it tunes one named service (``service=``): its pool's
+paths (``services.NAME.pool.*``), its SLO terms read on its own metrics
+(:func:`~simpool.analysis.slo.for_service`), the cap what the slots leave after the other
+services' bounds (``instances × MaxOpen``, largest fleet); another service with no
+MaxOpen leaves no cap to compute, and that is the answer (:func:`.recommend_changes.cap_others_first`).
+:mod:`.budget_split` recommends every service in turn.
+
 When nothing fits under the cap it says what must change, with numbers: a saturated
 database (:mod:`.saturation`) is never a pool problem, so it says no pool setting helps and
 gives the database's remedies, the first proved by a run; otherwise it searches the
@@ -30,39 +37,29 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..exceptions import ScenarioError
-from .phrases import fitting_max_open, largest_fleet, server
-from .pool_search import Probe, Prober, log_interpolation, refined, slo_interpolation, smallest_passing
+from .phrases import largest_fleet
+from .pool_search import SHOWN, Probe, Prober, log_interpolation, refined, slo_interpolation, smallest_passing
+from .recommend_changes import Change, cap_others_first, what_must_change
 from .rules import idle_drop_active, retire_idle_before
-from .saturation import is_saturated, saturated_database
-from .slo import SloTerm, parse_term, parse_terms
+from .saturation import is_saturated
+from .slo import SloTerm, for_service, parse_term, parse_terms
 from .sweep_causes import summary_of
+
+if TYPE_CHECKING:
+    from ..sweeps.adaptive import Replicator
+    from ..sweeps.cache import RunCache
 
 DIALS_PER_INSTANCE = 2.0
 """Default bound on dials per second, per instance of the largest fleet."""
-MAX_SEARCH = 4096
-"""The largest MaxOpen searched when the cap is not enough (pool settings go to 10^6)."""
+
+SERVICE_SHOWN = ("wait_ms.p99", "latency_ms.p99", "failure_rate.failed", "per_s.dials", "connections.at_database_peak")
+"""A service's own metrics a probe keeps beside the whole database's (``services.NAME.…``)."""
 
 OPEN, IDLE = "fleet.pool.max_open", "fleet.pool.max_idle"
 IDLE_TIME, LIFETIME = "fleet.pool.conn_max_idle_time", "fleet.pool.conn_max_lifetime"
-
-
-@dataclass(frozen=True)
-class Change:
-    """What must change when no pool setting fits, with its numbers.
-
-    Attributes:
-        kind: ``no_pool_setting``, ``cores``, ``queries``, ``traffic``, ``max_connections``,
-            ``fewer_instances``, ``pooler`` or ``slo``.
-        text: the sentence.
-        proof: the run that proves it (None when simpool cannot run it, e.g. a pooler).
-    """
-
-    kind: str
-    text: str
-    proof: Probe | None = None
 
 
 @dataclass(frozen=True)
@@ -101,12 +98,31 @@ class Recommendation:
     MaxOpen, the fewest dials, judged on the SLO alone)."""
     probes: tuple[Probe, ...]
     replications: int
-    """Replications the search ran in all."""
+    """Replications the search used in all (run, or taken from the run cache)."""
     min_replications: int
     max_replications: int
     cpu_s: float = field(compare=False)
-    """CPU seconds of the search (this process and its workers): the one figure that
-    differs from run to run."""
+    """CPU seconds of the search (this process and its workers): with :attr:`reused`, the
+    figures that differ from run to run."""
+    reused: int = field(default=0, compare=False)
+    """Of :attr:`replications`, those taken from the run cache (the same bytes as a fresh run)."""
+    service: str | None = None
+    """The service tuned (``--service``), None for a plain fleet."""
+    others: tuple[tuple[str, int, str], ...] = ()
+    """The other services' bounds the cap leaves room for: ``(name, slots, how)``, e.g.
+    ``("batch", 36, "batch 1 × 36")``."""
+
+    @property
+    def open_path(self) -> str:
+        return OPEN if self.service is None else f"services.{self.service}.pool.max_open"
+
+    @property
+    def idle_path(self) -> str:
+        return IDLE if self.service is None else f"services.{self.service}.pool.max_idle"
+
+    @property
+    def others_slots(self) -> int:
+        return sum(slots for _, slots, _ in self.others)
 
     @property
     def fits(self) -> bool:
@@ -123,13 +139,15 @@ class Recommendation:
         clients and the headroom."""
         if self.max_open is None:
             return None
-        return self.usable - self.fleet * self.max_open - self.other_clients - self.headroom
+        return self.usable - self.fleet * self.max_open - self.others_slots - self.other_clients - self.headroom
 
 
 def recommend(scenario: Any = None, slo: Sequence[str | SloTerm] = (), *, headroom: int | str = 0,
               max_dials_per_s: float | None = None, seed: int | None = None, jobs: int | None = None,
               min_replications: int = 2, max_replications: int = 8, executor: str = "local",
-              scheduler: Any = None, on_round: Callable[[int], None] | None = None) -> Recommendation:
+              scheduler: Any = None, on_round: Callable[[int], None] | None = None,
+              cache: RunCache | None = None, service: str | None = None,
+              replicator: Replicator | None = None) -> Recommendation:
     """The smallest safe pool per instance for ``scenario`` and its SLO terms.
 
     Args:
@@ -142,6 +160,13 @@ def recommend(scenario: Any = None, slo: Sequence[str | SloTerm] = (), *, headro
         jobs: local processes (None: the cores available).
         min_replications, max_replications: bounds for each probe.
         on_round: called with the replications run so far, after each round.
+        cache: a run cache to read and fill (None: every run is run); a kept run is the
+            same bytes as a fresh one, keyed by the code version, so reuse is always safe.
+        service: on a scenario with ``services:``, the one whose pool is tuned
+            (``services.NAME.pool.*``), the others held as the scenario sets them; the terms
+            read its own metrics (:func:`~simpool.analysis.slo.for_service`) and the cap is
+            what the slots leave after the others' bounds. Required there.
+        replicator: an open one to run on (the budget split's several searches share it).
 
     Raises:
         ScenarioError: bad arguments (named), before anything runs.
@@ -151,22 +176,20 @@ def recommend(scenario: Any = None, slo: Sequence[str | SloTerm] = (), *, headro
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario if scenario is None or isinstance(scenario, dict) else Path(scenario))
-    if scenario.has_services:
-        # The search tunes one fleet's pool against the fleet-wide SLO; on several services
-        # it would tune a fleet the scenario does not run and give confident wrong advice.
-        names = ", ".join(view.name for view in scenario.service_list())
-        raise ScenarioError(f"recommend tunes one fleet's pool; this scenario has services ({names}): split the "
-                            "budget by hand with --set services.NAME.pool.max_open=N (simpool run shows each "
-                            "service's share), or recommend for one service in a scenario of its own",
-                            field="services")
+    view = service_view(scenario, service)
     terms = tuple(t if isinstance(t, SloTerm) else parse_terms([t])[0] for t in slo)
     if not terms:
         raise ScenarioError("give at least one objective, e.g. --slo 'p99_wait<100ms'", field="--slo")
+    if view.named:
+        terms = tuple(for_service(t, view.name) for t in terms)
+    elif any(t.service is not None for t in terms):
+        raise ScenarioError("this scenario has no services: write the term without a service name",
+                            field=f"--slo {next(t for t in terms if t.service).text!r}")
     if not 2 <= min_replications <= max_replications <= 1000:
         raise ScenarioError(f"need 2 <= --min-replications ({min_replications}) <= --replications "
                             f"({max_replications}) <= 1000: a CI needs two", field="replications")
     seed = scenario.seed if seed is None else seed
-    n, phrase = largest_fleet(scenario)
+    n, phrase = largest_fleet(scenario, view.fleet)
     db = scenario.database
     reserve = parse_headroom(headroom, db.usable_connections)
     if max_dials_per_s is None:
@@ -174,21 +197,32 @@ def recommend(scenario: Any = None, slo: Sequence[str | SloTerm] = (), *, headro
     if not max_dials_per_s > 0 or math.isinf(max_dials_per_s):
         raise ScenarioError(f"must be a number > 0 (not {max_dials_per_s!r})", field="--max-dials-per-s")
     dials = parse_term(f"dials_per_s<={max_dials_per_s:g}")
-    cap = fitting_max_open(scenario, reserve)
-    idle_time, why = _idle_time(scenario)
-    lifetime = scenario.fleet.pool.conn_max_lifetime
+    if view.named:
+        dials = for_service(dials, view.name)
+    others, unbounded = other_bounds(scenario, view)
+    room = db.usable_connections - db.other_clients - reserve - sum(slots for _, slots, _ in others)
+    cap = 0 if unbounded else max(0, room // n)
+    idle_time, why = _idle_time(scenario, view.fleet)
+    lifetime = view.fleet.pool.conn_max_lifetime
     from ..units import format_duration
 
-    fixed = ((IDLE_TIME, format_duration(idle_time)),) if idle_time != scenario.fleet.pool.conn_max_idle_time else ()
-
-    with Replicator(jobs=jobs, executor=executor, scheduler=scheduler, on_round=on_round) as replicator:
+    open_path, idle_path = view.pool_path("max_open"), view.pool_path("max_idle")
+    fixed = ((view.pool_path("conn_max_idle_time"), format_duration(idle_time)),) \
+        if idle_time != view.fleet.pool.conn_max_idle_time else ()
+    shown = SHOWN if not view.named else (*SHOWN, *(f"services.{view.name}.{m}" for m in SERVICE_SHOWN))
+    owned = replicator is None
+    if replicator is None:
+        replicator = Replicator(jobs=jobs, executor=executor, scheduler=scheduler, on_round=on_round, cache=cache,
+                                resume=cache is not None)
+    ran, reused = replicator.replications, replicator.reused
+    try:
         prober = Prober(scenario, seed, replicator, min_replications=min_replications,
-                        max_replications=max_replications)
+                        max_replications=max_replications, shown=shown)
 
         def at(m: int, coarse: bool = False) -> Probe:
-            probe = prober.measure(((OPEN, m), (IDLE, m), *fixed), terms, coarse=coarse)
+            probe = prober.measure(((open_path, m), (idle_path, m), *fixed), terms, coarse=coarse)
             if not probe.passed and m < cap and _saturated(prober, probe):
-                top = prober.measure(((OPEN, cap), (IDLE, cap), *fixed), terms)
+                top = prober.measure(((open_path, cap), (idle_path, cap), *fixed), terms)
                 if not top.passed and _saturated(prober, top):
                     raise _NoPoolHelpsError  # the largest pool allowed fails on a saturated database too
             return probe
@@ -205,7 +239,7 @@ def recommend(scenario: Any = None, slo: Sequence[str | SloTerm] = (), *, headro
             best, by_open = refined(lambda m: at(m, True), at, 1, cap, check_answer=False,
                                     guess=slo_interpolation()) if cap >= 1 else (None, {})
             while best is not None:
-                found = _max_idle(prober, terms, dials, fixed, best)
+                found = _max_idle(prober, terms, dials, fixed, best, (open_path, idle_path))
                 if found is not None:
                     break
                 best, more = smallest_passing(at, best + 1, cap)
@@ -213,7 +247,7 @@ def recommend(scenario: Any = None, slo: Sequence[str | SloTerm] = (), *, headro
         except _PoolPerRequestError:
             best, by_open = None, {}
         except _NoPoolHelpsError:
-            best, by_open = None, {cap: prober.measure(((OPEN, cap), (IDLE, cap), *fixed), terms)}
+            best, by_open = None, {cap: prober.measure(((open_path, cap), (idle_path, cap), *fixed), terms)}
         neighbours: list[Probe] = []
         changes: tuple[Change, ...] = ()
         saturated = False
@@ -226,23 +260,68 @@ def recommend(scenario: Any = None, slo: Sequence[str | SloTerm] = (), *, headro
             measured = None
             top = by_open.get(cap)
             saturated = top is not None and _saturated(prober, top)
-            changes = (Change("pool_per_request", "No pool setting applies: every request opens its own pool "
-                                                  "(sql.Open per request, pitfalls.pool_per_request). Open one "
-                                                  "*sql.DB per process at start-up and share it, then ask again."),
-                       ) if scenario.pitfalls.pool_per_request else \
-                _what_must_change(scenario, prober, terms, fixed, top, cap=cap, fleet=n, reserve=reserve,
-                                  saturated=saturated)
+            if scenario.pitfalls.pool_per_request:
+                changes = (Change("pool_per_request", "No pool setting applies: every request opens its own pool "
+                                                      "(sql.Open per request, pitfalls.pool_per_request). Open one "
+                                                      "*sql.DB per process at start-up and share it, then ask "
+                                                      "again."),)
+            elif unbounded:
+                changes = cap_others_first(scenario, prober, terms, view, unbounded)
+            else:
+                changes = what_must_change(scenario, prober, terms, fixed, top, view=view, cap=cap, fleet=n,
+                                           reserve=reserve, saturated=saturated,
+                                           others=sum(slots for _, slots, _ in others))
+    finally:
+        if owned:
+            replicator.close()
     return Recommendation(
         name=scenario.name, seed=seed, terms=terms, dials_term=dials, headroom=reserve, fleet=n, fleet_phrase=phrase,
         flavor=db.flavor, usable=db.usable_connections, other_clients=db.other_clients, cap=cap, max_open=best,
         max_idle=max_idle, conn_max_lifetime=lifetime, conn_max_idle_time=idle_time, idle_time_why=why,
         at=measured, neighbours=tuple(neighbours), changes=changes, saturated=saturated, dials_met=dials_met,
-        probes=tuple(prober.probes), replications=replicator.replications, min_replications=min_replications,
-        max_replications=max_replications, cpu_s=replicator.cpu_seconds)
+        probes=tuple(prober.probes), replications=replicator.replications - ran + replicator.reused - reused,
+        min_replications=min_replications, max_replications=max_replications,
+        cpu_s=replicator.cpu_seconds if owned else 0.0, reused=replicator.reused - reused,
+        service=view.name if view.named else None, others=tuple(others))
+
+
+def service_view(scenario: Any, service: str | None) -> Any:
+    """The service ``recommend`` tunes: the plain fleet, or ``service`` of a ``services:``
+    scenario (which needs one: tuning a fleet the scenario does not run is wrong advice)."""
+    views = scenario.service_list()
+    names = ", ".join(v.name for v in views)
+    if not scenario.has_services:
+        if service is not None:
+            raise ScenarioError("this scenario has one fleet and no services: leave --service out",
+                                field="--service")
+        return views[0]
+    if service is None:
+        raise ScenarioError(f"this scenario has services ({names}): give --service NAME to tune one of them, "
+                            "the others held as the scenario sets them, or --service all to split the budget",
+                            field="--service")
+    for view in views:
+        if view.name == service:
+            return view
+    raise ScenarioError(f"no service {service!r} in this scenario (it has {names})", field="--service")
+
+
+def other_bounds(scenario: Any, view: Any) -> tuple[list[tuple[str, int, str]], list[Any]]:
+    """The other services' bounds (``instances × MaxOpen``, the largest fleet), and those
+    nothing bounds (Go's default unlimited MaxOpen): no cap can be computed beside them."""
+    bounded, unbounded = [], []
+    for other in scenario.service_list():
+        if other.name == view.name:
+            continue
+        if not other.fleet.pool.max_open or scenario.pitfalls.pool_per_request:
+            unbounded.append(other)
+            continue
+        n, _ = largest_fleet(scenario, other.fleet)
+        bounded.append((other.name, n * other.fleet.pool.max_open, f"{other.name} {n} × {other.fleet.pool.max_open}"))
+    return bounded, unbounded
 
 
 def _max_idle(prober: Prober, terms: Sequence[SloTerm], dials: SloTerm, fixed: tuple[tuple[str, Any], ...],
-              max_open: int) -> tuple[int, dict[int, Probe], Probe, bool] | None:
+              max_open: int, paths: tuple[str, str] = (OPEN, IDLE)) -> tuple[int, dict[int, Probe], Probe, bool] | None:
     """The smallest MaxIdle at ``max_open`` that keeps dials under the bound (searched on
     that term alone, coarse to fine, the first looks guided by interpolation: dials fall
     steeply and smoothly with MaxIdle), then checked on every SLO term there and searched
@@ -255,7 +334,7 @@ def _max_idle(prober: Prober, terms: Sequence[SloTerm], dials: SloTerm, fixed: t
         MaxOpen does not pass after all).
     """
     def on_dials(i: int, coarse: bool = False) -> Probe:
-        return prober.measure(((OPEN, max_open), (IDLE, i), *fixed), (dials,), coarse=coarse)
+        return prober.measure(((paths[0], max_open), (paths[1], i), *fixed), (dials,), coarse=coarse)
 
     idle, by_idle = refined(lambda i: on_dials(i, True), on_dials, 0, max_open,
                             guess=log_interpolation(dials.metric, dials.threshold))
@@ -263,7 +342,7 @@ def _max_idle(prober: Prober, terms: Sequence[SloTerm], dials: SloTerm, fixed: t
     judged = (*terms, dials) if met else tuple(terms)
 
     def on_all(i: int) -> Probe:
-        return prober.measure(((OPEN, max_open), (IDLE, i), *fixed), judged)
+        return prober.measure(((paths[0], max_open), (paths[1], i), *fixed), judged)
 
     start = idle if idle is not None else max_open
     chosen = on_all(start)
@@ -309,14 +388,15 @@ def parse_headroom(text: int | str, usable: int) -> int:
     return int(value)
 
 
-def _idle_time(scenario: Any) -> tuple[float, str]:
-    """ConnMaxIdleTime below the scenario's idle limits, and why."""
+def _idle_time(scenario: Any, fleet: Any = None) -> tuple[float, str]:
+    """ConnMaxIdleTime below the scenario's idle limits, and why (for ``fleet``: a
+    service's, by default the plain fleet)."""
     limits = []
     if idle_drop_active(scenario):
         limits.append((scenario.network.idle_drop, "the middlebox's idle drop (network.idle_drop)"))
     if scenario.database.idle_timeout:
         limits.append((scenario.database.idle_timeout, "the server's idle timeout (database.idle_timeout)"))
-    current = scenario.fleet.pool.conn_max_idle_time
+    current = (scenario.fleet if fleet is None else fleet).pool.conn_max_idle_time
     if not limits:
         return current, "nothing in the scenario closes idle connections"
     limit, what = min(limits)
@@ -325,91 +405,3 @@ def _idle_time(scenario: Any) -> tuple[float, str]:
     if 0 < current < limit:
         return current, f"already below {what}, {format_duration(limit)}"
     return parse_duration(retire_idle_before(limit)), f"half of {what}, {format_duration(limit)}"
-
-
-def _what_must_change(scenario: Any, prober: Prober, terms: Sequence[SloTerm], fixed: tuple[tuple[str, Any], ...],
-                      top: Probe | None, *, cap: int, fleet: int, reserve: int, saturated: bool) -> tuple[Change, ...]:
-    """No MaxOpen up to the cap passes: what would, with numbers."""
-    db = scenario.database
-    if saturated and top is not None:
-        draft = saturated_database(prober.scenario_of(top.overrides), summary_of(top.row()))
-        changes = [Change("no_pool_setting", f"No pool setting helps. {draft.text if draft else ''} Even the "
-                                             f"largest MaxOpen the slots allow ({cap} per instance) misses the SLO; "
-                                             "a larger pool only queues more queries inside the database.")]
-        for k, remedy in enumerate(draft.remedies if draft else ()):
-            proof = prober.measure((*top.overrides, *remedy.overrides), terms) if k == 0 else None
-            kind = {"database.cores": "cores", "database.query": "queries"}.get(remedy.overrides[0][0], "traffic")
-            text = remedy.advice if kind == "queries" else f"{remedy.advice}: {remedy.change}"
-            changes.append(Change(kind, f"{'Or ' if k else ''}{text[0].upper() if not k else text[0]}{text[1:]}.",
-                                  proof))
-        return tuple(changes)
-    reserved = db.max_connections - db.usable_connections
-
-    def roomy(m: int) -> Probe:  # the MaxOpen alone, with max_connections to hold it
-        needed = fleet * m + db.other_clients + reserve + reserved
-        return prober.measure(((OPEN, m), (IDLE, m), *fixed, ("database.max_connections", needed)), terms)
-
-    low, high = cap + 1, max(2 * cap, 1)
-    probe = roomy(high)
-    while not probe.passed and high < MAX_SEARCH:
-        low, high = high + 1, min(2 * high, MAX_SEARCH)
-        before, probe = probe, roomy(high)
-        if [v.value for v in probe.verdicts] == [v.value for v in before.verdicts]:
-            break  # the same numbers: no pool reached its MaxOpen (common random numbers), more cannot help
-    if not probe.passed:
-        return (Change("slo", f"No MaxOpen up to {high} meets the SLO, even with max_connections to hold it: "
-                              "the objective is out of reach of the pool settings (see the probes).", probe),)
-    need, probes = smallest_passing(roomy, low, high, high_known=probe)
-    assert need is not None
-    proof = probes[need]
-    count = fleet * need + db.other_clients + reserve + reserved
-    name = server(scenario)
-    changes = [Change("max_connections", f"Raise {name}'s max_connections to {count}: the SLO needs MaxOpen "
-                                         f"{need} per instance, and {fleet} × {need} = {fleet * need}"
-                                         f"{_plus(db.other_clients, reserve)} + {reserved} reserved.", proof)]
-    fits = (db.usable_connections - db.other_clients - reserve) // need
-    changes.append(_fewer_instances(scenario, prober, terms, fixed, need, fits, reserve))
-    pooler = "PgBouncer in transaction mode" if db.flavor == "postgres" else "ProxySQL"
-    changes.append(Change("pooler", f"Or put a pooler ({pooler}) between the fleet and {name}, so that the "
-                                    f"{fleet} × {need} client connections share the {db.usable_connections} "
-                                    "server slots (simpool does not simulate a pooler: not proved here)."))
-    return tuple(changes)
-
-
-def _plus(others: int, reserve: int) -> str:
-    return (f" + {others} other clients" if others else "") + (f" + {reserve} headroom" if reserve else "")
-
-
-def _fewer_instances(scenario: Any, prober: Prober, terms: Sequence[SloTerm], fixed: tuple[tuple[str, Any], ...],
-                     need: int, fits: int, reserve: int) -> Change:
-    """The largest fleet that fits with the MaxOpen the SLO needs, each instance given the
-    most MaxOpen that fleet's slots allow, run to see if the SLO holds (each instance of a
-    smaller fleet takes more of the traffic)."""
-    fleet = scenario.fleet
-    if fits < 1:
-        return Change("fewer_instances", f"Fewer instances cannot help: not even one pool of {need} fits.")
-    if fleet.autoscale is not None:
-        overrides: tuple[tuple[str, Any], ...] = (("fleet.autoscale.max", fits),)
-        if fleet.autoscale.min > fits:
-            overrides += (("fleet.autoscale.min", fits),)
-        if fleet.instances > fits:
-            overrides += (("fleet.instances", fits),)
-        what = f"cap the autoscaler at {fits} instances (fleet.autoscale.max {fleet.autoscale.max} → {fits})"
-    elif fleet.deploy is not None:
-        left = fits - 2 * fleet.deploy.batch
-        if left < 1:
-            return Change("fewer_instances", f"Fewer instances cannot help: a deploy batch of {fleet.deploy.batch} "
-                                             f"already needs {2 * fleet.deploy.batch + 1} pools of {need}.")
-        overrides, what = (("fleet.instances", left),), f"run {left} instances (+ the deploy's surge)"
-    else:
-        overrides, what = (("fleet.instances", fits),), f"run {fits} instances instead of {fleet.instances}"
-    db = scenario.database
-    each = (db.usable_connections - db.other_clients - reserve) // fits
-    proof = prober.measure(((OPEN, each), (IDLE, each), *fixed, *overrides), terms)
-    if proof.passed:
-        text = (f"Or {what}, each with SetMaxOpenConns({each}): {fits} × {each} fit, and the SLO holds on the same "
-                "traffic.")
-    else:
-        text = (f"Fewer instances do not help: {what}, each with SetMaxOpenConns({each}) ({fits} × {each} fit), "
-                "and the same traffic misses the SLO: each instance takes more of it.")
-    return Change("fewer_instances", text, proof)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from ..exceptions import ScenarioError
@@ -33,6 +33,8 @@ class SloTerm:
         threshold: the bound in the metric's own unit (ms for times, a fraction for rates,
             per second for rates of events).
         unit: the metric's unit as printed (``"ms"``, ``"%"``, ``"/s"``, ``""``).
+        service: the service whose own metrics it reads (``api:p99_wait<50ms``, or a
+            term given to one service by :func:`for_service`); None: the whole scenario's.
     """
 
     text: str
@@ -40,6 +42,7 @@ class SloTerm:
     op: Comparison
     threshold: float
     unit: str
+    service: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,10 @@ of failed requests (``error_rate``, by refusal, by deadline) a percentage or a f
 ``refusals`` a count of refused connections; ``*_per_s`` a rate (``5/s``, ``300/min``) or
 a number per second."""
 
-_TERM = re.compile(r"^\s*([A-Za-z0-9_]+)\s*(<=|>=|<|>|==|=)\s*(\S.*?)\s*$")
+_TERM = re.compile(r"^\s*(?:([a-z][a-z0-9_-]{0,31})\s*:\s*)?([A-Za-z0-9_]+)\s*(<=|>=|<|>|==|=)\s*(\S.*?)\s*$")
+SERVICE_METRICS = frozenset(name for name, (metric, _, _) in METRICS.items()
+                            if not metric.startswith("database.") and metric != "per_s.refused_connections")
+"""The terms a service has metrics for (the database's refusals are the whole database's)."""
 _HOW = {"time": "a Go duration such as 50ms", "fraction": "a share such as 0.1% or 0.001",
         "count": "a count such as 0", "rate": "a rate such as 5/s or 300/min"}
 
@@ -99,13 +105,14 @@ def parse_terms(texts: Sequence[str]) -> tuple[SloTerm, ...]:
 
 
 def parse_term(text: str) -> SloTerm:
-    """``p99_wait<50ms`` → ``SloTerm(metric="wait_ms.p99", op="<", threshold=50.0, unit="ms")``."""
+    """``p99_wait<50ms`` → ``SloTerm(metric="wait_ms.p99", op="<", threshold=50.0, unit="ms")``;
+    ``api:p99_wait<50ms`` reads service ``api``'s own metrics (see :func:`for_service`)."""
     field = f"--slo {text!r}"
     match = _TERM.match(text)
     if match is None:
         raise ScenarioError("expected METRIC<VALUE, METRIC<=VALUE, > or >=, e.g. p99_wait<50ms or "
-                            "error_rate<=0.1%", field=field)
-    name, op, value = match.groups()
+                            "error_rate<=0.1% (for one service: api:p99_wait<50ms)", field=field)
+    service, name, op, value = match.groups()
     if name not in METRICS:
         close = difflib.get_close_matches(name, list(METRICS), n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
@@ -117,7 +124,29 @@ def parse_term(text: str) -> SloTerm:
         threshold = _threshold(value, kind)
     except ValueError as exc:
         raise ScenarioError(f"{exc}: {name} takes {_HOW[kind]}", field=field) from None
-    return SloTerm(text=text.strip(), metric=metric, op=op, threshold=threshold, unit=unit)  # type: ignore[arg-type]
+    term = SloTerm(text=text.strip() if service is None else f"{name}{op}{value}", metric=metric, op=op,  # type: ignore[arg-type]
+                   threshold=threshold, unit=unit)
+    return term if service is None else for_service(term, service)
+
+
+def for_service(term: SloTerm, service: str) -> SloTerm:
+    """``term`` read on one service's own metrics: ``p99_wait<50ms`` for ``api`` reads
+    ``services.api.wait_ms.p99`` and reads ``api:p99_wait<50ms``. A term already bound to
+    that service is returned as it is.
+
+    Raises:
+        ScenarioError: the term is another service's, or names a metric a service does not
+            have (``refusals``: the database's count).
+    """
+    if term.service == service:
+        return term
+    if term.service is not None:
+        raise ScenarioError(f"this term is for service {term.service}, not {service}", field=f"--slo {term.text!r}")
+    name = _TERM.match(term.text).group(2)  # type: ignore[union-attr]
+    if name not in SERVICE_METRICS:
+        raise ScenarioError(f"{name} counts the whole database, not one service's traffic; per service: "
+                            f"{', '.join(sorted(SERVICE_METRICS))}", field=f"--slo {term.text!r}")
+    return replace(term, text=f"{service}:{term.text}", metric=f"services.{service}.{term.metric}", service=service)
 
 
 def _threshold(text: str, kind: str) -> float:

@@ -26,6 +26,10 @@ def recommend_command(
     max_dials_per_s: Annotated[float | None, typer.Option(
         "--max-dials-per-s", help="Bound on the fleet's dials per second for SetMaxIdleConns (default: 2 per "
         "instance of the largest fleet).", show_default=False)] = None,
+    service: Annotated[str | None, typer.Option(
+        "--service", metavar="NAME", help="On a scenario with services: tune NAME's pool (services.NAME.pool.*), "
+        "the others held as the scenario sets them, its SLO read on its own metrics; 'all' splits the budget, "
+        "each service in turn. A term 'NAME:p99_wait<50ms' is for one service only.", show_default=False)] = None,
     set_: SetOption = None,
     seed: Annotated[int | None, typer.Option(min=0, max=2**64 - 1, show_default=False,
                                              help="Seed of every random stream (default: the scenario's).")] = None,
@@ -37,6 +41,13 @@ def recommend_command(
                                                   "available).", show_default=False)] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (default: simpool-out/<scenario>-recommend/).",
                                              show_default=False)] = None,
+    cache: Annotated[Path | None, typer.Option("--cache", help="Run cache folder, read and filled (default: "
+                                               "simpool-out/.cache, shared with sweep): a run kept there is the "
+                                               "same bytes as a fresh one, keyed by the settings, seed, "
+                                               "replication and simpool's code, so asking again costs almost "
+                                               "nothing.", show_default=False)] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Run every replication; read and write no "
+                                                              "run cache.")] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print recommend.json instead of the table.")] = False,
     report: Annotated[bool, typer.Option("--report", help="Also write report.md and a self-contained "
                                                           "report.html.")] = False,
@@ -68,7 +79,11 @@ def recommend_command(
         workers = local_jobs(jobs, 1 << 20)
         check(sweep_work([loaded], search_points(loaded), replications, workers), yes=yes, what="search")
         from ..render.files import OutputFolder
+        from ..sweeps.cache import RunCache
 
+        if no_cache and cache is not None:
+            raise ScenarioError("give --cache DIR or --no-cache, not both", field="--no-cache")
+        runs = None if no_cache else RunCache(cache if cache is not None else Path("simpool-out") / ".cache")
         folder = out if out is not None else Path("simpool-out") / f"{folder_name(loaded.name)}-recommend"
         names = [*NAMES, *(_report_names() if report else [])]
         with OutputFolder(folder, owner="recommend", names=names) as files:
@@ -81,14 +96,30 @@ def recommend_command(
             if status is not None:
                 status.start()
             try:
-                rec = recommend(loaded, terms, headroom=headroom, max_dials_per_s=max_dials_per_s, seed=seed,
+                if service == "all":
+                    if report:
+                        raise ScenarioError("--report is written for one service; the split prints its table "
+                                            "and recommend.json", field="--report")
+                    from ..analysis.budget_split import split_budget
+
+                    split = split_budget(loaded, terms, headroom=headroom, max_dials_per_s=max_dials_per_s,
+                                         seed=seed, jobs=jobs, min_replications=min_replications,
+                                         max_replications=replications, cache=runs, on_round=on_round)
+                    rec = None
+                else:
+                    rec = recommend(loaded, terms, headroom=headroom, max_dials_per_s=max_dials_per_s, seed=seed,
                                 jobs=jobs, min_replications=min_replications, max_replications=replications,
-                                on_round=on_round)
+                                on_round=on_round, cache=runs, service=service)
             finally:
                 if status is not None:
                     status.stop()
-            written = _write(rec, loaded, files, report=report)
-        _show(rec, folder, written, err, quiet=quiet, as_json=json_)
+            if rec is None:
+                from ..render.split_table import split_json
+
+                written = [files.write("recommend.json", split_json(split))]
+            else:
+                written = _write(rec, loaded, files, report=report)
+        _show(rec if rec is not None else split, folder, written, err, quiet=quiet, as_json=json_)
 
 
 def search_points(scenario: Any) -> int:
@@ -117,13 +148,16 @@ def _write(rec: Any, scenario: Any, files: Any, *, report: bool) -> list[Path]:
 
 
 def _show(rec: Any, folder: Path, written: list[Path], err: Console, *, quiet: bool, as_json: bool) -> None:
+    from ..analysis.budget_split import BudgetSplit
     from ..render.recommend_report import recommend_json
     from ..render.recommend_table import recommend_renderable
+    from ..render.split_table import split_json, split_renderable
 
+    split = isinstance(rec, BudgetSplit)
     if as_json:
-        sys.stdout.write(recommend_json(rec))
+        sys.stdout.write(split_json(rec) if split else recommend_json(rec))
     elif not quiet:
-        Console(highlight=False).print(recommend_renderable(rec))
+        Console(highlight=False).print(split_renderable(rec) if split else recommend_renderable(rec))
     sys.stdout.flush()  # the table first, then the note on stderr
     if not quiet:
         err.print(f"Wrote {', '.join(p.name for p in written)} to {printable(str(folder))}/", highlight=False,

@@ -30,12 +30,13 @@ def build_recommend_report(rec: Recommendation, scenario: Any, command: str) -> 
                                      f"at the largest fleet: {rec.fleet_phrase}; seed {rec.seed}.")]
     if rec.fits:
         assert rec.max_open is not None
-        others = f" + {rec.other_clients} other clients" if rec.other_clients else ""
+        others = "".join(f" + {how}" for _, _, how in rec.others)
+        others += f" + {rec.other_clients} other clients" if rec.other_clients else ""
         headroom = f" + {rec.headroom} headroom" if rec.headroom else ""
         shown = sorted({*rec.neighbours, *([rec.at] if rec.at else [])},
-                       key=lambda p: (p.setting("fleet.pool.max_open"), p.setting("fleet.pool.max_idle")))
+                       key=lambda p: (p.setting(rec.open_path), p.setting(rec.idle_path)))
         all_terms = (*rec.terms, rec.dials_term)
-        rows = tuple(("▶" if p is rec.at else "", setting_label(p), str(p.replications),
+        rows = tuple(("▶" if p is rec.at else "", setting_label(p, (rec.open_path, rec.idle_path)), str(p.replications),
                       *[_cell(p, t) for t in all_terms]) for p in shown)
         blocks += [Heading("Recommendation"), Paragraph("Paste after sql.Open, on each instance:"),
                    Code("\n".join(go_code(rec)), "go"),
@@ -47,7 +48,8 @@ def build_recommend_report(rec: Recommendation, scenario: Any, command: str) -> 
                          right=tuple(range(2, 3 + len(all_terms))))]
     else:
         items = tuple(("•", c.text, () if c.proof is None else
-                       (f"measured ({setting_label(c.proof)}, {c.proof.replications} replications): "
+                       (f"measured ({setting_label(c.proof, (rec.open_path, rec.idle_path))}, "
+                        f"{c.proof.replications} replications): "
                         + "; ".join(f"{v.term.text}: {verdict_cell(v).plain}" for v in c.proof.verdicts),))
                       for c in rec.changes)
         blocks += [Heading("Nothing fits"),

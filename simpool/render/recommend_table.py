@@ -48,12 +48,14 @@ def go_code(rec: Recommendation) -> list[str]:
     return lines
 
 
-def setting_label(probe: Probe) -> str:
-    """``MaxOpen 25, MaxIdle 10`` plus any other change the probe made."""
-    parts = [f"MaxOpen {probe.setting(OPEN)}", f"MaxIdle {probe.setting(IDLE)}"]
+def setting_label(probe: Probe, paths: tuple[str, str] = (OPEN, IDLE)) -> str:
+    """``MaxOpen 25, MaxIdle 10`` plus any other change the probe made (``paths``: the
+    tuned pool's MaxOpen and MaxIdle, a service's or the plain fleet's)."""
+    parts = [f"MaxOpen {probe.setting(paths[0])}", f"MaxIdle {probe.setting(paths[1])}"]
+    pool = paths[0].rsplit(".", 1)[0]
     for path, value in probe.overrides:
-        if path not in (OPEN, IDLE, "fleet.pool.conn_max_idle_time"):
-            parts.append(f"{path.rsplit('.', 1)[-1] if path.startswith('fleet.pool') else path} {value}")
+        if path not in (*paths, f"{pool}.conn_max_idle_time"):
+            parts.append(f"{path.rsplit('.', 1)[-1] if path.startswith(pool) else path} {value}")
     return ", ".join(parts)
 
 
@@ -65,6 +67,8 @@ def figure(value: float | None, half: float | None, unit: str) -> str:
     text = amount(scale * value, shown)
     if half is None:
         return text
+    if abs(half) < 1e-9 * max(1.0, abs(value)):
+        half = 0.0  # identical replications: a rounding residue of the CI, not a spread
     suffix = {"ms": " ms", "%": "%", "/s": "/s"}.get(shown, "")
     bare = text[: len(text) - len(suffix)] if suffix and text.endswith(suffix) else text
     return f"{bare} ± {amount(scale * half, shown)}"
@@ -76,7 +80,7 @@ def verdict_cell(verdict: SloVerdict) -> Text:
 
 
 def probes_table(probes: Sequence[Probe], terms: Sequence[SloTerm], *, chosen: Probe | None = None,
-                 title: str = "") -> Table:
+                 title: str = "", paths: tuple[str, str] = (OPEN, IDLE)) -> Table:
     """One row per probe: its MaxOpen and MaxIdle, its replications, and each term's mean
     ± 95% CI with its verdict (✓ passes with the whole CI, ✗ misses with it, ? undecided);
     a term a probe was not judged on shows its value, dim, without a verdict."""
@@ -87,8 +91,8 @@ def probes_table(probes: Sequence[Probe], terms: Sequence[SloTerm], *, chosen: P
     table.add_column("MaxOpen", justify="right")
     table.add_column("MaxIdle", justify="right")
     table.add_column("reps", justify="right")
-    for term in terms:
-        table.add_column(term.text, justify="right")
+    for term in terms:  # a service's terms: its name is in the title, not in every header
+        table.add_column(term.text.split(":", 1)[1] if term.service else term.text, justify="right")
     for probe in probes:
         by_term = {v.term.text: v for v in probe.verdicts}
         cells = []
@@ -98,7 +102,7 @@ def probes_table(probes: Sequence[Probe], terms: Sequence[SloTerm], *, chosen: P
             else:
                 value, half = probe.metrics.get(term.metric, (None, None))
                 cells.append(Text(figure(value, half, term.unit) + "  ", style="dim"))
-        table.add_row("▶" if probe is chosen else "", str(probe.setting(OPEN)), str(probe.setting(IDLE)),
+        table.add_row("▶" if probe is chosen else "", str(probe.setting(paths[0])), str(probe.setting(paths[1])),
                       str(probe.replications), *cells, style="bold" if probe is chosen else None)
     return table
 
@@ -108,11 +112,12 @@ def search_line(rec: Recommendation) -> str:
     mark in brackets, a full probe with its mark, ``all terms`` where a probe first judged on
     the dials bound is judged on every term."""
     steps, judged = [], set()
+    pool = rec.open_path.rsplit(".", 1)[0]
     for probe in rec.probes:
-        open_, idle = probe.setting(OPEN), probe.setting(IDLE)
+        open_, idle = probe.setting(rec.open_path), probe.setting(rec.idle_path)
         extra = [f"{'.'.join(p.split('.')[-2:]) if p.count('.') > 1 else p.split('.')[-1]}={v}"
-                 for p, v in probe.overrides if p not in (OPEN, IDLE, "fleet.pool.conn_max_idle_time")]
-        what = f"{open_}/{idle}" + (f" ({', '.join(extra)})" if extra else "")
+                 for p, v in probe.overrides if p not in (rec.open_path, rec.idle_path, f"{pool}.conn_max_idle_time")]
+        what = (f"{open_}/{idle}" if open_ is not None else "as set") + (f" ({', '.join(extra)})" if extra else "")
         mark = f"({_MARK[probe.state]})" if probe.coarse else _MARK[probe.state]
         again = " all terms" if not probe.coarse and probe.overrides in judged else ""
         if not probe.coarse:
@@ -123,53 +128,63 @@ def search_line(rec: Recommendation) -> str:
 
 def recommend_renderable(rec: Recommendation) -> RenderableType:
     terms = ", ".join(t.text for t in rec.terms)
-    head = Text.assemble((f"simpool recommend · {rec.name}", "bold"), f"  seed {rec.seed}")
+    service = f" · service {rec.service}" if rec.service else ""
+    head = Text.assemble((f"simpool recommend · {rec.name}{service}", "bold"), f"  seed {rec.seed}")
     parts: list[RenderableType] = [head, Text(f"SLO {terms}, at the largest fleet: {rec.fleet_phrase}")]
-    others = f" + {rec.other_clients} other clients" if rec.other_clients else ""
+    others = "".join(f" + {how}" for _, _, how in rec.others)
+    others += f" + {rec.other_clients} other clients" if rec.other_clients else ""
     headroom = f" + {rec.headroom} headroom" if rec.headroom else ""
     if rec.fits:
         assert rec.max_open is not None and rec.at is not None
-        parts.append(Text("Paste after sql.Open, on each instance:", style="bold"))
+        parts.append(Text(f"Paste after sql.Open, on each instance{' of ' + rec.service if rec.service else ''}:",
+                          style="bold"))
         parts.append(Text("\n".join(f"    {line}" for line in go_code(rec)), style="cyan"))
         used = rec.fleet * rec.max_open
-        parts.append(Text(f"Margin under the cap: {rec.fleet} × {rec.max_open} = {used}{others}{headroom} ≤ "
+        mine = f"{rec.service} " if rec.service else ""
+        parts.append(Text(f"Margin under the cap: {mine}{rec.fleet} × {rec.max_open} = {used}{others}{headroom} ≤ "
                           f"{rec.usable} usable slots: {rec.margin} to spare (the cap allows MaxOpen {rec.cap})."))
         if not rec.dials_met:
-            dials = rec.at.metrics.get("per_s.dials", (None, None))
+            dials = rec.at.metrics.get(rec.dials_term.metric, (None, None))
             parts.append(Text(f"No MaxIdle keeps the fleet's dials under {rec.dials_term.threshold:g}/s: MaxIdle = "
                               f"MaxOpen dials least ({figure(*dials, '/s')}), judged on the SLO alone.",
                               style="yellow"))
-        shown = sorted({*rec.neighbours, rec.at}, key=lambda p: (p.setting(OPEN), p.setting(IDLE)))
-        parts.append(probes_table(shown, (*rec.terms, rec.dials_term), chosen=rec.at,
+        paths = (rec.open_path, rec.idle_path)
+        shown = sorted({*rec.neighbours, rec.at}, key=lambda p: (p.setting(paths[0]), p.setting(paths[1])))
+        parts.append(probes_table(shown, (*rec.terms, rec.dials_term), chosen=rec.at, paths=paths,
                                   title="SLO at the recommendation (▶) and its neighbours, mean ± 95% CI"))
         parts.append(Text(LEGEND, style="dim"))
     else:
         if rec.changes and rec.changes[0].kind == "pool_per_request":
             why = "the scenario opens a pool per request"
+        elif rec.changes and rec.changes[0].kind == "cap_others":
+            why = "another service's pools are unbounded"
         elif rec.cap < 1:
             why = f"not even one connection per instance fits ({rec.usable} usable{others}{headroom})"
         else:
             why = (f"the largest MaxOpen the slots allow, {rec.cap} per instance ({rec.fleet} × {rec.cap}"
                    f"{others}{headroom} ≤ {rec.usable}), misses the SLO")
         parts.append(Text(f"Nothing fits: {why}. What must change:", style="bold red"))
+        paths = (rec.open_path, rec.idle_path)
         changes = Table.grid(padding=(0, 1))
         changes.add_column(no_wrap=True)
         changes.add_column()
         for change in rec.changes:
             changes.add_row(" •", Text(change.text))
             if change.proof is not None:
-                changes.add_row("", Text(f"{_MARK[change.proof.state]} {_proof_line(change.proof)}",
+                changes.add_row("", Text(f"{_MARK[change.proof.state]} {_proof_line(change.proof, paths)}",
                                          style=_STYLE[change.proof.state]))
         parts.append(changes)
-    parts.append(Text(f"Search: {rec.points} points, {rec.replications} replications (a first look of 1, then "
+    cached = f", {rec.reused} of them from the run cache" if rec.reused else ""
+    parts.append(Text(f"Search: {rec.points} points, {rec.replications} replications{cached} (a first look of 1, then "
                       f"{rec.min_replications}–{rec.max_replications} until the 95% CIs decided), {rec.cpu_s:.1f} s "
                       f"CPU. MaxOpen/MaxIdle in order, (✓)/(✗) a first look: {search_line(rec)}", style="dim"))
     return Group(*parts)
 
 
-def _proof_line(probe: Probe) -> str:
+def _proof_line(probe: Probe, paths: tuple[str, str]) -> str:
     figures = "; ".join(f"{v.term.text}: {verdict_cell(v).plain}" for v in probe.verdicts)
-    return f"measured ({setting_label(probe)}, {probe.replications} replications): {figures}"
+    setting = setting_label(probe, paths) if probe.setting(paths[0]) is not None else "the scenario as it is"
+    return f"measured ({setting}, {probe.replications} replications): {figures}"
 
 
 def document(rec: Recommendation) -> dict[str, Any]:
@@ -184,7 +199,7 @@ def document(rec: Recommendation) -> dict[str, Any]:
                 "metrics": {k: {"mean": m, "ci95": h} for k, (m, h) in p.metrics.items()}, "first_look": p.coarse}
 
     return {
-        "simpool": __version__, "name": rec.name, "seed": rec.seed,
+        "simpool": __version__, "name": rec.name, **({"service": rec.service} if rec.service else {}), "seed": rec.seed,
         "slo": [t.text for t in rec.terms], "max_dials_per_s": rec.dials_term.threshold,
         "fits": rec.fits,
         "recommendation": None if not rec.fits else {
@@ -192,6 +207,8 @@ def document(rec: Recommendation) -> dict[str, Any]:
             "conn_max_idle_time_s": rec.conn_max_idle_time, "conn_max_idle_time_why": rec.idle_time_why,
             "go": go_code(rec)},
         "cap": {"largest_fleet": rec.fleet, "fleet": rec.fleet_phrase, "usable_connections": rec.usable,
+                **({"other_services": [{"service": name, "slots": slots, "bound": how}
+                                       for name, slots, how in rec.others]} if rec.service else {}),
                 "other_clients": rec.other_clients, "headroom": rec.headroom, "max_open_allowed": rec.cap,
                 "margin": rec.margin},
         "measured": probe(rec.at), "neighbours": [probe(p) for p in rec.neighbours],

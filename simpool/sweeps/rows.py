@@ -37,6 +37,17 @@ def metric_row(scenario: Scenario, seed: int, runs: Sequence[Outcome]) -> dict[s
         _put(row, f"failure_rate.{kind}", [_ratio(m[section][key], m["requests"]["total"]) for m in metrics])
     for name, section, key in PER_SECOND:
         _put(row, f"per_s.{name}", [m[section][key] / measured for m in metrics])
+    # The same rates for each service (``services.api.failure_rate.failed``), so that an
+    # SLO term can be judged on one service's traffic (a service has no database section).
+    for index, service in enumerate(metrics[0].get("services", ()) if metrics else ()):
+        mine = [m["services"][index] for m in metrics]
+        prefix = f"services.{service['name']}"
+        for kind in FAILURE_KINDS:
+            section, key = ("requests", "failed") if kind == "failed" else ("errors", kind)
+            _put(row, f"{prefix}.failure_rate.{kind}", [_ratio(m[section][key], m["requests"]["total"]) for m in mine])
+        for name, section, key in PER_SECOND:
+            if section != "database":
+                _put(row, f"{prefix}.per_s.{name}", [m[section][key] / measured for m in mine])
     return row
 
 
