@@ -54,6 +54,11 @@ class Probe:
     steers the search; every claim the answer makes rests on probes that are not coarse."""
 
     @property
+    def key(self) -> str:
+        """The settings as one hashable text (a distribution's value is a dict)."""
+        return overrides_key(self.overrides)
+
+    @property
     def passed(self) -> bool:
         return self.state == "pass"
 
@@ -103,7 +108,7 @@ class Prober:
         """The probe of ``overrides`` judged on ``terms``, replicated until decided (or,
         ``coarse``, on replication 0 alone, its mean against each bound)."""
         overrides = tuple(overrides)
-        key = json.dumps([list(pair) for pair in overrides], sort_keys=True)
+        key = overrides_key(overrides)
         for probe in self.probes:
             if probe.overrides == overrides and [v.term for v in probe.verdicts] == list(terms) and \
                     probe.coarse == coarse:
@@ -246,3 +251,8 @@ def refined(coarse: Callable[[int], Probe], fine: Callable[[int], Probe], low: i
     probes.update(more)
     assert lower is not None
     return lower, probes
+
+
+def overrides_key(overrides: Sequence[tuple[str, Any]]) -> str:
+    """``(path, value)`` pairs as one text, however their values are spelled (a dict too)."""
+    return json.dumps([list(pair) for pair in overrides], sort_keys=True)

@@ -131,7 +131,7 @@ class Recommendation:
     @property
     def points(self) -> int:
         """Distinct settings run (a probe judged again on more terms reuses its runs)."""
-        return len({p.overrides for p in self.probes})
+        return len({p.key for p in self.probes})
 
     @property
     def margin(self) -> int | None:

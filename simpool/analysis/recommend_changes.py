@@ -67,11 +67,15 @@ def what_must_change(scenario: Any, prober: Prober, terms: Sequence[SloTerm], fi
         changes = [Change("no_pool_setting", f"No pool setting helps. {draft.text if draft else ''} Even the "
                                              f"largest MaxOpen the slots allow ({cap} per instance) misses the SLO; "
                                              "a larger pool only queues more queries inside the database.")]
-        for k, remedy in enumerate(draft.remedies if draft else ()):
-            proof = prober.measure((*top.overrides, *remedy.overrides), terms) if k == 0 else None
+        for remedy in draft.remedies if draft else ():
+            # Each remedy is advice too: run it, and give only those that meet the SLO.
+            proof = prober.measure((*top.overrides, *remedy.overrides), terms)
+            if not proof.passed:
+                continue
             kind = {"database.cores": "cores", "database.query": "queries"}.get(remedy.overrides[0][0], "traffic")
             text = remedy.advice if kind == "queries" else f"{remedy.advice}: {remedy.change}"
-            changes.append(Change(kind, f"{'Or ' if k else ''}{text[0].upper() if not k else text[0]}{text[1:]}.",
+            first = len(changes) == 1
+            changes.append(Change(kind, f"{'' if first else 'Or '}{text[0].upper() if first else text[0]}{text[1:]}.",
                                   proof))
         return tuple(changes)
     reserved = db.max_connections - db.usable_connections

@@ -55,7 +55,7 @@ def setting_label(probe: Probe, paths: tuple[str, str] = (OPEN, IDLE)) -> str:
     pool = paths[0].rsplit(".", 1)[0]
     for path, value in probe.overrides:
         if path not in (*paths, f"{pool}.conn_max_idle_time"):
-            parts.append(f"{path.rsplit('.', 1)[-1] if path.startswith(pool) else path} {value}")
+            parts.append(f"{path.rsplit('.', 1)[-1] if path.startswith(pool) else path} {_setting_text(value)}")
     return ", ".join(parts)
 
 
@@ -115,15 +115,20 @@ def search_line(rec: Recommendation) -> str:
     pool = rec.open_path.rsplit(".", 1)[0]
     for probe in rec.probes:
         open_, idle = probe.setting(rec.open_path), probe.setting(rec.idle_path)
-        extra = [f"{'.'.join(p.split('.')[-2:]) if p.count('.') > 1 else p.split('.')[-1]}={v}"
+        extra = [f"{'.'.join(p.split('.')[-2:]) if p.count('.') > 1 else p.split('.')[-1]}={_setting_text(v)}"
                  for p, v in probe.overrides if p not in (rec.open_path, rec.idle_path, f"{pool}.conn_max_idle_time")]
         what = (f"{open_}/{idle}" if open_ is not None else "as set") + (f" ({', '.join(extra)})" if extra else "")
         mark = f"({_MARK[probe.state]})" if probe.coarse else _MARK[probe.state]
-        again = " all terms" if not probe.coarse and probe.overrides in judged else ""
+        again = " all terms" if not probe.coarse and probe.key in judged else ""
         if not probe.coarse:
-            judged.add(probe.overrides)
+            judged.add(probe.key)
         steps.append(f"{what}{again} {mark}")
     return " → ".join(steps)
+
+
+def _setting_text(value: Any) -> str:
+    """A setting as written (a distribution ``{dist: exponential, mean: 6ms}`` as its values)."""
+    return " ".join(str(v) for v in value.values()) if isinstance(value, dict) else str(value)
 
 
 def recommend_renderable(rec: Recommendation) -> RenderableType:
