@@ -215,7 +215,7 @@ class Recorder:
             "peak_open": now["peak_open"],
         }
 
-    def _timeseries(self, names: list[str], fleet: Any = None) -> TimeSeries:
+    def _timeseries(self, names: list[str], fleet: Any) -> TimeSeries:
         n = len(self._samples)
         arrays = {key: np.zeros((len(names), n), dtype=np.int64) for key in ("open", "in_use", "idle", "waiting")}
         for j, (_, gauges, *_) in enumerate(self._samples):
